@@ -1,0 +1,172 @@
+//! The command line of `spec/cli.md`: global options and subcommands.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// orderdesk: a terminal desk for a utility's service orders, with its own engine.
+#[derive(Debug, Parser)]
+#[command(name = "orderdesk", version, about, long_about = None)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do; without one, the desk opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The database directory (sled).
+    #[arg(long, global = true, env = "ORDERDESK_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Configuration TOML.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Key bindings TOML.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub keymap: Option<PathBuf>,
+    /// Fix the engine's clock (RFC 3339 with offset, e.g. 2025-06-10T09:00:00-05:00).
+    #[arg(long, global = true, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Who acts; recorded in the audit log (default: $USER).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Refuse every change.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// yes / no.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum YesNo {
+    /// Yes.
+    Yes,
+    /// No.
+    No,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import JSON Lines records (service points, customers, requests…); `-` reads stdin.
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Feed messages from the field work system and the head-end (JSON Lines).
+    Inbound {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Run one monitor pass at the engine clock.
+    Tick,
+    /// Run the throttled command batch (D1-CRWTO).
+    Crwto {
+        /// Apply the throttle schedule (default: the Remote Disconnect throttle option).
+        #[arg(long, value_enum)]
+        throttle: Option<YesNo>,
+    },
+    /// List orchestration and maintenance activities.
+    List {
+        /// Only this state (e.g. ACTIVITY_ERROR).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this type (e.g. cut_for_non_payment).
+        #[arg(long = "type")]
+        activity_type: Option<String>,
+        /// Only this service point.
+        #[arg(long)]
+        sp: Option<String>,
+        /// Only this status-reason code (e.g. EXPIRED).
+        #[arg(long)]
+        error_code: Option<String>,
+    },
+    /// Show one activity with its whole hierarchy.
+    Show {
+        /// The activity id.
+        id: String,
+    },
+    /// Outbound communications awaiting a response.
+    Outbox {
+        /// Every outbound message, emails and answered ones included.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Operator actions: who, when, what, on which ids, outcome.
+    Audit {
+        /// Only actions on this id.
+        id: Option<String>,
+    },
+    /// Retry an activity in an error state (or replay an inbound message).
+    Retry {
+        /// The id.
+        id: String,
+    },
+    /// Discard an orchestration.
+    Discard {
+        /// The id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Execute a waiting orchestration or command now.
+    ExecuteNow {
+        /// The id.
+        id: String,
+    },
+    /// File a Cancel Orchestration.
+    Cancel {
+        /// The orchestration id.
+        id: String,
+        /// The cancel reason code (CR, CXS, D1-Undetermined, D1-AutoDiscarded).
+        #[arg(long)]
+        reason: String,
+        /// Cancel only this child.
+        #[arg(long)]
+        related: Option<String>,
+    },
+    /// File an Update Orchestration.
+    Update {
+        /// The orchestration id.
+        id: String,
+        /// New comments or instructions.
+        #[arg(long)]
+        comments: String,
+        /// New start date/time (RFC 3339 with offset).
+        #[arg(long)]
+        start: Option<String>,
+        /// Update only this child.
+        #[arg(long)]
+        related: Option<String>,
+    },
+    /// Complete a field activity by hand.
+    CompleteFa {
+        /// The field activity id.
+        id: String,
+        /// A JSON file with the fields of an fa_complete message.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
+    /// Cancel a field activity by hand (the field system is not told).
+    CancelFa {
+        /// The field activity id.
+        id: String,
+        /// The cancel reason code.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Correct a request in VALIDATION_ERROR.
+    Edit {
+        /// The request id.
+        id: String,
+        /// FIELD=VALUE (repeatable).
+        #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+        sets: Vec<String>,
+    },
+}

@@ -1,0 +1,319 @@
+//! Human tables and JSON for the command line.
+
+use orderdesk::domain::{AuditEntry, AuditOutcome, StatusReason};
+use orderdesk::engine::{
+    ActionReport, ActivityRow, ActivityTree, CommView, InboundReport, TreeNode,
+};
+use serde::Serialize;
+use std::io::Write;
+
+type Out<'a> = &'a mut dyn Write;
+
+/// One JSON document.
+pub fn json<T: Serialize>(out: Out<'_>, value: &T) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// One JSON line per item.
+pub fn json_lines<T: Serialize>(out: Out<'_>, items: &[T]) -> std::io::Result<()> {
+    for item in items {
+        serde_json::to_writer(&mut *out, item)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn reason(r: &Option<StatusReason>) -> String {
+    match r {
+        None => String::new(),
+        Some(r) => match (&r.reference, &r.text) {
+            (Some(reference), _) => format!("{}({reference})", r.code),
+            (None, Some(text)) => format!("{}: {text}", r.code),
+            (None, None) => r.code.clone(),
+        },
+    }
+}
+
+fn table(out: Out<'_>, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(
+        out,
+        "{}",
+        line(header.iter().map(|h| h.to_string()).collect())
+    )?;
+    for row in rows {
+        writeln!(out, "{}", line(row.clone()))?;
+    }
+    Ok(())
+}
+
+/// `list`.
+pub fn list(out: Out<'_>, rows: &[ActivityRow], as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        return json(out, &rows);
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut flags = String::new();
+            if r.superseded_by.is_some() {
+                flags.push_str(" ⚠superseded");
+            }
+            if !r.warnings.is_empty() {
+                flags.push_str(" ⚠conflict");
+            }
+            vec![
+                r.id.clone(),
+                r.activity_type.clone(),
+                r.state.clone(),
+                reason(&r.status_reason),
+                r.sp.clone().or(r.target.clone()).unwrap_or_default(),
+                format!("{}{flags}", r.status_at.format("%Y-%m-%d %H:%M")),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &["ID", "TYPE", "STATE", "REASON", "SP/TARGET", "SINCE"],
+        &cells,
+    )?;
+    writeln!(
+        out,
+        "{} activit{}",
+        rows.len(),
+        if rows.len() == 1 { "y" } else { "ies" }
+    )
+}
+
+/// `show`.
+pub fn show(out: Out<'_>, tree: &ActivityTree, as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        return json(out, tree);
+    }
+    writeln!(
+        out,
+        "{} {} {} {}",
+        tree.id,
+        tree.activity_type,
+        tree.state,
+        reason(&tree.status_reason)
+    )?;
+    if let Some(sp) = &tree.sp {
+        writeln!(out, "  service point: {sp}")?;
+    }
+    for n in &tree.notifications {
+        writeln!(
+            out,
+            "  notified {} of {:?} at {}",
+            n.to,
+            n.kind,
+            n.at.format("%Y-%m-%d %H:%M")
+        )?;
+    }
+    for c in &tree.communications {
+        comm(out, c, 1)?;
+    }
+    for child in &tree.children {
+        node(out, child, 1)?;
+    }
+    writeln!(out, "  log:")?;
+    for line in &tree.log {
+        let arrow = match (&line.from, &line.to) {
+            (Some(f), Some(t)) => format!("{f} -> {t} "),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "    {} {arrow}{}",
+            line.at.format("%Y-%m-%d %H:%M"),
+            line.note
+        )?;
+    }
+    Ok(())
+}
+
+fn node(out: Out<'_>, n: &TreeNode, depth: usize) -> std::io::Result<()> {
+    let pad = "  ".repeat(depth);
+    writeln!(
+        out,
+        "{pad}├─ {} {} {} {}",
+        n.id,
+        n.kind,
+        n.state,
+        reason(&n.status_reason)
+    )?;
+    for c in &n.communications {
+        comm(out, c, depth + 1)?;
+    }
+    for e in &n.events {
+        let name = serde_json::to_value(&e.kind)
+            .ok()
+            .and_then(|v| v.get("event").and_then(|k| k.as_str()).map(str::to_string))
+            .unwrap_or_default();
+        let error = e
+            .error
+            .as_deref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default();
+        writeln!(out, "{pad}  · event {name} {}{error}", e.state.code())?;
+    }
+    for child in &n.children {
+        node(out, child, depth + 1)?;
+    }
+    Ok(())
+}
+
+fn comm(out: Out<'_>, c: &CommView, depth: usize) -> std::io::Result<()> {
+    let pad = "  ".repeat(depth);
+    let arrow = if c.direction == "outbound" {
+        "→"
+    } else {
+        "←"
+    };
+    writeln!(
+        out,
+        "{pad}{arrow} {} {} {}{} {}",
+        c.id,
+        c.message,
+        c.state,
+        if c.acknowledged {
+            " (acknowledged)"
+        } else {
+            ""
+        },
+        reason(&c.status_reason)
+    )?;
+    for reply in &c.replies {
+        comm(out, reply, depth + 1)?;
+    }
+    Ok(())
+}
+
+/// `outbox`.
+pub fn outbox(out: Out<'_>, views: &[CommView], as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        return json(out, &views);
+    }
+    let cells: Vec<Vec<String>> = views
+        .iter()
+        .map(|c| {
+            vec![
+                c.id.clone(),
+                c.target.clone().unwrap_or_default(),
+                c.message.clone(),
+                c.activity.clone().unwrap_or_default(),
+                c.state.clone(),
+                c.sent_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+                c.payload.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "ID", "TARGET", "MESSAGE", "ACTIVITY", "STATE", "SENT", "PAYLOAD",
+        ],
+        &cells,
+    )
+}
+
+/// `audit`.
+pub fn audit(out: Out<'_>, entries: &[AuditEntry], as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        return json(out, &entries);
+    }
+    let cells: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let outcome = match &e.outcome {
+                AuditOutcome::Done => "done".to_string(),
+                AuditOutcome::Refused { code, .. } => format!("refused {code}"),
+            };
+            vec![
+                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                e.operator.clone(),
+                e.role
+                    .map(|r| r.code().to_string())
+                    .unwrap_or_else(|| "-".into()),
+                e.action.clone(),
+                e.ids.join(","),
+                outcome,
+                e.detail.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "AT", "OPERATOR", "ROLE", "ACTION", "IDS", "OUTCOME", "DETAIL",
+        ],
+        &cells,
+    )
+}
+
+/// An action on an activity.
+pub fn action(
+    out: Out<'_>,
+    verb: &str,
+    report: &ActionReport,
+    as_json: bool,
+) -> std::io::Result<()> {
+    if as_json {
+        return json(out, report);
+    }
+    writeln!(out, "{verb} {}: now {}", report.id, report.state)
+}
+
+/// A filed maintenance activity: its id.
+pub fn filed(out: Out<'_>, report: &ActionReport, as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        return json(out, report);
+    }
+    writeln!(out, "{}", report.id)
+}
+
+/// `inbound`: one line per message.
+pub fn inbound(out: Out<'_>, report: &InboundReport, as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        return json_lines(out, &report.results);
+    }
+    for r in &report.results {
+        match &r.error {
+            None => writeln!(
+                out,
+                "line {}: {} {} (answers {})",
+                r.line,
+                r.comm,
+                r.state,
+                r.answers.clone().unwrap_or_else(|| "-".into())
+            )?,
+            Some(e) => writeln!(
+                out,
+                "line {}: {} {} {} (in the error inbox)",
+                r.line,
+                r.comm,
+                r.state,
+                reason(&Some(e.clone()))
+            )?,
+        }
+    }
+    Ok(())
+}

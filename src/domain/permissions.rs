@@ -1,0 +1,75 @@
+//! The permission matrix of §9, as the engine enforces it for every command.
+
+use super::kinds::Role;
+
+/// What an operator may ask the engine to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// Import reference data and create request orchestrations.
+    CreateRequest,
+    /// File an Update Orchestration.
+    Update,
+    /// File a Cancel Orchestration or discard an orchestration.
+    CancelOrDiscard,
+    /// Retry an activity in an error state (or replay an inbound message).
+    Retry,
+    /// Correct fields of a request in VALIDATION_ERROR.
+    Edit,
+    /// Execute a waiting activity now; run the D1-CRWTO batch.
+    ExecuteNow,
+    /// Complete or cancel a field activity by hand.
+    ManualFieldActivity,
+    /// Feed messages from the external systems.
+    Inbound,
+    /// Run the lifecycle monitors (what the background task does).
+    Monitor,
+    /// Work orders: create, assign, bulk complete / cancel.
+    WorkOrders,
+}
+
+impl Capability {
+    /// The name used in refusal messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Capability::CreateRequest => "create requests",
+            Capability::Update => "file an Update Orchestration",
+            Capability::CancelOrDiscard => "cancel or discard orchestrations",
+            Capability::Retry => "retry activities",
+            Capability::Edit => "correct requests in VALIDATION_ERROR",
+            Capability::ExecuteNow => "execute now or run the throttle batch",
+            Capability::ManualFieldActivity => "complete or cancel field activities by hand",
+            Capability::Inbound => "feed inbound messages",
+            Capability::Monitor => "run the monitors",
+            Capability::WorkOrders => "work the work-order queue",
+        }
+    }
+}
+
+/// True when `role` has `capability` (§9 matrix).
+pub fn permits(role: Role, capability: Capability) -> bool {
+    use Capability::*;
+    match role {
+        Role::Supervisor => true,
+        Role::Clerk => matches!(
+            capability,
+            CreateRequest | Update | Edit | WorkOrders | Monitor
+        ),
+        Role::Support => matches!(capability, Retry | Edit | Inbound | Monitor),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_rows() {
+        assert!(!permits(Role::Clerk, Capability::Retry));
+        assert!(permits(Role::Support, Capability::Retry));
+        assert!(!permits(Role::Support, Capability::WorkOrders));
+        assert!(!permits(Role::Clerk, Capability::CancelOrDiscard));
+        assert!(permits(Role::Clerk, Capability::Update));
+        assert!(!permits(Role::Support, Capability::ExecuteNow));
+        assert!(permits(Role::Supervisor, Capability::ManualFieldActivity));
+    }
+}

@@ -1,0 +1,409 @@
+//! Operator actions: retry, discard, execute-now, cancel, update, manual field-activity
+//! completion and cancellation, and correcting a request in VALIDATION_ERROR.
+//!
+//! Each is one transaction with its audit line, flushed before it returns. A guard that refuses
+//! (§12.2) changes nothing and is audited as `refused`.
+//!
+//! Reading chosen between §12.11 ("an unknown id on the command line is exit 2") and §12.13
+//! ("`cancel` and `update` always file a maintenance activity … TARGET_NOT_FOUND"): the ids that
+//! an action acts on directly must exist (exit 2), while `cancel` and `update` file their
+//! maintenance activity whatever the target, and its VALIDATE reports `TARGET_NOT_FOUND`.
+
+use super::flow::maintenance::MaintenanceRequest;
+use super::queries::lookup;
+use super::tx::Tag;
+use super::{Actor, Engine, EngineError};
+use crate::domain::{
+    ActivityType, Body, Capability, CollectionData, Contact, FieldCompletion, Instant, Seq,
+};
+use crate::formats::CompletionReport;
+use crate::lifecycle::OrchState;
+use serde::Serialize;
+
+/// What an action did to its activity.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ActionReport {
+    /// The activity acted on (or filed).
+    pub id: String,
+    /// Its state afterwards.
+    pub state: String,
+}
+
+/// The completion an operator enters by hand (`complete-fa --from FILE`).
+pub type CompleteFa = CompletionReport;
+
+impl Engine {
+    fn resolve(&self, id: &str) -> Result<(Tag, Seq), EngineError> {
+        lookup(self.store.as_ref(), id)?.ok_or_else(|| {
+            EngineError::BadInput(format!(
+                "unknown id `{id}`: no activity or communication has it"
+            ))
+        })
+    }
+
+    fn resolve_activity(&self, id: &str) -> Result<Seq, EngineError> {
+        match self.resolve(id)? {
+            (Tag::Activity, seq) => Ok(seq),
+            (Tag::Comm, _) => Err(EngineError::BadInput(format!(
+                "{id} is a communication, not an activity"
+            ))),
+        }
+    }
+
+    fn report(&self, seq: Seq) -> Result<ActionReport, EngineError> {
+        let a = super::queries::read_activity(self.store.as_ref(), seq)?;
+        Ok(ActionReport {
+            state: a.state_code().to_string(),
+            id: a.id,
+        })
+    }
+
+    /// Retries an activity in an error state, or replays an inbound message in the error inbox.
+    pub fn retry(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        id: &str,
+    ) -> Result<ActionReport, EngineError> {
+        let (tag, seq) = self.resolve(id)?;
+        self.act(
+            actor,
+            now,
+            Capability::Retry,
+            "retry",
+            &[id.to_string()],
+            |flow| {
+                match tag {
+                    Tag::Comm => flow.retry_inbound_now(seq)?,
+                    Tag::Activity => match flow.tx.activity(seq)?.body {
+                        Body::Orchestration(_) => flow.retry_orch(seq)?,
+                        Body::Maintenance(_) => flow.retry_maint(seq)?,
+                        Body::Field(_) | Body::Command(_) => flow.retry_child(seq)?,
+                    },
+                }
+                Ok(((), None))
+            },
+        )?;
+        match tag {
+            Tag::Activity => self.report(seq),
+            Tag::Comm => {
+                let c = super::queries::read_comm(self.store.as_ref(), seq)?;
+                Ok(ActionReport {
+                    id: c.id.clone(),
+                    state: c.state_code().to_string(),
+                })
+            }
+        }
+    }
+
+    /// Discards an orchestration or maintenance activity.
+    pub fn discard(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        id: &str,
+        reason: Option<&str>,
+    ) -> Result<ActionReport, EngineError> {
+        let seq = self.resolve_activity(id)?;
+        let text = reason.unwrap_or("discarded by operator").to_string();
+        self.act(
+            actor,
+            now,
+            Capability::CancelOrDiscard,
+            "discard",
+            &[id.to_string()],
+            |flow| {
+                match flow.tx.activity(seq)?.body {
+                    Body::Orchestration(_) => flow.discard_orch(seq, &text)?,
+                    Body::Maintenance(_) => flow.discard_maint(seq, &text)?,
+                    _ => {
+                        return Err(EngineError::refused(
+                            "ILLEGAL_TRANSITION",
+                            format!("{id} is a child: discard its orchestration, or retry it"),
+                        ))
+                    }
+                }
+                Ok(((), Some(text.clone())))
+            },
+        )?;
+        self.report(seq)
+    }
+
+    /// Executes a waiting orchestration or command now, bypassing effective date, business
+    /// hours and the throttle (§12.7).
+    pub fn execute_now(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        id: &str,
+    ) -> Result<ActionReport, EngineError> {
+        let seq = self.resolve_activity(id)?;
+        self.act(
+            actor,
+            now,
+            Capability::ExecuteNow,
+            "execute-now",
+            &[id.to_string()],
+            |flow| {
+                match flow.tx.activity(seq)?.body {
+                    Body::Orchestration(_) => flow.execute_now_orch(seq)?,
+                    Body::Command(_) => flow.execute_now_command(seq)?,
+                    _ => {
+                        return Err(EngineError::refused(
+                            "ILLEGAL_TRANSITION",
+                            format!(
+                                "{id}: execute-now applies to a waiting orchestration or command"
+                            ),
+                        ))
+                    }
+                }
+                Ok((
+                    (),
+                    Some("bypassed the effective date, business hours and the throttle".into()),
+                ))
+            },
+        )?;
+        self.report(seq)
+    }
+
+    /// Files a Cancel Orchestration for `id` (optionally one child); returns the new id.
+    pub fn cancel(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        id: &str,
+        reason: &str,
+        related: Option<&str>,
+    ) -> Result<ActionReport, EngineError> {
+        let request = MaintenanceRequest {
+            activity_type: ActivityType::CancelOrchestration,
+            target_id: id.to_string(),
+            related_id: related.map(str::to_string),
+            cancel_reason: Some(reason.to_string()),
+            comments: None,
+            start: None,
+            requester: actor.operator.clone(),
+        };
+        self.file(actor, now, Capability::CancelOrDiscard, "cancel", request)
+    }
+
+    /// Files an Update Orchestration for `id`; returns the new id.
+    pub fn update(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        id: &str,
+        comments: &str,
+        start: Option<Instant>,
+        related: Option<&str>,
+    ) -> Result<ActionReport, EngineError> {
+        let request = MaintenanceRequest {
+            activity_type: ActivityType::UpdateOrchestration,
+            target_id: id.to_string(),
+            related_id: related.map(str::to_string),
+            cancel_reason: None,
+            comments: Some(comments.to_string()),
+            start,
+            requester: actor.operator.clone(),
+        };
+        self.file(actor, now, Capability::Update, "update", request)
+    }
+
+    fn file(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        capability: Capability,
+        action: &str,
+        request: MaintenanceRequest,
+    ) -> Result<ActionReport, EngineError> {
+        let mut ids = vec![request.target_id.clone()];
+        ids.extend(request.related_id.clone());
+        let (seq, new_id) = self.act(actor, now, capability, action, &ids, |flow| {
+            let detail = request
+                .cancel_reason
+                .clone()
+                .or_else(|| request.comments.clone());
+            let (seq, id) = flow.file_maintenance(request)?;
+            Ok(((seq, id.clone()), detail.map(|d| format!("{id}: {d}"))))
+        })?;
+        let _ = new_id;
+        self.report(seq)
+    }
+
+    /// Completes a field activity by hand (§3.4, §12.6).
+    pub fn complete_fa(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        id: &str,
+        report: CompleteFa,
+    ) -> Result<ActionReport, EngineError> {
+        let seq = self.resolve_field(id)?;
+        let completion = FieldCompletion {
+            status: report.status.code().to_string(),
+            at: report.at,
+            remarks: report.remarks,
+            device: report.device,
+            old_device: report.old_device.map(|d| crate::domain::DeviceSpec {
+                id: d.id,
+                badge: d.badge,
+                ..Default::default()
+            }),
+            readings: report.readings,
+            source: None,
+        };
+        self.act(
+            actor,
+            now,
+            Capability::ManualFieldActivity,
+            "complete-fa",
+            &[id.to_string()],
+            |flow| {
+                flow.complete_field_by_hand(seq, completion)?;
+                Ok(((), None))
+            },
+        )?;
+        self.report(seq)
+    }
+
+    /// Cancels a field activity by hand; the field system is not told (§12.6).
+    pub fn cancel_fa(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        id: &str,
+        reason: &str,
+    ) -> Result<ActionReport, EngineError> {
+        let seq = self.resolve_field(id)?;
+        self.act(
+            actor,
+            now,
+            Capability::ManualFieldActivity,
+            "cancel-fa",
+            &[id.to_string()],
+            |flow| {
+                flow.cancel_field_by_hand(seq, reason)?;
+                Ok(((), Some(reason.to_string())))
+            },
+        )?;
+        self.report(seq)
+    }
+
+    fn resolve_field(&self, id: &str) -> Result<Seq, EngineError> {
+        let seq = self.resolve_activity(id)?;
+        match super::queries::read_activity(self.store.as_ref(), seq)?.body {
+            Body::Field(_) => Ok(seq),
+            _ => Err(EngineError::BadInput(format!(
+                "{id} is not a field activity"
+            ))),
+        }
+    }
+
+    /// Corrects fields of a request in VALIDATION_ERROR (§5.3, §12.11); the operator retries.
+    pub fn edit(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        id: &str,
+        sets: &[(String, String)],
+    ) -> Result<ActionReport, EngineError> {
+        let seq = self.resolve_activity(id)?;
+        let detail = sets
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.act(
+            actor,
+            now,
+            Capability::Edit,
+            "edit",
+            &[id.to_string()],
+            |flow| {
+                let state = match &flow.tx.activity(seq)?.body {
+                    Body::Orchestration(o) => o.state,
+                    _ => {
+                        return Err(EngineError::BadInput(format!(
+                            "{id} is not a request orchestration"
+                        )))
+                    }
+                };
+                if state != OrchState::ValidationError {
+                    return Err(EngineError::refused(
+                        "ILLEGAL_TRANSITION",
+                        format!(
+                            "{id} is {}: fields are corrected in VALIDATION_ERROR",
+                            state.code()
+                        ),
+                    ));
+                }
+                for (field, value) in sets {
+                    apply_edit(flow.orch_mut(seq)?, field, value)?;
+                }
+                flow.log_note(seq, format!("corrected {detail}"))?;
+                Ok(((), Some(detail.clone())))
+            },
+        )?;
+        self.report(seq)
+    }
+}
+
+/// Applies one `FIELD=VALUE` correction (the editable fields of §5.3).
+fn apply_edit(
+    o: &mut crate::domain::Orchestration,
+    field: &str,
+    value: &str,
+) -> Result<(), EngineError> {
+    let text = || (!value.trim().is_empty()).then(|| value.trim().to_string());
+    match field {
+        "effective_datetime" => {
+            o.effective = if value.trim().is_empty() || value == "null" {
+                None
+            } else {
+                Some(
+                    chrono::DateTime::parse_from_rfc3339(value.trim())
+                        .map_err(|e| EngineError::BadInput(format!("field `effective_datetime`: {e} (use RFC 3339 with an offset)")))?
+                        .with_timezone(&chrono::Utc),
+                )
+            }
+        }
+        "sp" | "sp_id" => {
+            o.sp_id = text().ok_or_else(|| EngineError::BadInput("field `sp`: must not be empty".into()))?
+        }
+        "service_agreements" => {
+            o.service_agreements = value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+        }
+        "collection_data.past_due_amount" => {
+            o.collection_data.get_or_insert_with(CollectionData::default).past_due_amount = text()
+        }
+        "collection_data.currency" => o.collection_data.get_or_insert_with(CollectionData::default).currency = text(),
+        "collection_data.collection_ref" => {
+            o.collection_data.get_or_insert_with(CollectionData::default).collection_ref = text()
+        }
+        "collection_data.due_date" => o.collection_data.get_or_insert_with(CollectionData::default).due_date = text(),
+        "contact.name" => o.contact.get_or_insert_with(Contact::default).name = text(),
+        "contact.phone" => o.contact.get_or_insert_with(Contact::default).phone = text(),
+        "contact.email" => o.contact.get_or_insert_with(Contact::default).email = text(),
+        "comments" => o.comments = text(),
+        other => {
+            return Err(EngineError::BadInput(format!(
+                "field `{other}` cannot be edited; editable: effective_datetime, sp, service_agreements, \
+                 collection_data.past_due_amount, collection_data.currency, collection_data.collection_ref, \
+                 collection_data.due_date, contact.name, contact.phone, contact.email, comments"
+            )))
+        }
+    }
+    Ok(())
+}
+
+impl super::flow::Flow<'_, '_> {
+    /// An operator's replay of an inbound message in the error inbox.
+    fn retry_inbound_now(&mut self, seq: Seq) -> Result<(), EngineError> {
+        let c = self.tx.comm(seq)?;
+        if c.state_code() != crate::lifecycle::InState::ValidationError.code() {
+            return Err(super::flow::not_retryable(&c.id.clone(), c.state_code()));
+        }
+        self.retry_inbound(seq)
+    }
+}

@@ -1,0 +1,280 @@
+//! `import`: reference data and requests, checked whole against the database before anything
+//! is written, then stored in one transaction (formats.md "Import records").
+
+use super::flow::Flow;
+use super::{Actor, Engine, EngineError};
+use crate::domain::{
+    Activity, ActivityType, BackToBackState, Body, Capability, Device, ExchangeState, Instant,
+    Notification, NotificationKind, Orchestration, Switch,
+};
+use crate::formats::{ImportRecord, RequestRecord};
+use crate::lifecycle::OrchState;
+use crate::store::TreeId;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// One record created by an import.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Created {
+    /// The record kind (`service_point`, `request`…).
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+}
+
+impl Engine {
+    /// Imports parsed records: all or nothing.
+    pub fn import(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        records: Vec<(usize, ImportRecord)>,
+    ) -> Result<Vec<Created>, EngineError> {
+        actor.check(Capability::CreateRequest)?;
+        self.check_import(&records)?;
+        let ids: Vec<String> = records.iter().filter_map(|(_, r)| record_id(r)).collect();
+        self.act(
+            actor,
+            now,
+            Capability::CreateRequest,
+            "import",
+            &[],
+            |flow| {
+                let mut created = Vec::with_capacity(records.len());
+                for (_, record) in records {
+                    created.push(flow.store_record(record)?);
+                }
+                let detail = format!("{} record(s): {}", created.len(), summarize(&ids));
+                Ok((created, Some(detail)))
+            },
+        )
+    }
+
+    /// The whole-file checks against what is already stored: taken ids, dangling references,
+    /// records this engine does not take yet. Every problem is reported with its line.
+    fn check_import(&self, records: &[(usize, ImportRecord)]) -> Result<(), EngineError> {
+        let store = self.store.as_ref();
+        let in_file = |kind: &str| -> BTreeSet<String> {
+            records
+                .iter()
+                .filter(|(_, r)| kind_of(r) == kind)
+                .filter_map(|(_, r)| record_id(r))
+                .collect()
+        };
+        let (buildings, customers) = (in_file("building"), in_file("customer"));
+        let mut errors = Vec::new();
+        for (line, record) in records {
+            let taken =
+                |tree: TreeId, id: &str| store.get(tree, id.as_bytes()).map(|v| v.is_some());
+            match record {
+                ImportRecord::Building(b) if taken(TreeId::Buildings, &b.id)? => {
+                    errors.push(format!(
+                        "line {line}: field `id`: building {} already exists",
+                        b.id
+                    ));
+                }
+                ImportRecord::Customer(c) if taken(TreeId::Customers, &c.id)? => {
+                    errors.push(format!(
+                        "line {line}: field `id`: customer {} already exists",
+                        c.id
+                    ));
+                }
+                ImportRecord::ServicePoint { sp, device } => {
+                    if taken(TreeId::ServicePoints, &sp.id)? {
+                        errors.push(format!(
+                            "line {line}: field `id`: service point {} already exists",
+                            sp.id
+                        ));
+                    }
+                    if let Some(d) = device {
+                        if taken(TreeId::Devices, &d.id)? {
+                            errors.push(format!(
+                                "line {line}: field `device.id`: device {} already exists",
+                                d.id
+                            ));
+                        }
+                    }
+                    if let Some(b) = &sp.building {
+                        if !buildings.contains(b) && !taken(TreeId::Buildings, b)? {
+                            errors.push(format!(
+                                "line {line}: field `building`: unknown building {b}"
+                            ));
+                        }
+                    }
+                    if let Some(c) = &sp.customer {
+                        if !customers.contains(c) && !taken(TreeId::Customers, c)? {
+                            errors.push(format!(
+                                "line {line}: field `customer`: unknown customer {c}"
+                            ));
+                        }
+                    }
+                }
+                ImportRecord::Request(r) => {
+                    if let Some(id) = &r.id {
+                        if taken(TreeId::Ids, id)? {
+                            errors.push(format!("line {line}: field `id`: {id} is already taken"));
+                        }
+                    }
+                }
+                ImportRecord::WorkOrder(_)
+                | ImportRecord::MoveIn(_)
+                | ImportRecord::MoveOut(_)
+                | ImportRecord::FeedItem(_) => errors.push(format!(
+                    "line {line}: field `kind`: {} records are not taken by this engine version \
+                     (work orders and the activity feed come with the work-order module)",
+                    kind_of(record)
+                )),
+                _ => {}
+            }
+        }
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let shown = errors.len().min(20);
+        let mut message = errors[..shown].join("\n");
+        if errors.len() > shown {
+            message.push_str(&format!("\n… and {} more", errors.len() - shown));
+        }
+        Err(EngineError::BadInput(message))
+    }
+}
+
+impl Flow<'_, '_> {
+    fn store_record(&mut self, record: ImportRecord) -> Result<Created, EngineError> {
+        let kind = kind_of(&record).to_string();
+        let id = match record {
+            ImportRecord::Building(b) => {
+                let id = b.id.clone();
+                self.tx.put_building(b)?;
+                id
+            }
+            ImportRecord::Customer(c) => {
+                let id = c.id.clone();
+                self.tx.put_customer(c)?;
+                id
+            }
+            ImportRecord::ServicePoint { sp, device } => {
+                let id = sp.id.clone();
+                if let Some(device) = device {
+                    self.tx.put_device(device)?;
+                }
+                self.tx.put_sp(sp)?;
+                id
+            }
+            ImportRecord::Request(r) => self.store_request(r)?,
+            other => {
+                return Err(EngineError::BadInput(format!(
+                    "{} records are not taken here",
+                    kind_of(&other)
+                )))
+            }
+        };
+        Ok(Created { kind, id })
+    }
+
+    /// Stores a request in PENDING and queues its acknowledgement (formats.md).
+    fn store_request(&mut self, r: RequestRecord) -> Result<String, EngineError> {
+        let seq = self.tx.next_seq();
+        let id = match r.id {
+            Some(id) => id,
+            None => self.tx.next_id("SO")?,
+        };
+        if let Some(new) = &r.new_device {
+            // The request registers the device to be installed (§12.13).
+            if self.tx.device(&new.id)?.is_none() {
+                self.tx.put_device(Device {
+                    id: new.id.clone(),
+                    badge: new.badge.clone(),
+                    smart: new.smart,
+                    commissioned: new.commissioned,
+                    switch: Switch::Off,
+                    head_end_capable: None,
+                    last_readings: Vec::new(),
+                })?;
+            }
+        }
+        let t = r.request_type;
+        let now = self.now();
+        let o = Orchestration {
+            state: OrchState::Pending,
+            activity_type: t,
+            sp_id: r.sp,
+            service_datetime: r.service_datetime,
+            effective: r.effective_datetime,
+            service_agreements: r.service_agreements,
+            notifications: vec![Notification {
+                kind: NotificationKind::Ack,
+                at: now,
+                to: r.request_info.requester.clone(),
+            }],
+            request_info: r.request_info,
+            collection_data: r.collection_data,
+            contact: r.contact,
+            comments: r.comments,
+            expiration: None,
+            pass: 0,
+            skip_kind: None,
+            superseded_by: None,
+            frozen_by: None,
+            warnings: Vec::new(),
+            exchange: (t == ActivityType::ExchangeMeter).then(|| ExchangeState {
+                old_device_id: r.old_device_id,
+                new_device: r.new_device,
+                connect_new_device: r.connect_new_device,
+                ..ExchangeState::default()
+            }),
+            back_to_back: (t == ActivityType::BackToBack).then(|| BackToBackState {
+                outgoing_customer: r.outgoing_customer,
+                incoming_customer: r.incoming_customer,
+                incoming_account: r.incoming_account,
+                read_required: r.read_required.unwrap_or(true),
+                read_done: false,
+            }),
+        };
+        self.tx.insert_activity(Activity {
+            seq,
+            id: id.clone(),
+            parent: None,
+            created_at: now,
+            status_at: now,
+            status_reason: None,
+            due_at: Some(self.rule_now()),
+            excused: false,
+            log: Vec::new(),
+            body: Body::Orchestration(o),
+        });
+        self.log_note(seq, "received; acknowledgement sent".into())?;
+        Ok(id)
+    }
+}
+
+fn kind_of(record: &ImportRecord) -> &'static str {
+    match record {
+        ImportRecord::Building(_) => "building",
+        ImportRecord::ServicePoint { .. } => "service_point",
+        ImportRecord::Customer(_) => "customer",
+        ImportRecord::Request(_) => "request",
+        ImportRecord::WorkOrder(_) => "work_order",
+        ImportRecord::MoveOut(_) => "move_out",
+        ImportRecord::MoveIn(_) => "move_in",
+        ImportRecord::FeedItem(_) => "feed_item",
+    }
+}
+
+fn record_id(record: &ImportRecord) -> Option<String> {
+    match record {
+        ImportRecord::Building(b) => Some(b.id.clone()),
+        ImportRecord::ServicePoint { sp, .. } => Some(sp.id.clone()),
+        ImportRecord::Customer(c) => Some(c.id.clone()),
+        ImportRecord::Request(r) => r.id.clone(),
+        _ => None,
+    }
+}
+
+fn summarize(ids: &[String]) -> String {
+    if ids.len() <= 10 {
+        ids.join(", ")
+    } else {
+        format!("{} … ({} in all)", ids[..10].join(", "), ids.len())
+    }
+}

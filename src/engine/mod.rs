@@ -1,0 +1,247 @@
+//! The engine: applies one command or one monitor batch as one storage transaction, and
+//! answers the queries of the desk and the command line.
+//!
+//! The engine never reads the wall clock: every entry point takes `now`. Operator actions are
+//! flushed to disk before they return, so "done" means durable.
+
+mod actions;
+mod codec;
+mod flow;
+mod import;
+mod inbound;
+mod monitor;
+mod queries;
+mod tx;
+
+pub use actions::{ActionReport, CompleteFa};
+pub use import::Created;
+pub use inbound::InboundReport;
+pub use monitor::{CrwtoReport, TickReport};
+pub use queries::{ActivityRow, ActivityTree, CommView, ListFilter, TreeNode};
+pub use tx::TransitionNote;
+
+use crate::config::Config;
+use crate::domain::{AuditEntry, AuditOutcome, Capability, Instant, Role};
+use crate::store::{Store, StoreError};
+use tx::Tx;
+
+/// What can go wrong in the engine, with the exit code the command line uses.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A guard refused the operation; nothing changed (exit 1).
+    #[error("{message}")]
+    Refused {
+        /// The refusal code (`AWAITING_FIELD_RESPONSE`, `PERMISSION_DENIED`…).
+        code: String,
+        /// What happened and what to do.
+        message: String,
+    },
+    /// Bad input: an unknown id, a malformed file (exit 2).
+    #[error("{0}")]
+    BadInput(String),
+    /// The database failed (exit 3 when it cannot be opened).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A record the engine needs is missing or inconsistent.
+    #[error("internal inconsistency: {0}")]
+    Corrupt(String),
+}
+
+impl EngineError {
+    /// A refusal with a code.
+    pub fn refused(code: &str, message: impl Into<String>) -> Self {
+        EngineError::Refused {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The process exit code of the command line contract.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            EngineError::Refused { .. } | EngineError::Corrupt(_) => 1,
+            EngineError::BadInput(_) => 2,
+            EngineError::Store(
+                StoreError::Locked { .. }
+                | StoreError::NewerSchema { .. }
+                | StoreError::Unreadable { .. },
+            ) => 3,
+            EngineError::Store(_) => 1,
+        }
+    }
+
+    /// The machine-readable code of `--json` errors.
+    pub fn code(&self) -> &str {
+        match self {
+            EngineError::Refused { code, .. } => code,
+            EngineError::BadInput(_) => "BAD_INPUT",
+            EngineError::Store(StoreError::Locked { .. }) => "LOCKED",
+            EngineError::Store(StoreError::NewerSchema { .. }) => "NEWER_SCHEMA",
+            EngineError::Store(_) => "DATABASE_ERROR",
+            EngineError::Corrupt(_) => "CORRUPT",
+        }
+    }
+}
+
+/// Who is acting, with what rights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The operator's name, as recorded in the audit log.
+    pub operator: String,
+    /// The operator's role; `None` may only look.
+    pub role: Option<Role>,
+    /// Divisions the operator may see when division restriction is on.
+    pub divisions: Vec<String>,
+    /// `--read-only`: refuse every change.
+    pub read_only: bool,
+}
+
+impl Actor {
+    /// The actor for `operator` under `config`.
+    pub fn from_config(config: &Config, operator: &str, read_only: bool) -> Actor {
+        let access = config.access_for(operator);
+        Actor {
+            operator: operator.to_string(),
+            role: access.role,
+            divisions: access.divisions,
+            read_only,
+        }
+    }
+
+    /// The internal actor of the background runtime (monitors, batches, simulators).
+    pub fn system() -> Actor {
+        Actor {
+            operator: "orderdesk".into(),
+            role: Some(Role::Supervisor),
+            divisions: Vec::new(),
+            read_only: false,
+        }
+    }
+
+    /// Refuses unless this actor may use `capability`.
+    pub fn check(&self, capability: Capability) -> Result<(), EngineError> {
+        if self.read_only {
+            return Err(EngineError::refused(
+                "READ_ONLY",
+                "the desk is read-only (--read-only): no change was made",
+            ));
+        }
+        match self.role {
+            Some(role) if crate::domain::permits(role, capability) => Ok(()),
+            Some(role) => Err(EngineError::refused(
+                "PERMISSION_DENIED",
+                format!(
+                    "{} is a {}; only a role allowed to {} may do this (§9)",
+                    self.operator,
+                    role.code(),
+                    capability.describe()
+                ),
+            )),
+            None => Err(EngineError::refused(
+                "PERMISSION_DENIED",
+                format!(
+                    "{} is not listed in [operators] of the configuration and may only look",
+                    self.operator
+                ),
+            )),
+        }
+    }
+}
+
+/// The engine over a store.
+pub struct Engine {
+    store: Box<dyn Store>,
+    config: Config,
+}
+
+impl Engine {
+    /// An engine over `store` with `config`.
+    pub fn new(store: Box<dyn Store>, config: Config) -> Engine {
+        Engine { store, config }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The store, for read-only tools (consistency checks, exports).
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Makes every committed change durable.
+    pub fn flush(&self) -> Result<(), EngineError> {
+        Ok(self.store.flush()?)
+    }
+
+    /// Runs `work` in one unit of work for an operator action: the permission check, the work,
+    /// the audit line (done or refused) and the commit, flushed before returning.
+    fn act<T>(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        capability: Capability,
+        action: &str,
+        ids: &[String],
+        work: impl FnOnce(&mut flow::Flow<'_, '_>) -> Result<(T, Option<String>), EngineError>,
+    ) -> Result<T, EngineError> {
+        let refusal = match actor.check(capability) {
+            Ok(()) => {
+                let mut tx = Tx::begin(self.store.as_ref(), now)?;
+                let mut flow = flow::Flow::new(&mut tx, &self.config);
+                match work(&mut flow) {
+                    Ok((value, detail)) => {
+                        tx.audit(audit_entry(
+                            actor,
+                            now,
+                            action,
+                            ids,
+                            AuditOutcome::Done,
+                            detail,
+                        ));
+                        tx.commit()?;
+                        self.store.flush()?;
+                        return Ok(value);
+                    }
+                    Err(err) => err,
+                }
+            }
+            Err(err) => err,
+        };
+        // A refusal changes nothing but is itself audited (§12.2), unless the desk is read-only.
+        if let EngineError::Refused { code, message } = &refusal {
+            if !actor.read_only {
+                let mut tx = Tx::begin(self.store.as_ref(), now)?;
+                let outcome = AuditOutcome::Refused {
+                    code: code.clone(),
+                    message: message.clone(),
+                };
+                tx.audit(audit_entry(actor, now, action, ids, outcome, None));
+                tx.commit()?;
+                self.store.flush()?;
+            }
+        }
+        Err(refusal)
+    }
+}
+
+fn audit_entry(
+    actor: &Actor,
+    now: Instant,
+    action: &str,
+    ids: &[String],
+    outcome: AuditOutcome,
+    detail: Option<String>,
+) -> AuditEntry {
+    AuditEntry {
+        seq: 0,
+        at: now,
+        operator: actor.operator.clone(),
+        role: actor.role,
+        action: action.to_string(),
+        ids: ids.to_vec(),
+        outcome,
+        detail,
+    }
+}

@@ -1,0 +1,495 @@
+//! Read-only queries for the desk and the command line. Each reads a window through an ordered
+//! index; none loads every record unless asked for every record.
+
+use super::codec::decode;
+use super::tx::Tag;
+use super::{Actor, Engine, EngineError};
+use crate::domain::{
+    Activity, ActivityType, AuditEntry, Body, CommBody, Communication, CompletionEvent, Instant,
+    LogLine, Notification, Role, Seq, StatusReason,
+};
+use crate::store::{scan_prefix, seq_from_key_tail, seq_key, text_prefix, Store, TreeId};
+use serde::Serialize;
+
+/// Which orchestration activities `list` shows.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only this state (code, any case).
+    pub state: Option<String>,
+    /// Only this type.
+    pub activity_type: Option<ActivityType>,
+    /// Only this service point.
+    pub sp: Option<String>,
+    /// Only this status-reason code, in an error state.
+    pub error_code: Option<String>,
+    /// At most this many rows (0 = no limit).
+    pub limit: usize,
+}
+
+/// One row of `list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityRow {
+    /// The id.
+    pub id: String,
+    /// The activity type.
+    #[serde(rename = "type")]
+    pub activity_type: String,
+    /// The state code.
+    pub state: String,
+    /// Why it is in its state.
+    pub status_reason: Option<StatusReason>,
+    /// The service point (orchestrations) or the target (maintenance).
+    pub sp: Option<String>,
+    /// The targeted orchestration (maintenance).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// When it was created.
+    pub created_at: Instant,
+    /// When it entered its state.
+    pub status_at: Instant,
+    /// A Reconnect that supersedes this CNP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    /// Conflict warnings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A communication as `outbox` and `show` present it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommView {
+    /// `CO-<n>` / `CI-<n>`.
+    pub id: String,
+    /// `outbound` or `inbound`.
+    pub direction: &'static str,
+    /// field_work, head_end or email (outbound).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The message kind.
+    pub message: String,
+    /// The activity it belongs to (outbound).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    /// The state code.
+    pub state: String,
+    /// Why it is in its state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<StatusReason>,
+    /// When it was sent (outbound).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<Instant>,
+    /// Acknowledged by the field work system.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub acknowledged: bool,
+    /// The external system's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The payload (outbound) or the message as received (inbound).
+    pub payload: serde_json::Value,
+    /// Inbound communications answering this one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<CommView>,
+    /// The transition log.
+    pub log: Vec<LogLine>,
+}
+
+/// A node of an activity hierarchy.
+#[derive(Debug, Clone, Serialize)]
+pub struct TreeNode {
+    /// The id.
+    pub id: String,
+    /// The activity type, field task or command kind.
+    pub kind: String,
+    /// The state code.
+    pub state: String,
+    /// Why it is in its state.
+    pub status_reason: Option<StatusReason>,
+    /// The kind-specific fields.
+    pub fields: serde_json::Value,
+    /// Child activities.
+    pub children: Vec<TreeNode>,
+    /// Its communications, with their replies.
+    pub communications: Vec<CommView>,
+    /// Completion events.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<CompletionEvent>,
+    /// The transition log.
+    pub log: Vec<LogLine>,
+}
+
+/// `show`: one activity with its whole hierarchy.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityTree {
+    /// The id.
+    pub id: String,
+    /// The type or kind.
+    #[serde(rename = "type")]
+    pub activity_type: String,
+    /// The state code.
+    pub state: String,
+    /// Why it is in its state.
+    pub status_reason: Option<StatusReason>,
+    /// The service point.
+    pub sp: Option<String>,
+    /// The kind-specific fields.
+    pub fields: serde_json::Value,
+    /// Notifications sent to the requester.
+    pub notifications: Vec<Notification>,
+    /// Child activities.
+    pub children: Vec<TreeNode>,
+    /// Its own communications.
+    pub communications: Vec<CommView>,
+    /// Completion events.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<CompletionEvent>,
+    /// The transition log.
+    pub log: Vec<LogLine>,
+}
+
+impl Engine {
+    /// Orchestration and maintenance activities matching `filter`, ascending by sequence.
+    pub fn list(
+        &self,
+        actor: &Actor,
+        filter: &ListFilter,
+    ) -> Result<Vec<ActivityRow>, EngineError> {
+        let store = self.store.as_ref();
+        let seqs: Vec<Seq> = if let Some(code) = &filter.error_code {
+            keys_under(store, TreeId::ByError, &text_prefix(code))?
+        } else if let Some(state) = &filter.state {
+            keys_under(
+                store,
+                TreeId::ByState,
+                &text_prefix(&state.to_ascii_uppercase()),
+            )?
+        } else if let Some(sp) = &filter.sp {
+            keys_under(store, TreeId::BySp, &text_prefix(sp))?
+        } else {
+            let mut all: Vec<Seq> = Vec::new();
+            for s in crate::lifecycle::OrchState::ALL
+                .iter()
+                .map(|s| s.code())
+                .chain(crate::lifecycle::MaintState::ALL.iter().map(|s| s.code()))
+            {
+                all.extend(keys_under(store, TreeId::ByState, &text_prefix(s))?);
+            }
+            all.sort_unstable();
+            all.dedup();
+            all
+        };
+        let mut rows = Vec::new();
+        for seq in seqs {
+            let a = read_activity(store, seq)?;
+            if !a.is_top_level() || !self.visible(actor, &a) || !matches_filter(&a, filter) {
+                continue;
+            }
+            rows.push(row_of(&a));
+            if filter.limit > 0 && rows.len() >= filter.limit {
+                break;
+            }
+        }
+        Ok(rows)
+    }
+
+    /// One activity (any level) with its whole hierarchy.
+    pub fn show(&self, actor: &Actor, id: &str) -> Result<ActivityTree, EngineError> {
+        let store = self.store.as_ref();
+        let seq = match lookup(store, id)? {
+            Some((Tag::Activity, seq)) => seq,
+            Some((Tag::Comm, _)) => {
+                return Err(EngineError::BadInput(format!(
+                    "{id} is a communication: `orderdesk show` takes an activity id (see `orderdesk outbox --all`)"
+                )))
+            }
+            None => return Err(unknown_id(id)),
+        };
+        let a = read_activity(store, seq)?;
+        if !self.visible(actor, &a) {
+            return Err(EngineError::refused(
+                "PERMISSION_DENIED",
+                format!("{id} belongs to another division"),
+            ));
+        }
+        let node = self.node(&a)?;
+        let notifications = match &a.body {
+            Body::Orchestration(o) => o.notifications.clone(),
+            Body::Maintenance(m) => m.notifications.clone(),
+            _ => Vec::new(),
+        };
+        Ok(ActivityTree {
+            id: node.id,
+            activity_type: node.kind,
+            state: node.state,
+            status_reason: node.status_reason,
+            sp: a.sp_id().map(str::to_string),
+            fields: node.fields,
+            notifications,
+            children: node.children,
+            communications: node.communications,
+            events: node.events,
+            log: node.log,
+        })
+    }
+
+    fn node(&self, a: &Activity) -> Result<TreeNode, EngineError> {
+        let store = self.store.as_ref();
+        let mut children = Vec::new();
+        let mut communications = Vec::new();
+        for (tag, seq) in children_of(store, a.seq)? {
+            match tag {
+                Tag::Activity => children.push(self.node(&read_activity(store, seq)?)?),
+                Tag::Comm => communications.push(self.comm_view(&read_comm(store, seq)?)?),
+            }
+        }
+        let events = match &a.body {
+            Body::Field(f) => f.events.clone(),
+            Body::Command(c) => c.events.clone(),
+            _ => Vec::new(),
+        };
+        Ok(TreeNode {
+            id: a.id.clone(),
+            kind: a.kind_name(),
+            state: a.state_code().to_string(),
+            status_reason: a.status_reason.clone(),
+            fields: body_fields(a),
+            children,
+            communications,
+            events,
+            log: a.log.clone(),
+        })
+    }
+
+    fn comm_view(&self, c: &Communication) -> Result<CommView, EngineError> {
+        let store = self.store.as_ref();
+        let mut replies = Vec::new();
+        for (tag, seq) in children_of(store, c.seq)? {
+            if tag == Tag::Comm {
+                replies.push(self.comm_view(&read_comm(store, seq)?)?);
+            }
+        }
+        Ok(match &c.body {
+            CommBody::Outbound(o) => CommView {
+                id: c.id.clone(),
+                direction: "outbound",
+                target: Some(o.target.code().to_string()),
+                message: o.message.code().to_string(),
+                activity: Some(o.owner_id.clone()),
+                state: c.state_code().to_string(),
+                status_reason: c.status_reason.clone(),
+                sent_at: o.sent_at,
+                acknowledged: o.acknowledged,
+                external_id: o.external_id.clone(),
+                payload: o.payload.clone(),
+                replies,
+                log: c.log.clone(),
+            },
+            CommBody::Inbound(i) => CommView {
+                id: c.id.clone(),
+                direction: "inbound",
+                target: None,
+                message: serde_json::to_value(&i.message)
+                    .ok()
+                    .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+                    .unwrap_or_default(),
+                activity: None,
+                state: c.state_code().to_string(),
+                status_reason: c.status_reason.clone(),
+                sent_at: None,
+                acknowledged: false,
+                external_id: None,
+                payload: serde_json::to_value(&i.message).unwrap_or_default(),
+                replies,
+                log: c.log.clone(),
+            },
+        })
+    }
+
+    /// Outbound communications awaiting a response (`all`: every outbound message), ascending.
+    pub fn outbox(&self, all: bool) -> Result<Vec<CommView>, EngineError> {
+        let store = self.store.as_ref();
+        let seqs: Vec<Seq> = if all {
+            store
+                .range(TreeId::Comms, &[], None, usize::MAX, false)?
+                .iter()
+                .filter_map(|(k, _)| seq_from_key_tail(k))
+                .collect()
+        } else {
+            store
+                .range(TreeId::Outbox, &[], None, usize::MAX, false)?
+                .iter()
+                .filter_map(|(k, _)| seq_from_key_tail(k))
+                .collect()
+        };
+        let mut views = Vec::new();
+        for seq in seqs {
+            let c = read_comm(store, seq)?;
+            if c.outbound().is_some() {
+                views.push(self.comm_view(&c)?);
+            }
+        }
+        Ok(views)
+    }
+
+    /// Inbound communications in the error inbox, ascending.
+    pub fn error_inbox(&self) -> Result<Vec<CommView>, EngineError> {
+        let store = self.store.as_ref();
+        let mut views = Vec::new();
+        for (key, value) in store.range(TreeId::ByError, &[], None, usize::MAX, false)? {
+            if value.first() == Some(&(Tag::Comm as u8)) {
+                if let Some(seq) = seq_from_key_tail(&key) {
+                    views.push(self.comm_view(&read_comm(store, seq)?)?);
+                }
+            }
+        }
+        Ok(views)
+    }
+
+    /// Audit entries, oldest first; with `id`, only those naming it; at most `limit` (0 = all).
+    pub fn audit(&self, id: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>, EngineError> {
+        let store = self.store.as_ref();
+        let mut entries = Vec::new();
+        for (key, value) in store.range(TreeId::Audit, &[], None, usize::MAX, false)? {
+            let entry: AuditEntry = decode(TreeId::Audit, &key, &value)?;
+            if id.is_none_or(|id| entry.ids.iter().any(|i| i == id)) {
+                entries.push(entry);
+            }
+        }
+        if limit > 0 && entries.len() > limit {
+            entries.drain(..entries.len() - limit);
+        }
+        Ok(entries)
+    }
+
+    /// Division restriction (§9, §12.11): clerks see only their divisions' activity types.
+    fn visible(&self, actor: &Actor, a: &Activity) -> bool {
+        if !self.config.division_restriction || actor.role != Some(Role::Clerk) {
+            return true;
+        }
+        let Some(t) = a.activity_type() else {
+            return true;
+        };
+        match self.config.type_config(t).division.as_deref() {
+            None | Some("") => true,
+            Some(d) => actor.divisions.iter().any(|mine| mine == d),
+        }
+    }
+}
+
+fn matches_filter(a: &Activity, f: &ListFilter) -> bool {
+    let state_ok = f
+        .state
+        .as_ref()
+        .is_none_or(|s| a.state_code().eq_ignore_ascii_case(s));
+    let type_ok = f.activity_type.is_none_or(|t| a.activity_type() == Some(t));
+    let sp_ok =
+        f.sp.as_ref()
+            .is_none_or(|sp| a.sp_id() == Some(sp.as_str()));
+    let code_ok = f
+        .error_code
+        .as_ref()
+        .is_none_or(|c| a.is_error() && a.status_reason.as_ref().is_some_and(|r| &r.code == c));
+    state_ok && type_ok && sp_ok && code_ok
+}
+
+fn row_of(a: &Activity) -> ActivityRow {
+    let (superseded_by, warnings, target) = match &a.body {
+        Body::Orchestration(o) => (o.superseded_by.clone(), o.warnings.clone(), None),
+        Body::Maintenance(m) => (None, Vec::new(), Some(m.target_id.clone())),
+        _ => (None, Vec::new(), None),
+    };
+    ActivityRow {
+        id: a.id.clone(),
+        activity_type: a.kind_name(),
+        state: a.state_code().to_string(),
+        status_reason: a.status_reason.clone(),
+        sp: a.sp_id().map(str::to_string),
+        target,
+        created_at: a.created_at,
+        status_at: a.status_at,
+        superseded_by,
+        warnings,
+    }
+}
+
+/// The kind-specific fields of an activity, without the lists shown elsewhere in the tree.
+fn body_fields(a: &Activity) -> serde_json::Value {
+    let mut value = match &a.body {
+        Body::Orchestration(o) => serde_json::to_value(o),
+        Body::Maintenance(m) => serde_json::to_value(m),
+        Body::Field(f) => serde_json::to_value(f),
+        Body::Command(c) => serde_json::to_value(c),
+    }
+    .unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        for key in ["state", "notifications", "events", "comms"] {
+            map.remove(key);
+        }
+        map.insert(
+            "created_at".into(),
+            serde_json::to_value(a.created_at).unwrap_or_default(),
+        );
+    }
+    value
+}
+
+fn unknown_id(id: &str) -> EngineError {
+    EngineError::BadInput(format!(
+        "unknown id `{id}`: no activity or communication has it"
+    ))
+}
+
+/// Looks up an id in the store (outside a unit of work).
+pub(crate) fn lookup(store: &dyn Store, id: &str) -> Result<Option<(Tag, Seq)>, EngineError> {
+    let Some(bytes) = store.get(TreeId::Ids, id.as_bytes())? else {
+        return Ok(None);
+    };
+    let tag = match bytes.first() {
+        Some(1) => Tag::Activity,
+        Some(2) => Tag::Comm,
+        _ => return Err(EngineError::Corrupt(format!("id entry for {id}"))),
+    };
+    seq_from_key_tail(&bytes)
+        .map(|seq| Some((tag, seq)))
+        .ok_or_else(|| EngineError::Corrupt(format!("id entry for {id}")))
+}
+
+/// Reads an activity record.
+pub(crate) fn read_activity(store: &dyn Store, seq: Seq) -> Result<Activity, EngineError> {
+    let key = seq_key(seq);
+    let bytes = store
+        .get(TreeId::Activities, &key)?
+        .ok_or_else(|| EngineError::Corrupt(format!("activity #{seq} is indexed but missing")))?;
+    decode(TreeId::Activities, &key, &bytes)
+}
+
+/// Reads a communication record.
+pub(crate) fn read_comm(store: &dyn Store, seq: Seq) -> Result<Communication, EngineError> {
+    let key = seq_key(seq);
+    let bytes = store.get(TreeId::Comms, &key)?.ok_or_else(|| {
+        EngineError::Corrupt(format!("communication #{seq} is indexed but missing"))
+    })?;
+    decode(TreeId::Comms, &key, &bytes)
+}
+
+fn keys_under(store: &dyn Store, tree: TreeId, prefix: &[u8]) -> Result<Vec<Seq>, EngineError> {
+    Ok(scan_prefix(store, tree, prefix, usize::MAX)?
+        .iter()
+        .filter_map(|(k, _)| seq_from_key_tail(k))
+        .collect())
+}
+
+fn children_of(store: &dyn Store, parent: Seq) -> Result<Vec<(Tag, Seq)>, EngineError> {
+    Ok(
+        scan_prefix(store, TreeId::Children, &seq_key(parent), usize::MAX)?
+            .iter()
+            .filter_map(|(k, v)| {
+                let tag = match v.first() {
+                    Some(1) => Tag::Activity,
+                    Some(2) => Tag::Comm,
+                    _ => return None,
+                };
+                Some((tag, seq_from_key_tail(k)?))
+            })
+            .collect(),
+    )
+}

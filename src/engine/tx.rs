@@ -1,0 +1,674 @@
+//! The unit of work: records read and changed by one command or one batch of a monitor pass.
+//!
+//! Reads go through the staged copies first, so a chain always sees its own changes. On commit,
+//! every changed record is written with its index entries recomputed from scratch and diffed
+//! against the entries of the version that was read: indexes agree with records by construction.
+
+use super::codec::{decode, encode};
+use super::EngineError;
+use crate::domain::{
+    Activity, AuditEntry, Body, Building, CommBody, Communication, Customer, Device, Instant, Seq,
+    ServicePoint,
+};
+use crate::lifecycle::OutState;
+use crate::store::{
+    pair_key, prefix_end, scan_prefix, seq_from_key_tail, seq_key, text_prefix, text_seq_key,
+    time_seq_key, Store, TreeId, WriteBatch,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Which record tree an id or index entry points into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tag {
+    /// An activity.
+    Activity = 1,
+    /// A communication.
+    Comm = 2,
+}
+
+impl Tag {
+    fn from_byte(b: u8) -> Option<Tag> {
+        match b {
+            1 => Some(Tag::Activity),
+            2 => Some(Tag::Comm),
+            _ => None,
+        }
+    }
+}
+
+/// A record as read, and as it will be written.
+#[derive(Debug)]
+struct Staged<T> {
+    original: Option<T>,
+    current: T,
+    dirty: bool,
+}
+
+/// The sequence and id counters, persisted in the meta tree.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Counters {
+    /// The next sequence number to hand out.
+    pub next_seq: Seq,
+    /// The next number per id prefix (`SO`, `FA`…).
+    pub next_number: BTreeMap<String, u64>,
+}
+
+const COUNTERS_KEY: &[u8] = b"counters";
+
+/// One transition made, for the tick report and the desk.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TransitionNote {
+    /// The record's id.
+    pub id: String,
+    /// The state left.
+    pub from: String,
+    /// The state entered.
+    pub to: String,
+}
+
+/// The unit of work.
+pub struct Tx<'s> {
+    store: &'s dyn Store,
+    /// The exact engine time, for timestamps.
+    pub now: Instant,
+    /// Engine time truncated to the minute, for every rule comparison (§12.1).
+    pub rule_now: Instant,
+    counters: Counters,
+    counters_dirty: bool,
+    activities: BTreeMap<Seq, Staged<Activity>>,
+    comms: BTreeMap<Seq, Staged<Communication>>,
+    sps: BTreeMap<String, Staged<ServicePoint>>,
+    devices: BTreeMap<String, Staged<Device>>,
+    customers: BTreeMap<String, Staged<Customer>>,
+    buildings: BTreeMap<String, Staged<Building>>,
+    new_ids: BTreeMap<String, (Tag, Seq)>,
+    audit: Vec<AuditEntry>,
+    /// Transitions made in this unit of work.
+    pub transitions: Vec<TransitionNote>,
+}
+
+impl<'s> Tx<'s> {
+    /// Starts a unit of work at `now`.
+    pub fn begin(store: &'s dyn Store, now: Instant) -> Result<Tx<'s>, EngineError> {
+        let counters = match store.get(TreeId::Meta, COUNTERS_KEY)? {
+            Some(bytes) => decode(TreeId::Meta, COUNTERS_KEY, &bytes)?,
+            None => Counters {
+                next_seq: 1,
+                ..Counters::default()
+            },
+        };
+        Ok(Tx {
+            store,
+            now,
+            rule_now: crate::throttle::truncate_to_minute(now),
+            counters,
+            counters_dirty: false,
+            activities: BTreeMap::new(),
+            comms: BTreeMap::new(),
+            sps: BTreeMap::new(),
+            devices: BTreeMap::new(),
+            customers: BTreeMap::new(),
+            buildings: BTreeMap::new(),
+            new_ids: BTreeMap::new(),
+            audit: Vec::new(),
+            transitions: Vec::new(),
+        })
+    }
+
+    // ---- ids and counters ----------------------------------------------------------------
+
+    /// A new sequence number.
+    pub fn next_seq(&mut self) -> Seq {
+        let seq = self.counters.next_seq.max(1);
+        self.counters.next_seq = seq + 1;
+        self.counters_dirty = true;
+        seq
+    }
+
+    /// A new `PREFIX-<n>` id that is not taken (§12.13: counters skip taken ids).
+    pub fn next_id(&mut self, prefix: &str) -> Result<String, EngineError> {
+        loop {
+            let n = self
+                .counters
+                .next_number
+                .entry(prefix.to_string())
+                .or_insert(1);
+            let id = format!("{prefix}-{n}");
+            *n += 1;
+            self.counters_dirty = true;
+            if self.lookup(&id)?.is_none() {
+                return Ok(id);
+            }
+        }
+    }
+
+    /// Finds an activity or communication by its string id.
+    pub fn lookup(&self, id: &str) -> Result<Option<(Tag, Seq)>, EngineError> {
+        if let Some(found) = self.new_ids.get(id) {
+            return Ok(Some(*found));
+        }
+        let Some(bytes) = self.store.get(TreeId::Ids, id.as_bytes())? else {
+            return Ok(None);
+        };
+        let tag = bytes.first().and_then(|b| Tag::from_byte(*b));
+        match (tag, seq_from_key_tail(&bytes)) {
+            (Some(tag), Some(seq)) if bytes.len() == 9 => Ok(Some((tag, seq))),
+            _ => Err(EngineError::Corrupt(format!("id entry for {id}"))),
+        }
+    }
+
+    /// Finds an activity's sequence number by id.
+    pub fn activity_seq(&self, id: &str) -> Result<Option<Seq>, EngineError> {
+        Ok(match self.lookup(id)? {
+            Some((Tag::Activity, seq)) => Some(seq),
+            _ => None,
+        })
+    }
+
+    // ---- activities ----------------------------------------------------------------------
+
+    fn load_activity(&mut self, seq: Seq) -> Result<(), EngineError> {
+        if self.activities.contains_key(&seq) {
+            return Ok(());
+        }
+        let key = seq_key(seq);
+        let bytes = self
+            .store
+            .get(TreeId::Activities, &key)?
+            .ok_or_else(|| EngineError::Corrupt(format!("activity #{seq} is missing")))?;
+        let record: Activity = decode(TreeId::Activities, &key, &bytes)?;
+        self.activities.insert(
+            seq,
+            Staged {
+                original: Some(record.clone()),
+                current: record,
+                dirty: false,
+            },
+        );
+        Ok(())
+    }
+
+    /// An activity, read.
+    pub fn activity(&mut self, seq: Seq) -> Result<&Activity, EngineError> {
+        self.load_activity(seq)?;
+        Ok(&self.activities[&seq].current)
+    }
+
+    /// An activity, to change.
+    pub fn activity_mut(&mut self, seq: Seq) -> Result<&mut Activity, EngineError> {
+        self.load_activity(seq)?;
+        let staged = self
+            .activities
+            .get_mut(&seq)
+            .ok_or_else(|| EngineError::Corrupt(format!("activity #{seq}")))?;
+        staged.dirty = true;
+        Ok(&mut staged.current)
+    }
+
+    /// Stores a new activity.
+    pub fn insert_activity(&mut self, record: Activity) {
+        self.new_ids
+            .insert(record.id.clone(), (Tag::Activity, record.seq));
+        self.activities.insert(
+            record.seq,
+            Staged {
+                original: None,
+                current: record,
+                dirty: true,
+            },
+        );
+    }
+
+    /// The children (activities) of an activity, ascending.
+    pub fn child_activities(&mut self, parent: Seq) -> Result<Vec<Seq>, EngineError> {
+        Ok(self
+            .children(parent)?
+            .into_iter()
+            .filter(|(tag, _)| *tag == Tag::Activity)
+            .map(|(_, seq)| seq)
+            .collect())
+    }
+
+    fn children(&mut self, parent: Seq) -> Result<Vec<(Tag, Seq)>, EngineError> {
+        let mut found = BTreeSet::new();
+        for (key, value) in scan_prefix(self.store, TreeId::Children, &seq_key(parent), usize::MAX)?
+        {
+            if let (Some(seq), Some(tag)) = (
+                seq_from_key_tail(&key),
+                value.first().and_then(|b| Tag::from_byte(*b)),
+            ) {
+                found.insert((tag, seq));
+            }
+        }
+        for (seq, staged) in &self.activities {
+            if staged.original.is_none() && staged.current.parent == Some(parent) {
+                found.insert((Tag::Activity, *seq));
+            }
+        }
+        for (seq, staged) in &self.comms {
+            if staged.original.is_none() && comm_parent(&staged.current) == Some(parent) {
+                found.insert((Tag::Comm, *seq));
+            }
+        }
+        let mut list: Vec<(Tag, Seq)> = found.into_iter().collect();
+        list.sort_by_key(|(_, seq)| *seq);
+        Ok(list)
+    }
+
+    /// Sequence numbers of index entries under a text key (`BySp`, `CmdByDevice`), plus new
+    /// records that the caller filters itself.
+    pub fn indexed_by_text(&mut self, tree: TreeId, text: &str) -> Result<Vec<Seq>, EngineError> {
+        let mut found: BTreeSet<Seq> =
+            scan_prefix(self.store, tree, &text_prefix(text), usize::MAX)?
+                .iter()
+                .filter_map(|(k, _)| seq_from_key_tail(k))
+                .collect();
+        for (seq, staged) in &self.activities {
+            if staged.original.is_none() {
+                found.insert(*seq);
+            }
+        }
+        Ok(found.into_iter().collect())
+    }
+
+    // ---- communications ------------------------------------------------------------------
+
+    fn load_comm(&mut self, seq: Seq) -> Result<(), EngineError> {
+        if self.comms.contains_key(&seq) {
+            return Ok(());
+        }
+        let key = seq_key(seq);
+        let bytes = self
+            .store
+            .get(TreeId::Comms, &key)?
+            .ok_or_else(|| EngineError::Corrupt(format!("communication #{seq} is missing")))?;
+        let record: Communication = decode(TreeId::Comms, &key, &bytes)?;
+        self.comms.insert(
+            seq,
+            Staged {
+                original: Some(record.clone()),
+                current: record,
+                dirty: false,
+            },
+        );
+        Ok(())
+    }
+
+    /// A communication, read.
+    pub fn comm(&mut self, seq: Seq) -> Result<&Communication, EngineError> {
+        self.load_comm(seq)?;
+        Ok(&self.comms[&seq].current)
+    }
+
+    /// A communication, to change.
+    pub fn comm_mut(&mut self, seq: Seq) -> Result<&mut Communication, EngineError> {
+        self.load_comm(seq)?;
+        let staged = self
+            .comms
+            .get_mut(&seq)
+            .ok_or_else(|| EngineError::Corrupt(format!("communication #{seq}")))?;
+        staged.dirty = true;
+        Ok(&mut staged.current)
+    }
+
+    /// Stores a new communication.
+    pub fn insert_comm(&mut self, record: Communication) {
+        self.new_ids
+            .insert(record.id.clone(), (Tag::Comm, record.seq));
+        self.comms.insert(
+            record.seq,
+            Staged {
+                original: None,
+                current: record,
+                dirty: true,
+            },
+        );
+    }
+
+    /// The outbound communication the field work system knows by `external_id`.
+    pub fn comm_by_external_id(&mut self, external_id: &str) -> Result<Option<Seq>, EngineError> {
+        for (seq, staged) in &self.comms {
+            if let CommBody::Outbound(o) = &staged.current.body {
+                if o.external_id.as_deref() == Some(external_id) {
+                    return Ok(Some(*seq));
+                }
+            }
+        }
+        let hits = scan_prefix(
+            self.store,
+            TreeId::ByExternalId,
+            &text_prefix(external_id),
+            1,
+        )?;
+        Ok(hits.first().and_then(|(k, _)| seq_from_key_tail(k)))
+    }
+
+    // ---- reference data ------------------------------------------------------------------
+
+    /// A service point by id.
+    pub fn sp(&mut self, id: &str) -> Result<Option<&ServicePoint>, EngineError> {
+        load_by_id(self.store, &mut self.sps, TreeId::ServicePoints, id)?;
+        Ok(self.sps.get(id).map(|s| &s.current))
+    }
+
+    /// A service point by id, to change.
+    pub fn sp_mut(&mut self, id: &str) -> Result<Option<&mut ServicePoint>, EngineError> {
+        load_by_id(self.store, &mut self.sps, TreeId::ServicePoints, id)?;
+        Ok(self.sps.get_mut(id).map(|s| {
+            s.dirty = true;
+            &mut s.current
+        }))
+    }
+
+    /// Stores a service point (new or replaced).
+    pub fn put_sp(&mut self, sp: ServicePoint) -> Result<(), EngineError> {
+        put_by_id(
+            self.store,
+            &mut self.sps,
+            TreeId::ServicePoints,
+            sp.id.clone(),
+            sp,
+        )
+    }
+
+    /// A device by id.
+    pub fn device(&mut self, id: &str) -> Result<Option<&Device>, EngineError> {
+        load_by_id(self.store, &mut self.devices, TreeId::Devices, id)?;
+        Ok(self.devices.get(id).map(|s| &s.current))
+    }
+
+    /// A device by id, to change.
+    pub fn device_mut(&mut self, id: &str) -> Result<Option<&mut Device>, EngineError> {
+        load_by_id(self.store, &mut self.devices, TreeId::Devices, id)?;
+        Ok(self.devices.get_mut(id).map(|s| {
+            s.dirty = true;
+            &mut s.current
+        }))
+    }
+
+    /// Stores a device (new or replaced).
+    pub fn put_device(&mut self, device: Device) -> Result<(), EngineError> {
+        put_by_id(
+            self.store,
+            &mut self.devices,
+            TreeId::Devices,
+            device.id.clone(),
+            device,
+        )
+    }
+
+    /// Stores a customer (new or replaced).
+    pub fn put_customer(&mut self, customer: Customer) -> Result<(), EngineError> {
+        put_by_id(
+            self.store,
+            &mut self.customers,
+            TreeId::Customers,
+            customer.id.clone(),
+            customer,
+        )
+    }
+
+    /// Stores a building (new or replaced).
+    pub fn put_building(&mut self, building: Building) -> Result<(), EngineError> {
+        put_by_id(
+            self.store,
+            &mut self.buildings,
+            TreeId::Buildings,
+            building.id.clone(),
+            building,
+        )
+    }
+
+    // ---- audit and notes -----------------------------------------------------------------
+
+    /// Appends an audit entry (written with the rest of the unit of work).
+    pub fn audit(&mut self, mut entry: AuditEntry) {
+        entry.seq = self.next_seq();
+        self.audit.push(entry);
+    }
+
+    /// Records a transition for the report.
+    pub fn note_transition(&mut self, id: &str, from: &str, to: &str) {
+        self.transitions.push(TransitionNote {
+            id: id.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+        });
+    }
+
+    // ---- commit --------------------------------------------------------------------------
+
+    /// Writes everything atomically; returns the transitions made.
+    pub fn commit(self) -> Result<Vec<TransitionNote>, EngineError> {
+        let mut batch = WriteBatch::default();
+        for (seq, staged) in &self.activities {
+            if staged.dirty {
+                stage_record(
+                    &mut batch,
+                    TreeId::Activities,
+                    &seq_key(*seq),
+                    &staged.current,
+                )?;
+                let old = staged
+                    .original
+                    .as_ref()
+                    .map(activity_index)
+                    .unwrap_or_default();
+                diff_index(&mut batch, old, activity_index(&staged.current));
+            }
+        }
+        for (seq, staged) in &self.comms {
+            if staged.dirty {
+                stage_record(&mut batch, TreeId::Comms, &seq_key(*seq), &staged.current)?;
+                let old = staged.original.as_ref().map(comm_index).unwrap_or_default();
+                diff_index(&mut batch, old, comm_index(&staged.current));
+            }
+        }
+        stage_by_id(&mut batch, TreeId::ServicePoints, &self.sps)?;
+        stage_by_id(&mut batch, TreeId::Devices, &self.devices)?;
+        stage_by_id(&mut batch, TreeId::Customers, &self.customers)?;
+        stage_by_id(&mut batch, TreeId::Buildings, &self.buildings)?;
+        for (id, (tag, seq)) in &self.new_ids {
+            let mut value = vec![*tag as u8];
+            value.extend_from_slice(&seq_key(*seq));
+            batch.put(TreeId::Ids, id.as_bytes().to_vec(), value);
+        }
+        for entry in &self.audit {
+            stage_record(&mut batch, TreeId::Audit, &seq_key(entry.seq), entry)?;
+        }
+        if self.counters_dirty {
+            batch.put(TreeId::Meta, COUNTERS_KEY.to_vec(), encode(&self.counters)?);
+        }
+        self.store.commit(&batch)?;
+        Ok(self.transitions)
+    }
+}
+
+fn load_by_id<T: serde::de::DeserializeOwned + Clone>(
+    store: &dyn Store,
+    map: &mut BTreeMap<String, Staged<T>>,
+    tree: TreeId,
+    id: &str,
+) -> Result<(), EngineError> {
+    if map.contains_key(id) {
+        return Ok(());
+    }
+    if let Some(bytes) = store.get(tree, id.as_bytes())? {
+        let record: T = decode(tree, id.as_bytes(), &bytes)?;
+        map.insert(
+            id.to_string(),
+            Staged {
+                original: Some(record.clone()),
+                current: record,
+                dirty: false,
+            },
+        );
+    }
+    Ok(())
+}
+
+fn put_by_id<T: serde::de::DeserializeOwned + Clone>(
+    store: &dyn Store,
+    map: &mut BTreeMap<String, Staged<T>>,
+    tree: TreeId,
+    id: String,
+    record: T,
+) -> Result<(), EngineError> {
+    load_by_id(store, map, tree, &id)?;
+    match map.get_mut(&id) {
+        Some(staged) => {
+            staged.current = record;
+            staged.dirty = true;
+        }
+        None => {
+            map.insert(
+                id,
+                Staged {
+                    original: None,
+                    current: record,
+                    dirty: true,
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+fn stage_record<T: serde::Serialize>(
+    batch: &mut WriteBatch,
+    tree: TreeId,
+    key: &[u8],
+    value: &T,
+) -> Result<(), EngineError> {
+    batch.put(tree, key.to_vec(), encode(value)?);
+    Ok(())
+}
+
+fn stage_by_id<T: serde::Serialize>(
+    batch: &mut WriteBatch,
+    tree: TreeId,
+    map: &BTreeMap<String, Staged<T>>,
+) -> Result<(), EngineError> {
+    for (id, staged) in map {
+        if staged.dirty {
+            stage_record(batch, tree, id.as_bytes(), &staged.current)?;
+        }
+    }
+    Ok(())
+}
+
+type IndexEntry = (TreeId, Vec<u8>, Vec<u8>);
+
+fn diff_index(batch: &mut WriteBatch, old: Vec<IndexEntry>, new: Vec<IndexEntry>) {
+    for entry in &old {
+        if !new.iter().any(|n| n.0 == entry.0 && n.1 == entry.1) {
+            batch.delete(entry.0, entry.1.clone());
+        }
+    }
+    for entry in new {
+        if !old.contains(&entry) {
+            batch.put(entry.0, entry.1, entry.2);
+        }
+    }
+}
+
+/// Every index entry an activity should have.
+pub fn activity_index(a: &Activity) -> Vec<IndexEntry> {
+    let tag = vec![Tag::Activity as u8];
+    let mut entries = Vec::new();
+    if a.is_top_level() {
+        entries.push((
+            TreeId::ByState,
+            text_seq_key(a.state_code(), a.seq),
+            Vec::new(),
+        ));
+    }
+    if a.is_error() {
+        if let Some(reason) = &a.status_reason {
+            entries.push((
+                TreeId::ByError,
+                text_seq_key(&reason.code, a.seq),
+                tag.clone(),
+            ));
+        }
+    }
+    if let Some(parent) = a.parent {
+        entries.push((TreeId::Children, pair_key(parent, a.seq), tag.clone()));
+    }
+    match &a.body {
+        Body::Orchestration(o) => {
+            entries.push((TreeId::BySp, text_seq_key(&o.sp_id, a.seq), Vec::new()));
+        }
+        Body::Command(c) => {
+            entries.push((
+                TreeId::CmdByDevice,
+                text_seq_key(&c.device_id, a.seq),
+                Vec::new(),
+            ));
+            if c.throttled && c.state == crate::lifecycle::CommandState::WaitEff {
+                entries.push((
+                    TreeId::WaitingCmds,
+                    time_seq_key(c.effective, a.seq),
+                    Vec::new(),
+                ));
+            }
+        }
+        Body::Maintenance(_) | Body::Field(_) => {}
+    }
+    if let Some(due) = a.due_at {
+        entries.push((TreeId::Due, time_seq_key(due, a.seq), tag));
+    }
+    entries
+}
+
+/// The record a communication hangs under in hierarchies.
+fn comm_parent(c: &Communication) -> Option<Seq> {
+    match &c.body {
+        CommBody::Outbound(o) => Some(o.owner),
+        CommBody::Inbound(i) => i.answers,
+    }
+}
+
+/// Every index entry a communication should have.
+pub fn comm_index(c: &Communication) -> Vec<IndexEntry> {
+    let tag = vec![Tag::Comm as u8];
+    let mut entries = Vec::new();
+    if let Some(parent) = comm_parent(c) {
+        entries.push((TreeId::Children, pair_key(parent, c.seq), tag.clone()));
+    }
+    if c.state_code().ends_with("_ERROR") {
+        if let Some(reason) = &c.status_reason {
+            entries.push((
+                TreeId::ByError,
+                text_seq_key(&reason.code, c.seq),
+                tag.clone(),
+            ));
+        }
+    }
+    if let CommBody::Outbound(o) = &c.body {
+        if o.state == OutState::AwaitingResponse || o.state == OutState::Pending {
+            entries.push((TreeId::Outbox, seq_key(c.seq).to_vec(), Vec::new()));
+        }
+        if let Some(ext) = &o.external_id {
+            entries.push((TreeId::ByExternalId, text_seq_key(ext, c.seq), Vec::new()));
+        }
+    }
+    if let Some(due) = c.due_at {
+        entries.push((TreeId::Due, time_seq_key(due, c.seq), tag));
+    }
+    entries
+}
+
+/// Every due entry with `due <= now`, as (tag, seq), ascending by sequence (§12.2).
+pub fn due_work(store: &dyn Store, now: Instant) -> Result<Vec<(Tag, Seq)>, EngineError> {
+    let upper = time_seq_key(now, Seq::MAX);
+    let end = prefix_end(&upper);
+    let mut work: Vec<(Tag, Seq)> = store
+        .range(TreeId::Due, &[], end.as_deref(), usize::MAX, false)?
+        .into_iter()
+        .filter_map(|(k, v)| Some((Tag::from_byte(*v.first()?)?, seq_from_key_tail(&k)?)))
+        .collect();
+    work.sort_by_key(|(_, seq)| *seq);
+    work.dedup();
+    Ok(work)
+}

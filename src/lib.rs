@@ -1,0 +1,14 @@
+//! orderdesk: service-order orchestration for a utility, with an embedded engine.
+//!
+//! The layers, bottom up: [`store`] (the storage boundary), the pure core ([`domain`],
+//! [`lifecycle`], [`throttle`], [`calendar`]), [`engine`] (one transaction per command or
+//! monitor batch), and the front ends in the binary.
+
+pub mod calendar;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod formats;
+pub mod lifecycle;
+pub mod store;
+pub mod throttle;

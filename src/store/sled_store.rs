@@ -1,0 +1,252 @@
+//! The durable store on sled 0.34.7.
+//!
+//! One `sled::Db` per process: sled takes an exclusive file lock, so a second process fails to
+//! open and is told who holds the database. A [`WriteBatch`] is applied as one sled transaction
+//! over every tree it touches; the closure only replays the batch, so sled may re-run it freely.
+
+use super::{Store, StoreError, TreeId, WriteBatch};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use std::path::{Path, PathBuf};
+
+/// The newest schema this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const SCHEMA_KEY: &[u8] = b"schema_version";
+const HOLDER_FILE: &str = "orderdesk.holder";
+
+/// A sled database with one tree per [`TreeId`].
+pub struct SledStore {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+    path: PathBuf,
+}
+
+impl SledStore {
+    /// Opens (or creates) the database at `path`; `holder` says who we are if another process asks.
+    pub fn open(path: &Path, holder: &str) -> Result<SledStore, StoreError> {
+        create_private_dir(path)?;
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(64 * 1024 * 1024)
+            .open()
+            .map_err(|e| open_error(path, e))?;
+        let mut trees = Vec::with_capacity(TreeId::ALL.len());
+        for tree in TreeId::ALL {
+            trees.push(db.open_tree(tree.name()).map_err(|e| open_error(path, e))?);
+        }
+        let store = SledStore {
+            db,
+            trees,
+            path: path.to_path_buf(),
+        };
+        store.check_schema()?;
+        // Best effort: the holder note only improves the "locked" message of a second process.
+        let _ = std::fs::write(path.join(HOLDER_FILE), holder);
+        Ok(store)
+    }
+
+    /// True when sled recovered the database from an unclean shutdown.
+    pub fn was_recovered(&self) -> bool {
+        self.db.was_recovered()
+    }
+
+    /// The database directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn check_schema(&self) -> Result<(), StoreError> {
+        let meta = self.tree(TreeId::Meta);
+        let found = meta
+            .get(SCHEMA_KEY)
+            .map_err(|e| open_error(&self.path, e))?;
+        match found {
+            Some(bytes) => {
+                let raw: [u8; 4] =
+                    bytes
+                        .as_ref()
+                        .try_into()
+                        .map_err(|_| StoreError::Unreadable {
+                            path: self.path.clone(),
+                            message: "the schema version record is malformed".into(),
+                        })?;
+                let version = u32::from_be_bytes(raw);
+                if version > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema {
+                        path: self.path.clone(),
+                        found: version,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+            None => {
+                meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(|e| open_error(&self.path, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn tree(&self, id: TreeId) -> &sled::Tree {
+        &self.trees[id.index()]
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.path.join(HOLDER_FILE));
+    }
+}
+
+fn create_private_dir(path: &Path) -> Result<(), StoreError> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path).map_err(|e| StoreError::Unreadable {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn open_error(path: &Path, error: sled::Error) -> StoreError {
+    let message = error.to_string();
+    if message.contains("lock") {
+        let holder = std::fs::read_to_string(path.join(HOLDER_FILE))
+            .map(|h| format!(" ({})", h.trim()))
+            .unwrap_or_default();
+        return StoreError::Locked {
+            path: path.to_path_buf(),
+            holder,
+        };
+    }
+    StoreError::Unreadable {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+fn io(error: sled::Error) -> StoreError {
+    StoreError::Io(error.to_string())
+}
+
+impl Store for SledStore {
+    fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree(tree).get(key).map_err(io)?.map(|v| v.to_vec()))
+    }
+
+    fn range(
+        &self,
+        tree: TreeId,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<super::Entry>, StoreError> {
+        let t = self.tree(tree);
+        let iter = match to {
+            Some(to) => t.range(from.to_vec()..to.to_vec()),
+            None => t.range(from.to_vec()..),
+        };
+        let pick = |item: sled::Result<(sled::IVec, sled::IVec)>| {
+            item.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(io)
+        };
+        if reverse {
+            iter.rev().take(limit).map(pick).collect()
+        } else {
+            iter.take(limit).map(pick).collect()
+        }
+    }
+
+    fn commit(&self, batch: &WriteBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut touched: Vec<TreeId> = batch.ops().iter().map(|(t, _, _)| *t).collect();
+        touched.sort();
+        touched.dedup();
+        let mut per_tree: Vec<sled::Batch> =
+            touched.iter().map(|_| sled::Batch::default()).collect();
+        for (tree, key, value) in batch.ops() {
+            let slot = touched.binary_search(tree).unwrap_or(0);
+            match value {
+                Some(v) => per_tree[slot].insert(key.as_slice(), v.as_slice()),
+                None => per_tree[slot].remove(key.as_slice()),
+            }
+        }
+        if touched.len() == 1 {
+            return self
+                .tree(touched[0])
+                .apply_batch(per_tree.remove(0))
+                .map_err(io);
+        }
+        let trees: Vec<sled::Tree> = touched.iter().map(|&t| self.tree(t).clone()).collect();
+        trees
+            .as_slice()
+            .transaction(|views| {
+                for (view, writes) in views.iter().zip(&per_tree) {
+                    view.apply_batch(writes)?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e: TransactionError<()>| StoreError::Io(format!("{e:?}")))
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(io)
+    }
+
+    fn count(&self, tree: TreeId) -> Result<usize, StoreError> {
+        Ok(self.tree(tree).len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_over_several_trees_lands_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(&dir.path().join("db"), "test").unwrap();
+        let mut batch = WriteBatch::default();
+        batch.put(TreeId::Activities, b"a".to_vec(), b"1".to_vec());
+        batch.put(TreeId::ByState, b"s".to_vec(), Vec::new());
+        batch.delete(TreeId::Due, b"nothing".to_vec());
+        store.commit(&batch).unwrap();
+        assert_eq!(
+            store.get(TreeId::Activities, b"a").unwrap(),
+            Some(b"1".to_vec())
+        );
+        assert_eq!(store.count(TreeId::ByState).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, "test").unwrap();
+            let mut batch = WriteBatch::default();
+            batch.put(
+                TreeId::Meta,
+                SCHEMA_KEY.to_vec(),
+                99u32.to_be_bytes().to_vec(),
+            );
+            store.commit(&batch).unwrap();
+            store.flush().unwrap();
+        }
+        let err = SledStore::open(&path, "test").err().unwrap();
+        assert!(
+            matches!(err, StoreError::NewerSchema { found: 99, .. }),
+            "{err}"
+        );
+    }
+}
