@@ -6,9 +6,14 @@
 
 pub mod calendar;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod engine;
+pub mod feed;
 pub mod formats;
 pub mod lifecycle;
+pub mod runtime;
 pub mod store;
 pub mod throttle;
+pub mod tui;
+pub mod workorders;

@@ -6,19 +6,18 @@ use clap::Parser;
 use cli::{Cli, Failure};
 
 fn main() {
+    // Installed before the terminal is touched, so a panic in the desk restores it and reports.
+    let _ = color_eyre::install();
     let args = Cli::parse();
     let code = match args.command {
         Some(command) => match cli::run(&args.global, command) {
             Ok(done) => done.exit,
             Err(failure) => report(&failure, args.global.json),
         },
-        None => {
-            eprintln!(
-                "orderdesk: the desk is not built yet; the engine runs from the command line \
-                 (try `orderdesk --help`)."
-            );
-            0
-        }
+        None => match cli::desk(&args.global) {
+            Ok(()) => 0,
+            Err(failure) => report(&failure, args.global.json),
+        },
     };
     std::process::exit(code);
 }

@@ -39,6 +39,12 @@ pub struct Global {
     /// Machine-readable output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The desk: run the engine clock N times faster than the wall clock.
+    #[arg(long, value_name = "N", default_value_t = 1.0)]
+    pub speed: f64,
+    /// The desk: no simulated field work system or head-end (connected to nothing).
+    #[arg(long)]
+    pub no_sim: bool,
 }
 
 /// yes / no.
@@ -161,6 +167,59 @@ pub enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// The open work-order queue.
+    Queue {
+        /// Only the orders scheduled for me.
+        #[arg(long)]
+        mine: bool,
+    },
+    /// Work-order actions.
+    Wo {
+        /// What to do.
+        #[command(subcommand)]
+        action: WoAction,
+    },
+    /// A customer moves in: a reconnection work order; an active disconnection is cancelled.
+    MoveIn {
+        /// The customer.
+        #[arg(long)]
+        customer: String,
+        /// The site (service point).
+        #[arg(long)]
+        site: String,
+        /// The preferred date (YYYY-MM-DD).
+        #[arg(long)]
+        date: String,
+    },
+    /// A customer moves out: a disconnection work order, unless a rule says no.
+    MoveOut {
+        /// The customer.
+        #[arg(long)]
+        customer: String,
+        /// The site (service point).
+        #[arg(long)]
+        site: String,
+        /// The move-out date (YYYY-MM-DD).
+        #[arg(long)]
+        date: String,
+    },
+    /// A customer's activity feed, newest first.
+    Feed {
+        /// The customer.
+        customer: String,
+        /// The billing account (default: the customer's first).
+        #[arg(long)]
+        account: Option<String>,
+        /// Keep only these categories (repeatable).
+        #[arg(long = "category")]
+        categories: Vec<String>,
+        /// Range start (YYYY-MM-DD); needs --to.
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// Range end (YYYY-MM-DD); needs --from.
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+    },
     /// Correct a request in VALIDATION_ERROR.
     Edit {
         /// The request id.
@@ -168,5 +227,70 @@ pub enum Command {
         /// FIELD=VALUE (repeatable).
         #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
         sets: Vec<String>,
+    },
+    /// Create (or with --reset recreate) the deterministic demo database.
+    Demo {
+        /// Delete an existing orderdesk database at --db first.
+        #[arg(long)]
+        reset: bool,
+        /// The seed the world derives from (default 1).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// How many customers (default 200; 50000 gives about a million activities).
+        #[arg(long)]
+        customers: Option<usize>,
+    },
+}
+
+/// Work-order actions.
+#[derive(Debug, Subcommand)]
+pub enum WoAction {
+    /// Complete open work orders (the rest are skipped, with the reason).
+    Complete {
+        /// The work orders.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Cancel open work orders with one reason.
+    Cancel {
+        /// The work orders.
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Assign a work order: internal:NAME:EMAIL, external:NAME:EMAIL or partner.
+    Assign {
+        /// The work order.
+        id: String,
+        /// Who does the work.
+        #[arg(long)]
+        to: String,
+        /// The user whose queue ("mine") shows it.
+        #[arg(long)]
+        schedule_for: Option<String>,
+    },
+    /// Move a work order to SENT or SETUP by hand.
+    SetStatus {
+        /// The work order.
+        id: String,
+        /// SENT or SETUP.
+        status: String,
+    },
+    /// Create a work order by hand (e.g. a non-payment disconnection).
+    Create {
+        /// The kind (non_payment_disconnection, special_read, …).
+        #[arg(long)]
+        kind: String,
+        /// The customer.
+        #[arg(long)]
+        customer: String,
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The preferred date (YYYY-MM-DD).
+        #[arg(long)]
+        date: Option<String>,
     },
 }

@@ -3,15 +3,19 @@
 //! 3 database cannot be opened).
 
 mod args;
+mod demo;
 mod output;
 
 pub use args::{Cli, Command, Global};
 
-use args::YesNo;
+use args::{WoAction, YesNo};
 use orderdesk::config::{self, Config};
 use orderdesk::domain::{ActivityType, Instant};
 use orderdesk::engine::{Actor, Engine, EngineError, ListFilter};
+use orderdesk::engine::{FeedRequest, Move, NewWorkOrder};
+use orderdesk::formats::FeedCategory;
 use orderdesk::store::SledStore;
+use orderdesk::workorders::{Assignee, WoKind, WoOrigin, WoStatus};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -54,13 +58,18 @@ pub struct Done {
 
 /// Runs a subcommand.
 pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
+    if let Command::Demo {
+        reset,
+        seed,
+        customers,
+    } = command
+    {
+        // Before anything opens the database: --reset may have to delete it first.
+        return demo::run(global, reset, seed, customers);
+    }
     let config = load_config(global.config.as_deref())?;
     let now = engine_now(global.now.as_deref())?;
-    let operator = global
-        .operator
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "operator".into());
+    let operator = operator_name(global);
     let actor = Actor::from_config(&config, &operator, global.read_only);
     let db = database_path(global.db.as_deref())?;
     let store = SledStore::open(
@@ -186,6 +195,69 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
             &engine.cancel_fa(&actor, now, &id, &reason)?,
             json,
         )?,
+        Command::Queue { mine } => output::queue(out, &engine.queue(&actor, mine, 0, 0)?, json)?,
+        Command::Wo { action } => work_order(out, &mut engine, &actor, now, action, json)?,
+        Command::MoveIn {
+            customer,
+            site,
+            date,
+        } => {
+            let report = engine.move_event(
+                &actor,
+                now,
+                Move::In,
+                &customer,
+                &site,
+                parse_date("--date", &date)?,
+            )?;
+            output::json(out, &report)?;
+        }
+        Command::MoveOut {
+            customer,
+            site,
+            date,
+        } => {
+            let report = engine.move_event(
+                &actor,
+                now,
+                Move::Out,
+                &customer,
+                &site,
+                parse_date("--date", &date)?,
+            )?;
+            output::json(out, &report)?;
+        }
+        Command::Feed {
+            customer,
+            account,
+            categories,
+            from,
+            to,
+        } => {
+            let mut request = FeedRequest {
+                account,
+                ..FeedRequest::default()
+            };
+            for c in &categories {
+                request
+                    .categories
+                    .insert(FeedCategory::parse(c).ok_or_else(|| {
+                        Failure::bad_input(format!(
+                            "--category {c}: unknown category; one of {}",
+                            FeedCategory::ALL
+                                .iter()
+                                .map(|c| c.code())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })?);
+            }
+            if let (Some(from), Some(to)) = (from, to) {
+                request.range = Some((parse_date("--from", &from)?, parse_date("--to", &to)?));
+            }
+            output::feed(out, &engine.feed(&actor, now, &customer, &request)?, json)?;
+        }
+        Command::Demo { .. } => unreachable!("demo is handled before the database opens"),
         Command::Edit { id, sets } => {
             let pairs = sets
                 .iter()
@@ -206,6 +278,152 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
         }
     }
     Ok(Done { exit: 0 })
+}
+
+fn work_order(
+    out: &mut dyn std::io::Write,
+    engine: &mut Engine,
+    actor: &Actor,
+    now: Instant,
+    action: WoAction,
+    json: bool,
+) -> Result<(), Failure> {
+    match action {
+        WoAction::Complete { ids } => {
+            output::bulk(out, &engine.wo_complete(actor, now, &ids)?, json)?
+        }
+        WoAction::Cancel { ids, reason } => {
+            output::bulk(out, &engine.wo_cancel(actor, now, &ids, &reason)?, json)?
+        }
+        WoAction::Assign {
+            id,
+            to,
+            schedule_for,
+        } => {
+            let assignee =
+                Assignee::parse(&to).map_err(|e| Failure::bad_input(format!("--to {e}")))?;
+            output::queue(
+                out,
+                &[engine.wo_assign(actor, now, &id, assignee, schedule_for)?],
+                json,
+            )?;
+        }
+        WoAction::SetStatus { id, status } => {
+            let to = WoStatus::parse(&status).ok_or_else(|| {
+                Failure::bad_input(format!("status `{status}`: expected SENT or SETUP"))
+            })?;
+            output::queue(out, &[engine.wo_set_status(actor, now, &id, to)?], json)?;
+        }
+        WoAction::Create {
+            kind,
+            customer,
+            site,
+            date,
+        } => {
+            let kind = WoKind::parse(&kind).ok_or_else(|| {
+                Failure::bad_input(format!(
+                    "--kind {kind}: one of {}",
+                    WoKind::ALL
+                        .iter()
+                        .map(|k| k.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            let preferred_date = date
+                .as_deref()
+                .map(|d| parse_date("--date", d))
+                .transpose()?;
+            let new = NewWorkOrder {
+                id: None,
+                kind,
+                customer,
+                account: None,
+                site,
+                origin: WoOrigin::Manual,
+                status: WoStatus::New,
+                preferred_date,
+            };
+            let id = engine.create_work_order(actor, now, new)?;
+            output::queue(out, &[engine.work_order(&id)?], json)?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_date(option: &str, text: &str) -> Result<chrono::NaiveDate, Failure> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|e| Failure::bad_input(format!("{option} {text}: {e}; use YYYY-MM-DD")))
+}
+
+/// Opens the desk: a missing database is created and filled with the demo world first.
+pub fn desk(global: &Global) -> Result<(), Failure> {
+    if !(global.speed > 0.0 && global.speed.is_finite()) {
+        return Err(Failure::bad_input(format!(
+            "--speed {}: must be a positive number",
+            global.speed
+        )));
+    }
+    let config = load_config(global.config.as_deref())?;
+    let keymap = load_keymap(global.keymap.as_deref())?;
+    let now = global
+        .now
+        .as_deref()
+        .map(|t| parse_time("--now", t))
+        .transpose()?;
+    let operator = operator_name(global);
+    let db = database_path(global.db.as_deref())?;
+    let fresh = !db.join("conf").exists();
+    let store = SledStore::open(
+        &db,
+        &format!("pid {}, operator {operator}", std::process::id()),
+    )
+    .map_err(EngineError::from)?;
+    let mut engine = Engine::new(Box::new(store), config.clone());
+    if fresh {
+        let options = orderdesk::demo::DemoOptions {
+            seed: config.simulators.seed,
+            customers: orderdesk::demo::DEFAULT_CUSTOMERS,
+            now: now.unwrap_or_else(chrono::Utc::now),
+        };
+        eprintln!("orderdesk: creating a demo world in {} …", db.display());
+        orderdesk::demo::build(&mut engine, &options, &mut |step| eprintln!("  {step}"))?;
+    }
+    let options = orderdesk::tui::DeskOptions {
+        config,
+        keymap,
+        operator,
+        read_only: global.read_only,
+        now,
+        speed: global.speed,
+        simulate: !global.no_sim,
+    };
+    orderdesk::tui::run(engine, options).map_err(|e| Failure {
+        exit: 1,
+        code: "DESK".into(),
+        message: format!("{e:#}"),
+    })
+}
+
+fn operator_name(global: &Global) -> String {
+    global
+        .operator
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "operator".into())
+}
+
+/// The key bindings: the built-in defaults plus `--keymap` or the platform config dir's file.
+fn load_keymap(explicit: Option<&Path>) -> Result<orderdesk::tui::keymap::Keymap, Failure> {
+    use orderdesk::tui::keymap::Keymap;
+    let defaults = Keymap::defaults().map_err(|e| Failure::bad_input(e.to_string()))?;
+    let path = match explicit {
+        Some(path) => Some(path.to_path_buf()),
+        None => directories::ProjectDirs::from("", "", "orderdesk")
+            .map(|dirs| dirs.config_dir().join("keymap.toml"))
+            .filter(|p| p.exists()),
+    };
+    Keymap::load(defaults, path.as_deref()).map_err(|e| Failure::bad_input(e.to_string()))
 }
 
 /// The configuration: `--config` must exist; the platform file is optional.

@@ -2,8 +2,10 @@
 
 use orderdesk::domain::{AuditEntry, AuditOutcome, StatusReason};
 use orderdesk::engine::{
-    ActionReport, ActivityRow, ActivityTree, CommView, InboundReport, TreeNode,
+    ActionReport, ActivityRow, ActivityTree, BulkReport, CommView, FeedRow, FeedView,
+    InboundReport, TreeNode,
 };
+use orderdesk::workorders::WorkOrder;
 use serde::Serialize;
 use std::io::Write;
 
@@ -314,6 +316,107 @@ pub fn inbound(out: Out<'_>, report: &InboundReport, as_json: bool) -> std::io::
                 reason(&Some(e.clone()))
             )?,
         }
+    }
+    Ok(())
+}
+
+/// `queue` (and single work orders).
+pub fn queue(out: Out<'_>, orders: &[WorkOrder], as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        return json(out, &orders);
+    }
+    let cells: Vec<Vec<String>> = orders
+        .iter()
+        .map(|w| {
+            vec![
+                w.id.clone(),
+                w.status.code().to_string(),
+                orderdesk::workorders::kind_label(w.kind).to_string(),
+                w.customer.clone(),
+                w.site.clone(),
+                w.preferred_date
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                w.assignee.label(),
+                w.scheduled_for.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "ID",
+            "STATUS",
+            "KIND",
+            "CUSTOMER",
+            "SITE",
+            "PREFERRED",
+            "ASSIGNEE",
+            "SCHEDULED FOR",
+        ],
+        &cells,
+    )
+}
+
+/// A bulk work-order action: per row, then the summary.
+pub fn bulk(out: Out<'_>, report: &BulkReport, as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        return json(out, report);
+    }
+    for row in &report.rows {
+        match &row.reason {
+            Some(reason) => writeln!(out, "{}: {} ({reason})", row.id, row.outcome)?,
+            None => writeln!(out, "{}: {}", row.id, row.outcome)?,
+        }
+    }
+    writeln!(out, "{}", report.summary)
+}
+
+/// `feed`: buckets (default view) or one list (custom range).
+pub fn feed(out: Out<'_>, view: &FeedView, as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        return json(out, view);
+    }
+    writeln!(
+        out,
+        "{} — account {} — {} to {}{}",
+        view.customer,
+        view.account.as_deref().unwrap_or("-"),
+        view.from,
+        view.to,
+        if view.categories.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", view.categories.join(", "))
+        }
+    )?;
+    let print = |out: Out<'_>, items: &[FeedRow]| -> std::io::Result<()> {
+        for i in items {
+            writeln!(
+                out,
+                "  {}  {:<22} {:<10} {}",
+                i.at.format("%Y-%m-%d %H:%M"),
+                i.subtype,
+                i.id,
+                i.summary
+            )?;
+        }
+        Ok(())
+    };
+    match &view.buckets {
+        Some(buckets) => {
+            for b in buckets {
+                writeln!(
+                    out,
+                    "{} ({} item{})",
+                    b.label,
+                    b.items.len(),
+                    if b.items.len() == 1 { "" } else { "s" }
+                )?;
+                print(out, &b.items)?;
+            }
+        }
+        None => print(out, &view.items)?,
     }
     Ok(())
 }

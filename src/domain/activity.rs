@@ -144,6 +144,12 @@ pub struct Orchestration {
     pub activity_type: ActivityType,
     /// The service point.
     pub sp_id: String,
+    /// The customer served at the service point when the request arrived (the feed's owner).
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// The billing account served there.
+    #[serde(default)]
+    pub account: Option<String>,
     /// When the request was received.
     pub service_datetime: Instant,
     /// A future value makes the activity wait in WAIT_EFF_DATE.

@@ -44,8 +44,9 @@ impl Engine {
     fn resolve_activity(&self, id: &str) -> Result<Seq, EngineError> {
         match self.resolve(id)? {
             (Tag::Activity, seq) => Ok(seq),
-            (Tag::Comm, _) => Err(EngineError::BadInput(format!(
-                "{id} is a communication, not an activity"
+            (tag, _) => Err(EngineError::BadInput(format!(
+                "{id} is {}, not an activity",
+                tag.describe()
             ))),
         }
     }
@@ -75,6 +76,12 @@ impl Engine {
             |flow| {
                 match tag {
                     Tag::Comm => flow.retry_inbound_now(seq)?,
+                    Tag::WorkOrder | Tag::FeedItem => {
+                        return Err(EngineError::BadInput(format!(
+                            "{id} is {}: retry applies to activities and inbound messages",
+                            tag.describe()
+                        )))
+                    }
                     Tag::Activity => match flow.tx.activity(seq)?.body {
                         Body::Orchestration(_) => flow.retry_orch(seq)?,
                         Body::Maintenance(_) => flow.retry_maint(seq)?,
@@ -85,7 +92,7 @@ impl Engine {
             },
         )?;
         match tag {
-            Tag::Activity => self.report(seq),
+            Tag::Activity | Tag::WorkOrder | Tag::FeedItem => self.report(seq),
             Tag::Comm => {
                 let c = super::queries::read_comm(self.store.as_ref(), seq)?;
                 Ok(ActionReport {

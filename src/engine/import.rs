@@ -2,6 +2,7 @@
 //! is written, then stored in one transaction (formats.md "Import records").
 
 use super::flow::Flow;
+use super::workorders::{Move, NewWorkOrder};
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
     Activity, ActivityType, BackToBackState, Body, Capability, Device, ExchangeState, Instant,
@@ -31,7 +32,7 @@ impl Engine {
         records: Vec<(usize, ImportRecord)>,
     ) -> Result<Vec<Created>, EngineError> {
         actor.check(Capability::CreateRequest)?;
-        self.check_import(&records)?;
+        self.check_import(&records, now)?;
         let ids: Vec<String> = records.iter().filter_map(|(_, r)| record_id(r)).collect();
         self.act(
             actor,
@@ -52,7 +53,11 @@ impl Engine {
 
     /// The whole-file checks against what is already stored: taken ids, dangling references,
     /// records this engine does not take yet. Every problem is reported with its line.
-    fn check_import(&self, records: &[(usize, ImportRecord)]) -> Result<(), EngineError> {
+    fn check_import(
+        &self,
+        records: &[(usize, ImportRecord)],
+        now: Instant,
+    ) -> Result<(), EngineError> {
         let store = self.store.as_ref();
         let in_file = |kind: &str| -> BTreeSet<String> {
             records
@@ -62,6 +67,11 @@ impl Engine {
                 .collect()
         };
         let (buildings, customers) = (in_file("building"), in_file("customer"));
+        let refs = References {
+            store,
+            customers: &customers,
+            sites: &in_file("service_point"),
+        };
         let mut errors = Vec::new();
         for (line, record) in records {
             let taken =
@@ -116,14 +126,37 @@ impl Engine {
                         }
                     }
                 }
-                ImportRecord::WorkOrder(_)
-                | ImportRecord::MoveIn(_)
-                | ImportRecord::MoveOut(_)
-                | ImportRecord::FeedItem(_) => errors.push(format!(
-                    "line {line}: field `kind`: {} records are not taken by this engine version \
-                     (work orders and the activity feed come with the work-order module)",
-                    kind_of(record)
-                )),
+                ImportRecord::WorkOrder(wo) => {
+                    if let Some(id) = &wo.id {
+                        if taken(TreeId::Ids, id)? {
+                            errors.push(format!("line {line}: field `id`: {id} is already taken"));
+                        }
+                    }
+                    refs.check(*line, "customer", &wo.customer, &mut errors)?;
+                    refs.check(*line, "site", &wo.site, &mut errors)?;
+                }
+                ImportRecord::MoveIn(m) | ImportRecord::MoveOut(m) => {
+                    refs.check(*line, "customer", &m.customer, &mut errors)?;
+                    refs.check(*line, "site", &m.site, &mut errors)?;
+                    if matches!(record, ImportRecord::MoveOut(_)) {
+                        let today = now.with_timezone(&self.config.timezone).date_naive();
+                        if let Err(e) = crate::workorders::check_move_out_date(
+                            m.date,
+                            today,
+                            self.config.default_calendar(),
+                        ) {
+                            errors.push(format!("line {line}: field `date`: {e}"));
+                        }
+                    }
+                }
+                ImportRecord::FeedItem(item) => {
+                    refs.check(*line, "customer", &item.customer, &mut errors)?;
+                    if let Some(id) = &item.id {
+                        if taken(TreeId::Ids, id)? {
+                            errors.push(format!("line {line}: field `id`: {id} is already taken"));
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -162,12 +195,26 @@ impl Flow<'_, '_> {
                 id
             }
             ImportRecord::Request(r) => self.store_request(r)?,
-            other => {
-                return Err(EngineError::BadInput(format!(
-                    "{} records are not taken here",
-                    kind_of(&other)
-                )))
+            ImportRecord::WorkOrder(wo) => self.create_work_order(NewWorkOrder {
+                id: wo.id,
+                kind: wo.wo_kind,
+                customer: wo.customer,
+                account: wo.account,
+                site: wo.site,
+                origin: wo.origin,
+                status: wo.status,
+                preferred_date: wo.preferred_date,
+            })?,
+            ImportRecord::MoveIn(m) | ImportRecord::MoveOut(m) => {
+                let event = if kind == "move_in" {
+                    Move::In
+                } else {
+                    Move::Out
+                };
+                let report = self.move_event(event, &m.customer, &m.site, m.date)?;
+                report.created.unwrap_or_default()
             }
+            ImportRecord::FeedItem(item) => self.store_feed_item(item)?,
         };
         Ok(Created { kind, id })
     }
@@ -195,9 +242,12 @@ impl Flow<'_, '_> {
         }
         let t = r.request_type;
         let now = self.now();
+        let sp = self.tx.sp(&r.sp)?.cloned();
         let o = Orchestration {
             state: OrchState::Pending,
             activity_type: t,
+            customer: sp.as_ref().and_then(|s| s.customer.clone()),
+            account: sp.as_ref().and_then(|s| s.account.clone()),
             sp_id: r.sp,
             service_datetime: r.service_datetime,
             effective: r.effective_datetime,
@@ -245,6 +295,32 @@ impl Flow<'_, '_> {
         });
         self.log_note(seq, "received; acknowledgement sent".into())?;
         Ok(id)
+    }
+}
+
+/// Customers and sites a record may refer to: in the file or already stored.
+struct References<'a> {
+    store: &'a dyn crate::store::Store,
+    customers: &'a BTreeSet<String>,
+    sites: &'a BTreeSet<String>,
+}
+
+impl References<'_> {
+    fn check(
+        &self,
+        line: usize,
+        field: &str,
+        id: &str,
+        errors: &mut Vec<String>,
+    ) -> Result<(), EngineError> {
+        let (in_file, tree, what) = match field {
+            "customer" => (self.customers, TreeId::Customers, "customer"),
+            _ => (self.sites, TreeId::ServicePoints, "site"),
+        };
+        if !in_file.contains(id) && self.store.get(tree, id.as_bytes())?.is_none() {
+            errors.push(format!("line {line}: field `{field}`: unknown {what} {id}"));
+        }
+        Ok(())
     }
 }
 

@@ -81,6 +81,23 @@ impl Engine {
         })
     }
 
+    /// Records that the sender handed these outbound messages to their systems (not audited:
+    /// the sender is the runtime, not an operator).
+    pub fn mark_delivered(
+        &mut self,
+        now: crate::domain::Instant,
+        ids: &[String],
+    ) -> Result<(), EngineError> {
+        let mut tx = Tx::begin(self.store.as_ref(), now)?;
+        for id in ids {
+            if let Some((Tag::Comm, seq)) = tx.lookup(id)? {
+                tx.mark_delivered(seq)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Receives one message from the desk's simulators (system actor, not audited).
     pub fn receive_from_system(
         &mut self,
@@ -267,7 +284,9 @@ impl Flow<'_, '_> {
                     None => return Ok(unmatched(external_id)),
                 }
             }
-            InboundMessage::WoStatus { wo, .. } => return Ok(unmatched(wo)),
+            InboundMessage::WoStatus { wo, status, .. } => {
+                return Ok(self.check_wo_status(wo, *status)?.map(|_| None));
+            }
         };
         let Some(comm) = comm else {
             return Ok(Ok(None));
@@ -314,6 +333,19 @@ impl Flow<'_, '_> {
         comm: Option<Seq>,
         ci: &str,
     ) -> Result<(), EngineError> {
+        if let InboundMessage::WoStatus {
+            wo, status, source, ..
+        } = message
+        {
+            if let Ok(seq) = self.check_wo_status(wo, *status)? {
+                let by = format!(
+                    "reported by {} ({ci})",
+                    source.as_deref().unwrap_or("partner")
+                );
+                self.wo_to(seq, *status, None, &by)?;
+            }
+            return Ok(());
+        }
         let Some(comm) = comm else {
             return Ok(());
         };

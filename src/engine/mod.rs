@@ -6,23 +6,28 @@
 
 mod actions;
 mod codec;
+mod feed;
 mod flow;
 mod import;
 mod inbound;
 mod monitor;
 mod queries;
 mod tx;
+mod workorders;
 
 pub use actions::{ActionReport, CompleteFa};
+pub use feed::{FeedBucket, FeedRequest, FeedRow, FeedView};
 pub use import::Created;
 pub use inbound::InboundReport;
 pub use monitor::{CrwtoReport, TickReport};
 pub use queries::{ActivityRow, ActivityTree, CommView, ListFilter, TreeNode};
 pub use tx::TransitionNote;
+pub use workorders::{BulkReport, Move, MoveReport, NewWorkOrder};
 
 use crate::config::Config;
 use crate::domain::{AuditEntry, AuditOutcome, Capability, Instant, Role};
 use crate::store::{Store, StoreError};
+use std::sync::Arc;
 use tx::Tx;
 
 /// What can go wrong in the engine, with the exit code the command line uses.
@@ -150,14 +155,42 @@ impl Actor {
 
 /// The engine over a store.
 pub struct Engine {
-    store: Box<dyn Store>,
+    store: Arc<dyn Store>,
     config: Config,
+}
+
+/// A read-only view of the engine for the desk's views: it shares the store, and only the
+/// engine's `&self` queries are reachable through it, so the engine stays the single writer.
+pub struct Reader(Engine);
+
+impl Clone for Reader {
+    fn clone(&self) -> Reader {
+        self.0.reader()
+    }
+}
+
+impl std::ops::Deref for Reader {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.0
+    }
 }
 
 impl Engine {
     /// An engine over `store` with `config`.
     pub fn new(store: Box<dyn Store>, config: Config) -> Engine {
-        Engine { store, config }
+        Engine {
+            store: Arc::from(store),
+            config,
+        }
+    }
+
+    /// A read-only handle on the same store, for another thread.
+    pub fn reader(&self) -> Reader {
+        Reader(Engine {
+            store: Arc::clone(&self.store),
+            config: self.config.clone(),
+        })
     }
 
     /// The configuration in force.

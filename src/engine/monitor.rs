@@ -10,7 +10,7 @@ use super::{Actor, Engine, EngineError, TransitionNote};
 use crate::domain::{AuditOutcome, Body, Capability, CommBody, Instant, Seq};
 use crate::lifecycle::{CommandState, InState, MaintState, OrchState};
 use crate::store::{seq_from_key_tail, time_from_bytes, TreeId};
-use crate::throttle::{select_release, Candidate};
+use crate::throttle::{select_release, Candidate, Release};
 use serde::Serialize;
 
 /// How many records one monitor transaction processes.
@@ -84,6 +84,30 @@ impl Engine {
         now: Instant,
         throttle: Option<bool>,
     ) -> Result<CrwtoReport, EngineError> {
+        let (release, throttle) = self.plan_release(now, throttle)?;
+        let released = self.act(actor, now, Capability::ExecuteNow, "crwto", &[], |flow| {
+            let ids = flow.release_all(&release.released)?;
+            Ok((ids.clone(), Some(release_detail(&ids, &release, throttle))))
+        })?;
+        Ok(report(released, &release))
+    }
+
+    /// The desk's scheduled batch run (every `crwto_every_minutes` of engine time): the same
+    /// selection and release, run by the runtime rather than an operator, so not audited.
+    pub fn crwto_scheduled(&mut self, now: Instant) -> Result<CrwtoReport, EngineError> {
+        let (release, _) = self.plan_release(now, None)?;
+        let mut tx = Tx::begin(self.store.as_ref(), now)?;
+        let released = Flow::new(&mut tx, &self.config).release_all(&release.released)?;
+        tx.commit()?;
+        self.store.flush()?;
+        Ok(report(released, &release))
+    }
+
+    fn plan_release(
+        &self,
+        now: Instant,
+        throttle: Option<bool>,
+    ) -> Result<(Release, bool), EngineError> {
         let candidates = self.waiting_throttled()?;
         let throttle = throttle.unwrap_or(self.config.throttle_allowed());
         let rule_now = crate::throttle::truncate_to_minute(now);
@@ -94,27 +118,7 @@ impl Engine {
             self.config.schedule(),
             throttle,
         );
-        let released_ids = self.act(actor, now, Capability::ExecuteNow, "crwto", &[], |flow| {
-            let mut ids = Vec::with_capacity(release.released.len());
-            for &seq in &release.released {
-                ids.push(flow.id_of(seq)?);
-                flow.release_command(seq)?;
-            }
-            let detail = format!(
-                "released {}, remaining {}, not yet due {} (throttle {})",
-                ids.len(),
-                release.remaining,
-                release.not_yet_due,
-                if throttle { "on" } else { "off" }
-            );
-            Ok((ids, Some(detail)))
-        })?;
-        Ok(CrwtoReport {
-            released: released_ids,
-            remaining: release.remaining,
-            not_yet_due: release.not_yet_due,
-            row: release.row,
-        })
+        Ok((release, throttle))
     }
 
     /// Throttled commands waiting in WAIT_EFF, from their index.
@@ -147,7 +151,36 @@ impl Engine {
     }
 }
 
+fn release_detail(ids: &[String], release: &Release, throttle: bool) -> String {
+    format!(
+        "released {}, remaining {}, not yet due {} (throttle {})",
+        ids.len(),
+        release.remaining,
+        release.not_yet_due,
+        if throttle { "on" } else { "off" }
+    )
+}
+
+fn report(released: Vec<String>, release: &Release) -> CrwtoReport {
+    CrwtoReport {
+        released,
+        remaining: release.remaining,
+        not_yet_due: release.not_yet_due,
+        row: release.row,
+    }
+}
+
 impl Flow<'_, '_> {
+    /// Releases throttled commands in order; returns their ids.
+    fn release_all(&mut self, seqs: &[Seq]) -> Result<Vec<String>, EngineError> {
+        let mut ids = Vec::with_capacity(seqs.len());
+        for &seq in seqs {
+            ids.push(self.id_of(seq)?);
+            self.release_command(seq)?;
+        }
+        Ok(ids)
+    }
+
     /// Runs whatever monitor applies to one due record.
     fn monitor_one(&mut self, tag: Tag, seq: Seq) -> Result<(), EngineError> {
         let rule_now = self.rule_now();
@@ -190,6 +223,7 @@ impl Flow<'_, '_> {
                     CommBody::Inbound(_) => Ok(()),
                 }
             }
+            Tag::WorkOrder | Tag::FeedItem => Ok(()),
         }
     }
 

@@ -196,9 +196,10 @@ impl Engine {
         let store = self.store.as_ref();
         let seq = match lookup(store, id)? {
             Some((Tag::Activity, seq)) => seq,
-            Some((Tag::Comm, _)) => {
+            Some((tag, _)) => {
                 return Err(EngineError::BadInput(format!(
-                    "{id} is a communication: `orderdesk show` takes an activity id (see `orderdesk outbox --all`)"
+                    "{id} is {}: `orderdesk show` takes an activity id",
+                    tag.describe()
                 )))
             }
             None => return Err(unknown_id(id)),
@@ -239,6 +240,7 @@ impl Engine {
             match tag {
                 Tag::Activity => children.push(self.node(&read_activity(store, seq)?)?),
                 Tag::Comm => communications.push(self.comm_view(&read_comm(store, seq)?)?),
+                Tag::WorkOrder | Tag::FeedItem => {}
             }
         }
         let events = match &a.body {
@@ -330,6 +332,64 @@ impl Engine {
         Ok(views)
     }
 
+    /// Top-level activities by state (non-zero counts), in lifecycle order.
+    pub fn counts_by_state(&self) -> Result<Vec<(String, usize)>, EngineError> {
+        let store = self.store.as_ref();
+        let mut counts = Vec::new();
+        let codes = crate::lifecycle::OrchState::ALL
+            .iter()
+            .map(|s| s.code())
+            .chain(crate::lifecycle::MaintState::ALL.iter().map(|s| s.code()));
+        for code in codes {
+            if counts.iter().any(|(c, _): &(String, usize)| c == code) {
+                continue;
+            }
+            let n = scan_prefix(store, TreeId::ByState, &text_prefix(code), usize::MAX)?.len();
+            if n > 0 {
+                counts.push((code.to_string(), n));
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The error inbox: the status-reason codes of activities in an error state, with counts.
+    pub fn error_groups(&self) -> Result<Vec<(String, usize)>, EngineError> {
+        let mut groups: Vec<(String, usize)> = Vec::new();
+        let store = self.store.as_ref();
+        for (key, value) in store.range(TreeId::ByError, &[], None, usize::MAX, false)? {
+            // The inbox lists what an operator acts on: orchestration and maintenance activities.
+            let top_level = match (
+                value.first().and_then(|b| Tag::from_byte(*b)),
+                seq_from_key_tail(&key),
+            ) {
+                (Some(Tag::Activity), Some(seq)) => read_activity(store, seq)?.is_top_level(),
+                _ => false,
+            };
+            if !top_level {
+                continue;
+            }
+            let code = key.split(|b| *b == 0).next().unwrap_or_default();
+            let code = String::from_utf8_lossy(code).into_owned();
+            match groups.last_mut() {
+                Some((last, n)) if *last == code => *n += 1,
+                _ => groups.push((code, 1)),
+            }
+        }
+        Ok(groups)
+    }
+
+    /// Outbound messages not yet handed to their system, oldest first, at most `limit`.
+    pub fn undelivered(&self, limit: usize) -> Result<Vec<CommView>, EngineError> {
+        let store = self.store.as_ref();
+        let mut views = Vec::new();
+        for (key, _) in store.range(TreeId::Undelivered, &[], None, limit, false)? {
+            if let Some(seq) = seq_from_key_tail(&key) {
+                views.push(self.comm_view(&read_comm(store, seq)?)?);
+            }
+        }
+        Ok(views)
+    }
+
     /// Inbound communications in the error inbox, ascending.
     pub fn error_inbox(&self) -> Result<Vec<CommView>, EngineError> {
         let store = self.store.as_ref();
@@ -337,7 +397,10 @@ impl Engine {
         for (key, value) in store.range(TreeId::ByError, &[], None, usize::MAX, false)? {
             if value.first() == Some(&(Tag::Comm as u8)) {
                 if let Some(seq) = seq_from_key_tail(&key) {
-                    views.push(self.comm_view(&read_comm(store, seq)?)?);
+                    let comm = read_comm(store, seq)?;
+                    if comm.outbound().is_none() {
+                        views.push(self.comm_view(&comm)?);
+                    }
                 }
             }
         }
@@ -443,10 +506,8 @@ pub(crate) fn lookup(store: &dyn Store, id: &str) -> Result<Option<(Tag, Seq)>, 
     let Some(bytes) = store.get(TreeId::Ids, id.as_bytes())? else {
         return Ok(None);
     };
-    let tag = match bytes.first() {
-        Some(1) => Tag::Activity,
-        Some(2) => Tag::Comm,
-        _ => return Err(EngineError::Corrupt(format!("id entry for {id}"))),
+    let Some(tag) = bytes.first().and_then(|b| Tag::from_byte(*b)) else {
+        return Err(EngineError::Corrupt(format!("id entry for {id}")));
     };
     seq_from_key_tail(&bytes)
         .map(|seq| Some((tag, seq)))

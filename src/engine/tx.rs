@@ -15,6 +15,8 @@ use crate::store::{
     pair_key, prefix_end, scan_prefix, seq_from_key_tail, seq_key, text_prefix, text_seq_key,
     time_seq_key, Store, TreeId, WriteBatch,
 };
+use crate::workorders::WorkOrder;
+use chrono::Datelike;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Which record tree an id or index entry points into.
@@ -24,13 +26,30 @@ pub enum Tag {
     Activity = 1,
     /// A communication.
     Comm = 2,
+    /// A work order.
+    WorkOrder = 3,
+    /// An imported feed item.
+    FeedItem = 4,
 }
 
 impl Tag {
-    fn from_byte(b: u8) -> Option<Tag> {
+    /// "an activity", "a communication"… for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Tag::Activity => "an activity",
+            Tag::Comm => "a communication",
+            Tag::WorkOrder => "a work order",
+            Tag::FeedItem => "a feed item",
+        }
+    }
+
+    /// The tag stored in index values.
+    pub fn from_byte(b: u8) -> Option<Tag> {
         match b {
             1 => Some(Tag::Activity),
             2 => Some(Tag::Comm),
+            3 => Some(Tag::WorkOrder),
+            4 => Some(Tag::FeedItem),
             _ => None,
         }
     }
@@ -81,6 +100,8 @@ pub struct Tx<'s> {
     devices: BTreeMap<String, Staged<Device>>,
     customers: BTreeMap<String, Staged<Customer>>,
     buildings: BTreeMap<String, Staged<Building>>,
+    work_orders: BTreeMap<Seq, Staged<WorkOrder>>,
+    feed_items: Vec<crate::feed::FeedItem>,
     new_ids: BTreeMap<String, (Tag, Seq)>,
     audit: Vec<AuditEntry>,
     /// Transitions made in this unit of work.
@@ -109,6 +130,8 @@ impl<'s> Tx<'s> {
             devices: BTreeMap::new(),
             customers: BTreeMap::new(),
             buildings: BTreeMap::new(),
+            work_orders: BTreeMap::new(),
+            feed_items: Vec::new(),
             new_ids: BTreeMap::new(),
             audit: Vec::new(),
             transitions: Vec::new(),
@@ -311,6 +334,14 @@ impl<'s> Tx<'s> {
         Ok(&mut staged.current)
     }
 
+    /// Marks an outbound communication as handed to its system.
+    pub fn mark_delivered(&mut self, seq: Seq) -> Result<(), EngineError> {
+        if let CommBody::Outbound(o) = &mut self.comm_mut(seq)?.body {
+            o.delivered = true;
+        }
+        Ok(())
+    }
+
     /// Stores a new communication.
     pub fn insert_comm(&mut self, record: Communication) {
         self.new_ids
@@ -341,6 +372,70 @@ impl<'s> Tx<'s> {
             1,
         )?;
         Ok(hits.first().and_then(|(k, _)| seq_from_key_tail(k)))
+    }
+
+    // ---- work orders ---------------------------------------------------------------------
+
+    /// A work order, to read or change (marked changed).
+    pub fn work_order_mut(&mut self, seq: Seq) -> Result<&mut WorkOrder, EngineError> {
+        if !self.work_orders.contains_key(&seq) {
+            let key = seq_key(seq);
+            let bytes = self
+                .store
+                .get(TreeId::WorkOrders, &key)?
+                .ok_or_else(|| EngineError::Corrupt(format!("work order #{seq} is missing")))?;
+            let record: WorkOrder = decode(TreeId::WorkOrders, &key, &bytes)?;
+            self.work_orders.insert(
+                seq,
+                Staged {
+                    original: Some(record.clone()),
+                    current: record,
+                    dirty: false,
+                },
+            );
+        }
+        let staged = self
+            .work_orders
+            .get_mut(&seq)
+            .ok_or_else(|| EngineError::Corrupt(format!("work order #{seq}")))?;
+        staged.dirty = true;
+        Ok(&mut staged.current)
+    }
+
+    /// Stores a new work order.
+    pub fn insert_work_order(&mut self, record: WorkOrder) {
+        self.new_ids
+            .insert(record.id.clone(), (Tag::WorkOrder, record.seq));
+        self.work_orders.insert(
+            record.seq,
+            Staged {
+                original: None,
+                current: record,
+                dirty: true,
+            },
+        );
+    }
+
+    /// Stores a new feed item (items are never changed once imported).
+    pub fn insert_feed_item(&mut self, item: crate::feed::FeedItem) {
+        self.new_ids
+            .insert(item.id.clone(), (Tag::FeedItem, item.seq));
+        self.feed_items.push(item);
+    }
+
+    /// Work orders at a site (stored and new), ascending.
+    pub fn work_orders_at(&mut self, site: &str) -> Result<Vec<Seq>, EngineError> {
+        let mut found: BTreeSet<Seq> =
+            scan_prefix(self.store, TreeId::WoBySite, &text_prefix(site), usize::MAX)?
+                .iter()
+                .filter_map(|(k, _)| seq_from_key_tail(k))
+                .collect();
+        for (seq, staged) in &self.work_orders {
+            if staged.current.site == site {
+                found.insert(*seq);
+            }
+        }
+        Ok(found.into_iter().collect())
     }
 
     // ---- reference data ------------------------------------------------------------------
@@ -397,6 +492,12 @@ impl<'s> Tx<'s> {
         )
     }
 
+    /// A customer by id.
+    pub fn customer(&mut self, id: &str) -> Result<Option<&Customer>, EngineError> {
+        load_by_id(self.store, &mut self.customers, TreeId::Customers, id)?;
+        Ok(self.customers.get(id).map(|s| &s.current))
+    }
+
     /// Stores a customer (new or replaced).
     pub fn put_customer(&mut self, customer: Customer) -> Result<(), EngineError> {
         put_by_id(
@@ -406,6 +507,12 @@ impl<'s> Tx<'s> {
             customer.id.clone(),
             customer,
         )
+    }
+
+    /// A building by id.
+    pub fn building(&mut self, id: &str) -> Result<Option<&Building>, EngineError> {
+        load_by_id(self.store, &mut self.buildings, TreeId::Buildings, id)?;
+        Ok(self.buildings.get(id).map(|s| &s.current))
     }
 
     /// Stores a building (new or replaced).
@@ -463,6 +570,27 @@ impl<'s> Tx<'s> {
                 let old = staged.original.as_ref().map(comm_index).unwrap_or_default();
                 diff_index(&mut batch, old, comm_index(&staged.current));
             }
+        }
+        for (seq, staged) in &self.work_orders {
+            if staged.dirty {
+                stage_record(
+                    &mut batch,
+                    TreeId::WorkOrders,
+                    &seq_key(*seq),
+                    &staged.current,
+                )?;
+                let old = staged
+                    .original
+                    .as_ref()
+                    .map(work_order_index)
+                    .unwrap_or_default();
+                diff_index(&mut batch, old, work_order_index(&staged.current));
+            }
+        }
+        for item in &self.feed_items {
+            stage_record(&mut batch, TreeId::FeedItems, &seq_key(item.seq), item)?;
+            let key = super::feed::item_feed_key(item);
+            batch.put(TreeId::Feed, key, vec![Tag::FeedItem as u8]);
         }
         stage_by_id(&mut batch, TreeId::ServicePoints, &self.sps)?;
         stage_by_id(&mut batch, TreeId::Devices, &self.devices)?;
@@ -615,10 +743,40 @@ pub fn activity_index(a: &Activity) -> Vec<IndexEntry> {
         }
         Body::Maintenance(_) | Body::Field(_) => {}
     }
+    if let Some(key) = super::feed::activity_feed_key(a) {
+        entries.push((TreeId::Feed, key, tag.clone()));
+    }
     if let Some(due) = a.due_at {
         entries.push((TreeId::Due, time_seq_key(due, a.seq), tag));
     }
     entries
+}
+
+/// Every index entry a work order should have.
+pub fn work_order_index(wo: &WorkOrder) -> Vec<IndexEntry> {
+    let mut entries = vec![(TreeId::WoBySite, text_seq_key(&wo.site, wo.seq), Vec::new())];
+    if crate::workorders::is_open(wo.status) {
+        entries.push((TreeId::Queue, queue_key(wo), Vec::new()));
+    }
+    entries
+}
+
+/// The open-queue key: preferred date (none last), creation time, sequence (§12.10).
+pub fn queue_key(wo: &WorkOrder) -> Vec<u8> {
+    let mut key = Vec::with_capacity(21);
+    match wo.preferred_date {
+        Some(date) => {
+            key.push(0);
+            let days = (date.num_days_from_ce() as u32) ^ (1 << 31);
+            key.extend_from_slice(&days.to_be_bytes());
+        }
+        None => {
+            key.push(1);
+            key.extend_from_slice(&[0; 4]);
+        }
+    }
+    key.extend_from_slice(&time_seq_key(wo.created_at, wo.seq));
+    key
 }
 
 /// The record a communication hangs under in hierarchies.
@@ -648,6 +806,9 @@ pub fn comm_index(c: &Communication) -> Vec<IndexEntry> {
     if let CommBody::Outbound(o) = &c.body {
         if o.state == OutState::AwaitingResponse || o.state == OutState::Pending {
             entries.push((TreeId::Outbox, seq_key(c.seq).to_vec(), Vec::new()));
+        }
+        if !o.delivered && !matches!(o.state, OutState::Cancelled | OutState::Discarded) {
+            entries.push((TreeId::Undelivered, seq_key(c.seq).to_vec(), Vec::new()));
         }
         if let Some(ext) = &o.external_id {
             entries.push((TreeId::ByExternalId, text_seq_key(ext, c.seq), Vec::new()));

@@ -279,6 +279,8 @@ mod tests {
             state: crate::lifecycle::OrchState::AreSpReady,
             activity_type: t,
             sp_id: "SP-1".into(),
+            customer: None,
+            account: None,
             service_datetime: chrono::Utc.with_ymd_and_hms(2025, 6, 10, 14, 0, 0).unwrap(),
             effective: None,
             service_agreements: vec!["SA-1".into()],

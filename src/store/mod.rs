@@ -53,6 +53,18 @@ pub enum TreeId {
     Outbox,
     /// Outbound communications by the external id the field work system gave.
     ByExternalId,
+    /// Work orders by sequence.
+    WorkOrders,
+    /// Open work orders by (preferred date with none last, created, sequence).
+    Queue,
+    /// Work orders by (site, sequence).
+    WoBySite,
+    /// Imported feed items by sequence.
+    FeedItems,
+    /// The customer activity feed by (customer, time, sequence).
+    Feed,
+    /// Outbound messages the sender has not yet handed to their system, by sequence.
+    Undelivered,
 }
 
 impl TreeId {
@@ -76,6 +88,12 @@ impl TreeId {
         TreeId::Due,
         TreeId::Outbox,
         TreeId::ByExternalId,
+        TreeId::WorkOrders,
+        TreeId::Queue,
+        TreeId::WoBySite,
+        TreeId::FeedItems,
+        TreeId::Feed,
+        TreeId::Undelivered,
     ];
 
     /// The tree's name on disk.
@@ -99,6 +117,12 @@ impl TreeId {
             TreeId::Due => "idx_due",
             TreeId::Outbox => "idx_outbox",
             TreeId::ByExternalId => "idx_external_id",
+            TreeId::WorkOrders => "work_orders",
+            TreeId::Queue => "idx_queue",
+            TreeId::WoBySite => "idx_wo_site",
+            TreeId::FeedItems => "feed_items",
+            TreeId::Feed => "idx_feed",
+            TreeId::Undelivered => "idx_undelivered",
         }
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use orderdesk::config::Config;
 use orderdesk::domain::Role;
 use orderdesk::engine::{
-    Actor, ActivityTree, CommView, CrwtoReport, Engine, EngineError, InboundReport, ListFilter,
+    ActivityTree, Actor, CommView, CrwtoReport, Engine, EngineError, InboundReport, ListFilter,
     TickReport, TreeNode,
 };
 use orderdesk::store::MemStore;
@@ -48,14 +48,20 @@ impl World {
     pub fn import(&mut self, now: &str, lines: &str) {
         let records = orderdesk::formats::parse_import(lines.as_bytes()).expect("import parses");
         let supervisor = self.supervisor.clone();
-        self.engine.import(&supervisor, at(now), records).expect("import");
+        self.engine
+            .import(&supervisor, at(now), records)
+            .expect("import");
     }
 
     /// One monitor pass.
     pub fn tick(&mut self, now: &str) -> TickReport {
         let supervisor = self.supervisor.clone();
         let report = self.engine.tick(&supervisor, at(now)).expect("tick");
-        assert!(report.failures.is_empty(), "tick failures: {:?}", report.failures);
+        assert!(
+            report.failures.is_empty(),
+            "tick failures: {:?}",
+            report.failures
+        );
         report
     }
 
@@ -63,13 +69,17 @@ impl World {
     pub fn inbound(&mut self, now: &str, lines: &str) -> InboundReport {
         let messages = orderdesk::formats::parse_inbound(lines.as_bytes()).expect("inbound parses");
         let supervisor = self.supervisor.clone();
-        self.engine.inbound(&supervisor, at(now), messages).expect("inbound")
+        self.engine
+            .inbound(&supervisor, at(now), messages)
+            .expect("inbound")
     }
 
     /// Runs the throttle batch.
     pub fn crwto(&mut self, now: &str, throttle: Option<bool>) -> CrwtoReport {
         let supervisor = self.supervisor.clone();
-        self.engine.crwto(&supervisor, at(now), throttle).expect("crwto")
+        self.engine
+            .crwto(&supervisor, at(now), throttle)
+            .expect("crwto")
     }
 
     /// The whole hierarchy of an activity.
@@ -108,7 +118,10 @@ impl World {
 
     /// Ids of top-level activities in `state`.
     pub fn in_state(&self, state: &str) -> Vec<String> {
-        let filter = ListFilter { state: Some(state.into()), ..ListFilter::default() };
+        let filter = ListFilter {
+            state: Some(state.into()),
+            ..ListFilter::default()
+        };
         self.engine
             .list(&self.supervisor, &filter)
             .expect("list")
@@ -126,7 +139,9 @@ impl World {
     /// Discards as the supervisor.
     pub fn discard(&mut self, now: &str, id: &str) -> Result<String, EngineError> {
         let supervisor = self.supervisor.clone();
-        self.engine.discard(&supervisor, at(now), id, Some("test")).map(|r| r.state)
+        self.engine
+            .discard(&supervisor, at(now), id, Some("test"))
+            .map(|r| r.state)
     }
 }
 
@@ -138,7 +153,12 @@ impl Default for World {
 
 /// An actor with a role.
 pub fn actor(name: &str, role: Option<Role>) -> Actor {
-    Actor { operator: name.into(), role, divisions: Vec::new(), read_only: false }
+    Actor {
+        operator: name.into(),
+        role,
+        divisions: Vec::new(),
+        read_only: false,
+    }
 }
 
 /// A meter service point line; `device` is a JSON object or "null".
@@ -150,12 +170,16 @@ pub fn sp_line(id: &str, src: bool, device: &str) -> String {
 
 /// A smart device JSON object.
 pub fn smart(id: &str, commissioned: bool, switch: &str) -> String {
-    format!(r#"{{"id":"{id}","badge":"B-{id}","smart":true,"commissioned":{commissioned},"switch":"{switch}"}}"#)
+    format!(
+        r#"{{"id":"{id}","badge":"B-{id}","smart":true,"commissioned":{commissioned},"switch":"{switch}"}}"#
+    )
 }
 
 /// A manual device JSON object.
 pub fn manual(id: &str, switch: &str) -> String {
-    format!(r#"{{"id":"{id}","badge":"B-{id}","smart":false,"commissioned":false,"switch":"{switch}"}}"#)
+    format!(
+        r#"{{"id":"{id}","badge":"B-{id}","smart":false,"commissioned":false,"switch":"{switch}"}}"#
+    )
 }
 
 /// A request line of `kind` on `sp`, with extra JSON fields (start with a comma).
@@ -167,6 +191,7 @@ pub fn request(id: &str, kind: &str, sp: &str, extra: &str) -> String {
 
 /// A CNP request line with a positive past-due amount.
 pub fn cnp(id: &str, sp: &str, extra: &str) -> String {
-    let extra = format!(r#","collection_data":{{"past_due_amount":"120.50","currency":"USD"}}{extra}"#);
+    let extra =
+        format!(r#","collection_data":{{"past_due_amount":"120.50","currency":"USD"}}{extra}"#);
     request(id, "cut_for_non_payment", sp, &extra)
 }

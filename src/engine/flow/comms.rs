@@ -126,7 +126,17 @@ impl Flow<'_, '_> {
         let f = self.field(seq)?.clone();
         let id = self.id_of(seq)?;
         let (badge, contact) = self.field_context(seq, f.device_id.as_deref())?;
+        // An exchange tells the crew which device to install (§12.13).
+        let new_device = match self.tx.activity(seq)?.parent {
+            Some(parent) => self
+                .orch(parent)?
+                .exchange
+                .as_ref()
+                .and_then(|x| x.new_device.clone()),
+            None => None,
+        };
         let payload = json!({
+            "new_device": new_device,
             "fa": id,
             "field_task": f.task.code(),
             "sp": f.sp_id,

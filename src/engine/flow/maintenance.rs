@@ -131,7 +131,12 @@ impl Flow<'_, '_> {
                 MaintState::Validate => self.maint_validate(seq)?,
                 MaintState::CancelSpecific => self.cancel_specific(seq)?,
                 MaintState::UpdateSpecific => self.update_specific(seq)?,
-                MaintState::Retry => self.maint_to(seq, specific_state(m.activity_type), None)?,
+                MaintState::Retry => {
+                    // No communication-level retry: the owner's retry cancels what is still
+                    // open and sends anew (§12.3).
+                    self.cancel_maint_comms(seq)?;
+                    self.maint_to(seq, specific_state(m.activity_type), None)?
+                }
                 _ => return Ok(()),
             }
         }
@@ -210,19 +215,28 @@ impl Flow<'_, '_> {
             }
             return Ok(Ok(()));
         }
-        let victims = match related {
-            Some(child) => vec![child],
-            None => self.tx.child_activities(target)?,
+        if let Some(command) = self.targeted_command_in_flight(seq)? {
+            return Ok(Err(StatusReason::with_ref("COMMAND_IN_FLIGHT", &command)));
+        }
+        Ok(Ok(()))
+    }
+
+    /// A command the Cancel targets that awaits the head-end: it cannot be recalled (§12.13).
+    fn targeted_command_in_flight(&mut self, seq: Seq) -> Result<Option<String>, EngineError> {
+        let victims = match self.maint_targets(seq)? {
+            (_, Some(child)) => vec![child],
+            (Some(target), None) => self.tx.child_activities(target)?,
+            (None, None) => Vec::new(),
         };
         for v in victims {
             let a = self.tx.activity(v)?;
             if let Body::Command(c) = &a.body {
                 if c.state == CommandState::CommInProgress {
-                    return Ok(Err(StatusReason::with_ref("COMMAND_IN_FLIGHT", &a.id)));
+                    return Ok(Some(a.id.clone()));
                 }
             }
         }
-        Ok(Ok(()))
+        Ok(None)
     }
 
     fn is_child_of(&mut self, child: Seq, parent: Seq) -> bool {
@@ -471,7 +485,18 @@ impl Flow<'_, '_> {
     pub fn retry_maint(&mut self, seq: Seq) -> Result<(), EngineError> {
         let to = match self.maint(seq)?.state {
             MaintState::ValidationError => MaintState::Validate,
-            MaintState::CommError => MaintState::Retry,
+            MaintState::CommError => {
+                // RETRY returns to CANCEL_SPECIFIC past VALIDATE's in-flight check, so the
+                // retry itself is refused while a targeted command is in flight (§12.7).
+                let cancel = self.maint(seq)?.activity_type == ActivityType::CancelOrchestration;
+                if let Some(command) = self.targeted_command_in_flight(seq)?.filter(|_| cancel) {
+                    return Err(EngineError::refused(
+                        "COMMAND_IN_FLIGHT",
+                        format!("{command} is awaiting the head-end; its result may still come"),
+                    ));
+                }
+                MaintState::Retry
+            }
             other => {
                 return Err(super::orchestration::not_retryable(
                     &self.id_of(seq)?,
@@ -496,11 +521,23 @@ impl Flow<'_, '_> {
                 ),
             ));
         }
+        // A final owner leaves no communication open (§12.3).
+        self.cancel_maint_comms(seq)?;
         self.maint_to(
             seq,
             MaintState::Discarded,
             Some(StatusReason::with_text("DISCARDED_BY_USER", text)),
         )
+    }
+
+    /// Cancels the maintenance activity's communications that are still open (§12.3).
+    fn cancel_maint_comms(&mut self, seq: Seq) -> Result<(), EngineError> {
+        for comm in self.maint(seq)?.comms.clone() {
+            if !self.outbound(comm)?.state.is_final() {
+                self.comm_to(comm, OutState::Cancelled, None)?;
+            }
+        }
+        Ok(())
     }
 }
 

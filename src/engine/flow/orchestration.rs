@@ -388,6 +388,16 @@ impl Flow<'_, '_> {
             }
             OrchState::ActivityError => {
                 self.guard_in_flight(seq)?;
+                if let Some(cancel) = self.orch(seq)?.frozen_by {
+                    // A re-plan would re-create what the Cancel is cancelling (§12.7).
+                    return Err(EngineError::refused(
+                        "AWAITING_FIELD_RESPONSE",
+                        format!(
+                            "{} is cancelling this orchestration and awaits the field work system: wait for its answer",
+                            self.id_of(cancel)?
+                        ),
+                    ));
+                }
                 if let Some(fa) = self.field_out_in_field(seq, &[OutState::AwaitingResponse])? {
                     return Err(EngineError::refused(
                         "AWAITING_FIELD_RESPONSE",

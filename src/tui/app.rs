@@ -1,0 +1,1060 @@
+//! The desk's model and its update function (The Elm Architecture).
+//!
+//! `update` takes the model and one action and returns effects (requests for the runtime, quit);
+//! it never touches the terminal and never waits on the engine. Data for the views is read
+//! through the engine's read-only [`Reader`] when the view or the data changes, not per frame.
+
+use super::keymap::{Context, KeyAction, Keymap};
+use crate::domain::{ActivityType, Instant, Role};
+use crate::engine::{ActivityRow, ActivityTree, ListFilter, Reader};
+use crate::lifecycle::OrchState;
+use crate::runtime::{Notice, Request};
+use crate::workorders::{Assignee, WorkOrder};
+use std::collections::BTreeSet;
+
+/// The views of the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The open work-order queue.
+    Queue,
+    /// Orchestration activities.
+    Orchestrations,
+    /// The error inbox: counts by error code.
+    Errors,
+    /// One activity's hierarchy.
+    Tree,
+}
+
+impl View {
+    /// The keymap context of the view.
+    pub fn context(self) -> Context {
+        match self {
+            View::Queue => Context::Queue,
+            View::Orchestrations | View::Errors => Context::Orchestrations,
+            View::Tree => Context::Tree,
+        }
+    }
+
+    /// The tab title.
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Queue => "Queue",
+            View::Orchestrations => "Orchestrations",
+            View::Errors => "Error inbox",
+            View::Tree => "Hierarchy",
+        }
+    }
+
+    /// The views reachable with next/previous, in tab order.
+    pub const TABS: [View; 4] = [View::Queue, View::Orchestrations, View::Errors, View::Tree];
+}
+
+/// What a text prompt is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    /// `/`: filter the current list.
+    Filter,
+    /// `:`: jump to a view or an id.
+    CommandLine,
+    /// The reason for cancelling the marked work orders.
+    CancelOrders(Vec<String>),
+    /// Who to assign the selected work order to.
+    Assign(String),
+    /// The cancel reason code for a Cancel Orchestration (optionally one child).
+    CancelOrchestration { id: String, related: Option<String> },
+    /// Comments for an Update Orchestration (optionally one child).
+    Update { id: String, related: Option<String> },
+    /// The text of a discard.
+    Discard(String),
+    /// The reason for cancelling a field activity by hand.
+    CancelFa(String),
+}
+
+/// A popup over the view.
+#[derive(Debug, Clone)]
+pub enum Popup {
+    /// The help overlay, generated from the live keymap.
+    Help,
+    /// A yes/no question before a destructive action.
+    Confirm {
+        /// The question, stating what and how many.
+        question: String,
+        /// What to do on yes.
+        request: Request,
+    },
+    /// A one-line text prompt.
+    Input {
+        /// What is asked.
+        prompt: String,
+        /// What was typed.
+        text: String,
+        /// What it is for.
+        purpose: Purpose,
+    },
+}
+
+/// A message shown for a few seconds in the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    /// What happened.
+    pub text: String,
+    /// An error or refusal (shown in red).
+    pub error: bool,
+}
+
+/// What the event loop must do after an update.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Send a request to the engine task.
+    Send(Request),
+    /// Leave the desk.
+    Quit,
+}
+
+/// One input to `update`.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A bound command.
+    Key(KeyAction),
+    /// A typed character while a prompt is open.
+    Char(char),
+    /// Backspace in a prompt.
+    Backspace,
+    /// Enter in a prompt.
+    Submit,
+    /// Esc in a prompt.
+    Escape,
+    /// A notice from the runtime.
+    Notice(Notice),
+    /// The data may have changed: re-read the current view.
+    Refresh,
+    /// The engine clock, for the status bar.
+    Clock(Instant, f64),
+}
+
+/// A list's cursor: the selected row and the first row on screen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// The selected row.
+    pub selected: usize,
+    /// The first visible row.
+    pub offset: usize,
+}
+
+impl Cursor {
+    /// Moves by `delta` rows within `len`.
+    pub fn step(&mut self, delta: isize, len: usize) {
+        if len == 0 {
+            *self = Cursor::default();
+            return;
+        }
+        let target = self.selected as isize + delta;
+        self.selected = target.clamp(0, len as isize - 1) as usize;
+    }
+
+    /// Keeps the selection on screen for a list `height` rows high.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let height = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+    }
+}
+
+/// The status bar's facts.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// Engine time.
+    pub clock: Option<Instant>,
+    /// Clock speed.
+    pub speed: f64,
+    /// Orchestrations by state (non-zero).
+    pub counts: Vec<(String, usize)>,
+    /// The last monitor pass: when and how many transitions.
+    pub last_monitor: Option<(Instant, usize)>,
+    /// The last batch: released, and how many still wait.
+    pub throttle: Option<(usize, usize)>,
+    /// Open work orders.
+    pub open_orders: usize,
+    /// A long action in progress.
+    pub busy: Option<String>,
+}
+
+/// The desk's model.
+pub struct App {
+    /// Read-only access to the engine's data.
+    pub reader: Reader,
+    /// The live key bindings.
+    pub keymap: Keymap,
+    /// Who is at the desk.
+    pub operator: String,
+    /// Their role (None: may only look).
+    pub role: Option<Role>,
+    /// The current view.
+    pub view: View,
+    /// The open work orders, in queue order (after filters).
+    pub orders: Vec<WorkOrder>,
+    /// The queue's cursor.
+    pub queue_cursor: Cursor,
+    /// Marked work orders.
+    pub marks: BTreeSet<String>,
+    /// Only the orders scheduled for me.
+    pub mine: bool,
+    /// Orchestration rows (after filters).
+    pub activities: Vec<ActivityRow>,
+    /// The orchestration list's cursor.
+    pub orch_cursor: Cursor,
+    /// State filter (None: all).
+    pub state_filter: Option<OrchState>,
+    /// Type filter (None: all).
+    pub type_filter: Option<ActivityType>,
+    /// Error-code filter, from the error inbox.
+    pub code_filter: Option<String>,
+    /// The error inbox: (code, count).
+    pub error_groups: Vec<(String, usize)>,
+    /// The error inbox's cursor.
+    pub errors_cursor: Cursor,
+    /// The text filter of each list (`/`).
+    pub filter: String,
+    /// The activity shown in the hierarchy.
+    pub tree: Option<ActivityTree>,
+    /// The hierarchy's expand/select state.
+    pub tree_state: tui_tree_widget::TreeState<String>,
+    /// The popup, if any.
+    pub popup: Option<Popup>,
+    /// The latest message.
+    pub toast: Option<Toast>,
+    /// Status bar facts.
+    pub status: Status,
+    /// Rows the list area showed at the last draw (for paging).
+    pub page: usize,
+    /// Keys of a chord typed so far.
+    pub pending: super::keymap::Pending,
+    /// The first help row shown.
+    pub help_scroll: usize,
+}
+
+impl App {
+    /// A desk over `reader` for `operator`.
+    pub fn new(reader: Reader, keymap: Keymap, operator: &str, role: Option<Role>) -> App {
+        let mut app = App {
+            reader,
+            keymap,
+            operator: operator.to_string(),
+            role,
+            view: View::Queue,
+            orders: Vec::new(),
+            queue_cursor: Cursor::default(),
+            marks: BTreeSet::new(),
+            mine: false,
+            activities: Vec::new(),
+            orch_cursor: Cursor::default(),
+            state_filter: None,
+            type_filter: None,
+            code_filter: None,
+            error_groups: Vec::new(),
+            errors_cursor: Cursor::default(),
+            filter: String::new(),
+            tree: None,
+            tree_state: tui_tree_widget::TreeState::default(),
+            popup: None,
+            toast: None,
+            status: Status {
+                speed: 1.0,
+                ..Status::default()
+            },
+            page: 10,
+            pending: super::keymap::Pending::default(),
+            help_scroll: 0,
+        };
+        app.refresh();
+        app
+    }
+
+    /// The keymap context in force (a popup's, else the view's).
+    pub fn context(&self) -> Context {
+        match &self.popup {
+            Some(Popup::Help) => Context::Help,
+            Some(Popup::Confirm { .. }) => Context::Confirm,
+            _ => self.view.context(),
+        }
+    }
+
+    /// True while a text prompt takes the keys.
+    pub fn typing(&self) -> bool {
+        matches!(self.popup, Some(Popup::Input { .. }))
+    }
+
+    /// Applies one action; returns what the event loop must do.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(key) => self.on_key(key),
+            Action::Char(c) => {
+                if let Some(Popup::Input { text, .. }) = &mut self.popup {
+                    text.push(c);
+                }
+                Vec::new()
+            }
+            Action::Backspace => {
+                if let Some(Popup::Input { text, .. }) = &mut self.popup {
+                    text.pop();
+                }
+                Vec::new()
+            }
+            Action::Submit => self.submit(),
+            Action::Escape => {
+                self.popup = None;
+                Vec::new()
+            }
+            Action::Notice(notice) => {
+                self.on_notice(notice);
+                Vec::new()
+            }
+            Action::Refresh => {
+                self.refresh();
+                Vec::new()
+            }
+            Action::Clock(at, speed) => {
+                self.status.clock = Some(at);
+                self.status.speed = speed;
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_key(&mut self, key: KeyAction) -> Vec<Effect> {
+        match (&self.popup, key) {
+            (Some(Popup::Confirm { request, .. }), KeyAction::Confirm) => {
+                let request = request.clone();
+                self.popup = None;
+                self.toast = Some(Toast {
+                    text: "working…".into(),
+                    error: false,
+                });
+                return vec![Effect::Send(request)];
+            }
+            (Some(Popup::Confirm { .. }), KeyAction::Deny | KeyAction::Back) => {
+                self.popup = None;
+                self.toast = Some(Toast {
+                    text: "nothing was changed".into(),
+                    error: false,
+                });
+                return Vec::new();
+            }
+            (Some(Popup::Help), KeyAction::Back | KeyAction::Help | KeyAction::Quit) => {
+                self.popup = None;
+                return Vec::new();
+            }
+            (Some(Popup::Help), KeyAction::Up | KeyAction::PageUp | KeyAction::Top) => {
+                let step = if key == KeyAction::Up { 1 } else { self.page };
+                self.help_scroll = if key == KeyAction::Top {
+                    0
+                } else {
+                    self.help_scroll.saturating_sub(step)
+                };
+                return Vec::new();
+            }
+            (Some(Popup::Help), KeyAction::Down | KeyAction::PageDown | KeyAction::Bottom) => {
+                let rows = self.keymap.help(self.view.context()).len();
+                let step = if key == KeyAction::Down { 1 } else { self.page };
+                self.help_scroll = (self.help_scroll + step).min(rows.saturating_sub(1));
+                return Vec::new();
+            }
+            (Some(_), _) => return Vec::new(),
+            (None, _) => {}
+        }
+        match key {
+            KeyAction::Quit => vec![Effect::Quit],
+            KeyAction::Help => {
+                self.help_scroll = 0;
+                self.popup = Some(Popup::Help);
+                Vec::new()
+            }
+            KeyAction::CommandLine => self.prompt(":", String::new(), Purpose::CommandLine),
+            KeyAction::Filter => self.prompt("/", self.filter.clone(), Purpose::Filter),
+            KeyAction::NextView | KeyAction::PrevView => {
+                let at = View::TABS.iter().position(|v| *v == self.view).unwrap_or(0);
+                let step = if key == KeyAction::NextView {
+                    1
+                } else {
+                    View::TABS.len() - 1
+                };
+                self.go(View::TABS[(at + step) % View::TABS.len()]);
+                Vec::new()
+            }
+            KeyAction::GoQueue => self.go_then(View::Queue),
+            KeyAction::GoOrchestrations => self.go_then(View::Orchestrations),
+            KeyAction::GoErrors => self.go_then(View::Errors),
+            KeyAction::Refresh => {
+                self.refresh();
+                vec![Effect::Send(Request::MonitorNow)]
+            }
+            KeyAction::Up => self.move_cursor(-1),
+            KeyAction::Down => self.move_cursor(1),
+            KeyAction::PageUp => self.move_cursor(-(self.page as isize)),
+            KeyAction::PageDown => self.move_cursor(self.page as isize),
+            KeyAction::Top => self.move_cursor(isize::MIN / 2),
+            KeyAction::Bottom => self.move_cursor(isize::MAX / 2),
+            KeyAction::Back => {
+                self.back();
+                Vec::new()
+            }
+            KeyAction::Open | KeyAction::Right if self.view != View::Tree => self.open(),
+            _ => match self.view {
+                View::Queue => self.queue_key(key),
+                View::Orchestrations | View::Errors => self.orch_key(key),
+                View::Tree => self.tree_key(key),
+            },
+        }
+    }
+
+    fn go_then(&mut self, view: View) -> Vec<Effect> {
+        self.go(view);
+        Vec::new()
+    }
+
+    /// Switches to a view and reads its data.
+    pub fn go(&mut self, view: View) {
+        if self.view != view {
+            self.filter.clear();
+        }
+        self.view = view;
+        self.refresh();
+    }
+
+    fn back(&mut self) {
+        match self.view {
+            View::Tree => self.go(View::Orchestrations),
+            View::Orchestrations if self.code_filter.is_some() => {
+                self.code_filter = None;
+                self.go(View::Errors);
+            }
+            _ if !self.filter.is_empty() => {
+                self.filter.clear();
+                self.refresh();
+            }
+            _ => {}
+        }
+    }
+
+    fn prompt(&mut self, prompt: &str, text: String, purpose: Purpose) -> Vec<Effect> {
+        self.popup = Some(Popup::Input {
+            prompt: prompt.to_string(),
+            text,
+            purpose,
+        });
+        Vec::new()
+    }
+
+    fn confirm(&mut self, question: String, request: Request) -> Vec<Effect> {
+        self.popup = Some(Popup::Confirm { question, request });
+        Vec::new()
+    }
+
+    fn move_cursor(&mut self, delta: isize) -> Vec<Effect> {
+        let page = self.page;
+        match self.view {
+            View::Queue => {
+                self.queue_cursor.step(delta, self.orders.len());
+                self.queue_cursor.scroll_into_view(page);
+            }
+            View::Orchestrations => {
+                self.orch_cursor.step(delta, self.activities.len());
+                self.orch_cursor.scroll_into_view(page);
+            }
+            View::Errors => {
+                self.errors_cursor.step(delta, self.error_groups.len());
+                self.errors_cursor.scroll_into_view(page);
+            }
+            View::Tree => {
+                let steps = delta.unsigned_abs().min(10_000);
+                for _ in 0..steps {
+                    if delta < 0 {
+                        self.tree_state.key_up();
+                    } else {
+                        self.tree_state.key_down();
+                    }
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn open(&mut self) -> Vec<Effect> {
+        match self.view {
+            View::Orchestrations => {
+                if let Some(row) = self.activities.get(self.orch_cursor.selected) {
+                    let id = row.id.clone();
+                    self.open_tree(&id);
+                }
+            }
+            View::Errors => {
+                if let Some((code, _)) = self.error_groups.get(self.errors_cursor.selected) {
+                    self.code_filter = Some(code.clone());
+                    self.state_filter = None;
+                    self.orch_cursor = Cursor::default();
+                    self.go(View::Orchestrations);
+                }
+            }
+            View::Queue | View::Tree => {}
+        }
+        Vec::new()
+    }
+
+    /// Opens the hierarchy of an activity.
+    pub fn open_tree(&mut self, id: &str) {
+        let actor = self.look_actor();
+        match self.reader.show(&actor, id) {
+            Ok(tree) => {
+                self.tree_state = tui_tree_widget::TreeState::default();
+                self.tree_state.open(vec![tree.id.clone()]);
+                self.tree_state.select(vec![tree.id.clone()]);
+                self.tree = Some(tree);
+                self.view = View::Tree;
+            }
+            Err(err) => {
+                self.toast = Some(Toast {
+                    text: err.to_string(),
+                    error: true,
+                })
+            }
+        }
+    }
+
+    fn look_actor(&self) -> crate::engine::Actor {
+        crate::engine::Actor {
+            operator: self.operator.clone(),
+            role: self.role,
+            divisions: Vec::new(),
+            read_only: true,
+        }
+    }
+
+    // ---- queue ------------------------------------------------------------------------------
+
+    fn selected_order(&self) -> Option<&WorkOrder> {
+        self.orders.get(self.queue_cursor.selected)
+    }
+
+    /// The marked orders, or the selected one when nothing is marked.
+    pub fn targets(&self) -> Vec<String> {
+        if self.marks.is_empty() {
+            self.selected_order()
+                .map(|w| vec![w.id.clone()])
+                .unwrap_or_default()
+        } else {
+            self.marks.iter().cloned().collect()
+        }
+    }
+
+    fn queue_key(&mut self, key: KeyAction) -> Vec<Effect> {
+        match key {
+            KeyAction::ToggleMark => {
+                if let Some(id) = self.selected_order().map(|w| w.id.clone()) {
+                    if !self.marks.remove(&id) {
+                        self.marks.insert(id);
+                    }
+                }
+                self.move_cursor(1)
+            }
+            KeyAction::MarkAll => {
+                self.marks = self.orders.iter().map(|w| w.id.clone()).collect();
+                Vec::new()
+            }
+            KeyAction::ClearMarks => {
+                self.marks.clear();
+                Vec::new()
+            }
+            KeyAction::ToggleMine => {
+                self.mine = !self.mine;
+                self.queue_cursor = Cursor::default();
+                self.refresh();
+                Vec::new()
+            }
+            KeyAction::Complete => {
+                let ids = self.targets();
+                if ids.is_empty() {
+                    return Vec::new();
+                }
+                let question = format!(
+                    "Complete {} work order{}? ({})",
+                    ids.len(),
+                    plural(ids.len()),
+                    preview(&ids)
+                );
+                self.confirm(question, Request::WoComplete { ids })
+            }
+            KeyAction::Cancel => {
+                let ids = self.targets();
+                if ids.is_empty() {
+                    return Vec::new();
+                }
+                let prompt = format!(
+                    "Reason for cancelling {} work order{}",
+                    ids.len(),
+                    plural(ids.len())
+                );
+                self.prompt(&prompt, String::new(), Purpose::CancelOrders(ids))
+            }
+            KeyAction::Assign => {
+                match self.selected_order() {
+                    Some(w) => {
+                        let id = w.id.clone();
+                        self.prompt(
+                        &format!("Assign {id} to (internal:NAME:EMAIL, external:NAME:EMAIL or partner)"),
+                        String::new(),
+                        Purpose::Assign(id),
+                    )
+                    }
+                    None => Vec::new(),
+                }
+            }
+            KeyAction::SetSent | KeyAction::SetSetup => match self.selected_order() {
+                Some(w) => {
+                    let status = if key == KeyAction::SetSent {
+                        crate::workorders::WoStatus::Sent
+                    } else {
+                        crate::workorders::WoStatus::Setup
+                    };
+                    vec![Effect::Send(Request::WoSetStatus {
+                        id: w.id.clone(),
+                        status,
+                    })]
+                }
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    // ---- orchestrations and the hierarchy ------------------------------------------------------
+
+    fn selected_activity(&self) -> Option<String> {
+        match self.view {
+            View::Orchestrations => self
+                .activities
+                .get(self.orch_cursor.selected)
+                .map(|r| r.id.clone()),
+            View::Tree => self.tree.as_ref().map(|t| t.id.clone()),
+            _ => None,
+        }
+    }
+
+    /// The node selected in the hierarchy, when it is a child activity (for `--related`).
+    pub fn selected_node(&self) -> Option<String> {
+        let path = self.tree_state.selected();
+        let last = path.last()?;
+        let root = self.tree.as_ref()?;
+        (path.len() > 1
+            && !last.starts_with("CO-")
+            && !last.starts_with("CI-")
+            && last != &root.id
+            && !last.contains('#'))
+        .then(|| last.clone())
+    }
+
+    fn orch_key(&mut self, key: KeyAction) -> Vec<Effect> {
+        match key {
+            KeyAction::FilterState => {
+                self.state_filter = next_in(OrchState::ALL, self.state_filter);
+                self.orch_cursor = Cursor::default();
+                self.refresh();
+                Vec::new()
+            }
+            KeyAction::FilterType => {
+                let requests: Vec<ActivityType> = ActivityType::ALL.to_vec();
+                self.type_filter = next_in(&requests, self.type_filter);
+                self.orch_cursor = Cursor::default();
+                self.refresh();
+                Vec::new()
+            }
+            KeyAction::ToggleErrorInbox => {
+                let to = if self.view == View::Errors {
+                    View::Orchestrations
+                } else {
+                    View::Errors
+                };
+                self.go(to);
+                Vec::new()
+            }
+            _ => self.activity_key(key, None),
+        }
+    }
+
+    fn tree_key(&mut self, key: KeyAction) -> Vec<Effect> {
+        match key {
+            KeyAction::Expand | KeyAction::Right => {
+                self.tree_state.key_right();
+                Vec::new()
+            }
+            KeyAction::Collapse | KeyAction::Left => {
+                self.tree_state.key_left();
+                Vec::new()
+            }
+            KeyAction::ToggleNode | KeyAction::Open => {
+                self.tree_state.toggle_selected();
+                Vec::new()
+            }
+            KeyAction::ExpandAll => {
+                if let Some(tree) = &self.tree {
+                    for path in super::views::tree_paths(tree) {
+                        self.tree_state.open(path);
+                    }
+                }
+                Vec::new()
+            }
+            KeyAction::CollapseAll => {
+                self.tree_state.close_all();
+                Vec::new()
+            }
+            KeyAction::CompleteFa => match self.selected_node() {
+                Some(fa) => {
+                    let request = Request::CompleteFa {
+                        id: fa.clone(),
+                        report: Box::new(complete_report()),
+                    };
+                    self.confirm(
+                        format!("Complete field activity {fa} by hand (status complete)?"),
+                        request,
+                    )
+                }
+                None => self.say("select a field activity in the hierarchy first", true),
+            },
+            KeyAction::CancelFa => match self.selected_node() {
+                Some(fa) => self.prompt(
+                    &format!("Cancel reason for {fa} (CR, CXS, D1-Undetermined, D1-AutoDiscarded)"),
+                    "CR".into(),
+                    Purpose::CancelFa(fa),
+                ),
+                None => self.say("select a field activity in the hierarchy first", true),
+            },
+            _ => {
+                let related = self.selected_node();
+                self.activity_key(key, related)
+            }
+        }
+    }
+
+    /// Actions on the selected activity (and, in the hierarchy, the selected child).
+    fn activity_key(&mut self, key: KeyAction, related: Option<String>) -> Vec<Effect> {
+        let Some(id) = self.selected_activity() else {
+            return Vec::new();
+        };
+        // In the hierarchy a selected child is the subject of retry and execute-now.
+        let subject = related.clone().unwrap_or_else(|| id.clone());
+        match key {
+            KeyAction::Retry => vec![Effect::Send(Request::Retry { id: subject })],
+            KeyAction::ExecuteNow => {
+                let q = format!("Execute {subject} now? This bypasses its effective date, business hours and the throttle.");
+                self.confirm(q, Request::ExecuteNow { id: subject })
+            }
+            KeyAction::Discard => self.prompt(
+                &format!("Discard {id}: why?"),
+                String::new(),
+                Purpose::Discard(id),
+            ),
+            KeyAction::CancelOrchestration => {
+                let what = related
+                    .as_ref()
+                    .map_or(id.clone(), |r| format!("{r} of {id}"));
+                self.prompt(
+                    &format!(
+                        "Cancel {what}: reason code (CR, CXS, D1-Undetermined, D1-AutoDiscarded)"
+                    ),
+                    "CR".into(),
+                    Purpose::CancelOrchestration { id, related },
+                )
+            }
+            KeyAction::Update => {
+                let what = related
+                    .as_ref()
+                    .map_or(id.clone(), |r| format!("{r} of {id}"));
+                self.prompt(
+                    &format!("Update {what}: comments"),
+                    String::new(),
+                    Purpose::Update { id, related },
+                )
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn say(&mut self, text: &str, error: bool) -> Vec<Effect> {
+        self.toast = Some(Toast {
+            text: text.to_string(),
+            error,
+        });
+        Vec::new()
+    }
+
+    // ---- prompts -----------------------------------------------------------------------------
+
+    fn submit(&mut self) -> Vec<Effect> {
+        let Some(Popup::Input { text, purpose, .. }) = self.popup.take() else {
+            return Vec::new();
+        };
+        let text = text.trim().to_string();
+        match purpose {
+            Purpose::Filter => {
+                self.filter = text;
+                self.queue_cursor = Cursor::default();
+                self.orch_cursor = Cursor::default();
+                self.refresh();
+                Vec::new()
+            }
+            Purpose::CommandLine => self.command_line(&text),
+            Purpose::CancelOrders(ids) if !text.is_empty() => {
+                let question = format!("Cancel {} work order{} ({}) with reason \"{text}\"?", ids.len(), plural(ids.len()), preview(&ids));
+                self.confirm(question, Request::WoCancel { ids, reason: text })
+            }
+            Purpose::Assign(id) => match Assignee::parse(&text) {
+                Ok(assignee) => vec![Effect::Send(Request::WoAssign { id, assignee, schedule_for: Some(self.operator.clone()) })],
+                Err(e) => self.say(&e, true),
+            },
+            Purpose::CancelOrchestration { id, related } if !text.is_empty() => {
+                let what = related.as_ref().map_or(id.clone(), |r| format!("{r} of {id}"));
+                self.confirm(format!("File a Cancel Orchestration for {what} (reason {text})?"), Request::Cancel { id, reason: text, related })
+            }
+            Purpose::Update { id, related } if !text.is_empty() => {
+                vec![Effect::Send(Request::Update { id, comments: text, start: None, related })]
+            }
+            Purpose::Discard(id) => {
+                let reason = if text.is_empty() { "discarded at the desk".to_string() } else { text };
+                self.confirm(format!("Discard {id}? ({reason})"), Request::Discard { id, reason: Some(reason) })
+            }
+            Purpose::CancelFa(id) if !text.is_empty() => {
+                self.confirm(format!("Cancel field activity {id} by hand (reason {text})? The field system is not told."), Request::CancelFa { id, reason: text })
+            }
+            _ => self.say("nothing entered: nothing was changed", true),
+        }
+    }
+
+    /// `:` — a view name, or a kind and an id (`:so SO-12`, `:wo WO-3`, `:sp SP-1`).
+    fn command_line(&mut self, text: &str) -> Vec<Effect> {
+        let mut words = text.split_whitespace();
+        let head = words.next().unwrap_or("").to_ascii_lowercase();
+        let arg = words.next().map(str::to_string);
+        match (head.as_str(), arg) {
+            ("q" | "quit", _) => vec![Effect::Quit],
+            ("queue" | "wo", None) => self.go_then(View::Queue),
+            ("orch" | "orchestrations" | "so", None) => self.go_then(View::Orchestrations),
+            ("errors" | "error", None) => self.go_then(View::Errors),
+            ("so" | "ma" | "fa" | "sc" | "show", Some(id)) => {
+                self.open_tree(&id.to_ascii_uppercase());
+                Vec::new()
+            }
+            ("wo", Some(id)) => {
+                self.filter.clear();
+                self.mine = false;
+                self.go(View::Queue);
+                let id = id.to_ascii_uppercase();
+                match self.orders.iter().position(|w| w.id == id) {
+                    Some(at) => {
+                        self.queue_cursor.selected = at;
+                        self.queue_cursor.scroll_into_view(self.page);
+                        Vec::new()
+                    }
+                    None => self.say(&format!("{id} is not in the open queue"), true),
+                }
+            }
+            ("sp", Some(sp)) => {
+                self.filter = sp.to_ascii_uppercase();
+                self.state_filter = None;
+                self.code_filter = None;
+                self.go_keep_filter(View::Orchestrations);
+                Vec::new()
+            }
+            _ if text.contains('-') && !text.contains(' ') => {
+                self.open_tree(&text.to_ascii_uppercase());
+                Vec::new()
+            }
+            _ => self.say(&format!("unknown command `:{text}` (try :queue, :orch, :errors, :so ID, :wo ID, :sp ID)"), true),
+        }
+    }
+
+    fn go_keep_filter(&mut self, view: View) {
+        self.view = view;
+        self.refresh();
+    }
+
+    // ---- notices and data --------------------------------------------------------------------
+
+    fn on_notice(&mut self, notice: Notice) {
+        match notice {
+            Notice::Changed { .. } => self.refresh(),
+            Notice::MonitorPass {
+                at, transitions, ..
+            } => {
+                self.status.last_monitor = Some((at, transitions));
+                if transitions > 0 {
+                    self.refresh();
+                }
+            }
+            Notice::Crwto { report, manual, .. } => {
+                self.status.throttle =
+                    Some((report.released.len(), report.remaining + report.not_yet_due));
+                if manual {
+                    self.toast = Some(Toast {
+                        text: format!(
+                            "D1-CRWTO released {}, {} still waiting",
+                            report.released.len(),
+                            report.remaining + report.not_yet_due
+                        ),
+                        error: false,
+                    });
+                }
+                self.refresh();
+            }
+            Notice::Done { message, .. } => {
+                self.status.busy = None;
+                self.marks.clear();
+                self.toast = Some(Toast {
+                    text: message,
+                    error: false,
+                });
+                self.refresh();
+            }
+            Notice::Refused { code, message, .. } => {
+                self.status.busy = None;
+                self.toast = Some(Toast {
+                    text: format!("refused ({code}): {message}"),
+                    error: true,
+                });
+            }
+            Notice::Failed { message, .. } => {
+                self.status.busy = None;
+                self.toast = Some(Toast {
+                    text: message,
+                    error: true,
+                });
+            }
+            Notice::Busy { what } => self.status.busy = Some(what),
+            Notice::Stopped => {}
+        }
+    }
+
+    /// Re-reads the current view's data and the status counts.
+    pub fn refresh(&mut self) {
+        if let Err(err) = self.load() {
+            self.toast = Some(Toast {
+                text: format!("cannot read the database: {err}"),
+                error: true,
+            });
+        }
+    }
+
+    fn load(&mut self) -> Result<(), crate::engine::EngineError> {
+        let actor = self.look_actor();
+        self.status.open_orders = self.reader.queue_len()?;
+        self.status.counts = self.reader.counts_by_state()?;
+        let needle = self.filter.to_ascii_lowercase();
+        match self.view {
+            View::Queue => {
+                let orders = self.reader.queue(&actor, self.mine, 0, 0)?;
+                self.orders = orders
+                    .into_iter()
+                    .filter(|w| needle.is_empty() || order_matches(w, &needle))
+                    .collect();
+                self.marks
+                    .retain(|id| self.orders.iter().any(|w| &w.id == id));
+                self.queue_cursor.step(0, self.orders.len());
+            }
+            View::Orchestrations => {
+                let filter = ListFilter {
+                    state: self.state_filter.map(|s| s.code().to_string()),
+                    activity_type: self.type_filter,
+                    sp: None,
+                    error_code: self.code_filter.clone(),
+                    limit: 0,
+                };
+                let rows = self.reader.list(&actor, &filter)?;
+                self.activities = rows
+                    .into_iter()
+                    .filter(|r| needle.is_empty() || row_matches(r, &needle))
+                    .collect();
+                self.orch_cursor.step(0, self.activities.len());
+            }
+            View::Errors => {
+                self.error_groups = self.reader.error_groups()?;
+                self.errors_cursor.step(0, self.error_groups.len());
+            }
+            View::Tree => {
+                if let Some(id) = self.tree.as_ref().map(|t| t.id.clone()) {
+                    self.tree = Some(self.reader.show(&actor, &id)?);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn order_matches(w: &WorkOrder, needle: &str) -> bool {
+    [
+        w.id.as_str(),
+        w.status.code(),
+        w.kind.code(),
+        &w.customer,
+        &w.site,
+        &w.assignee.label(),
+    ]
+    .iter()
+    .any(|f| f.to_ascii_lowercase().contains(needle))
+}
+
+fn row_matches(r: &ActivityRow, needle: &str) -> bool {
+    let reason = r
+        .status_reason
+        .as_ref()
+        .map(|s| s.code.as_str())
+        .unwrap_or("");
+    [
+        r.id.as_str(),
+        &r.activity_type,
+        &r.state,
+        reason,
+        r.sp.as_deref().unwrap_or(""),
+    ]
+    .iter()
+    .any(|f| f.to_ascii_lowercase().contains(needle))
+}
+
+/// The next value in `all` after `current`, then back to none.
+fn next_in<T: Copy + PartialEq>(all: &[T], current: Option<T>) -> Option<T> {
+    match current {
+        None => all.first().copied(),
+        Some(c) => {
+            let at = all.iter().position(|x| *x == c)?;
+            all.get(at + 1).copied()
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn preview(ids: &[String]) -> String {
+    if ids.len() <= 4 {
+        ids.join(", ")
+    } else {
+        format!("{}, … and {} more", ids[..3].join(", "), ids.len() - 3)
+    }
+}
+
+/// A by-hand completion with no crew data: status complete.
+fn complete_report() -> crate::engine::CompleteFa {
+    crate::engine::CompleteFa {
+        status: crate::formats::CompletionStatus::Complete,
+        at: None,
+        remarks: Some("completed at the desk".into()),
+        device: None,
+        old_device: None,
+        readings: Vec::new(),
+    }
+}

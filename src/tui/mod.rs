@@ -1,0 +1,185 @@
+//! The desk: a ratatui terminal UI over the background runtime.
+//!
+//! The event loop waits for a key, a runtime notice or the clock, drains everything else that
+//! is queued, then draws once. The terminal is restored on quit, on error and on panic.
+
+pub mod app;
+pub mod keymap;
+pub mod theme;
+pub mod views;
+
+use crate::config::Config;
+use crate::domain::Instant;
+use crate::engine::{Actor, Engine};
+use crate::runtime::{Clock, Runtime, RuntimeOptions};
+use app::{Action, App, Effect};
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, MouseEventKind};
+use futures::{FutureExt, StreamExt};
+use keymap::{Keymap, Match};
+use std::time::Duration;
+
+/// How the desk is started.
+pub struct DeskOptions {
+    /// The configuration in force.
+    pub config: Config,
+    /// The live key bindings (defaults plus the user's file).
+    pub keymap: Keymap,
+    /// Who is at the desk.
+    pub operator: String,
+    /// `--read-only`.
+    pub read_only: bool,
+    /// The engine clock's starting instant (`--now`), else the wall clock.
+    pub now: Option<Instant>,
+    /// `--speed N`.
+    pub speed: f64,
+    /// Run the simulated field work system and head-end.
+    pub simulate: bool,
+}
+
+/// How long a message stays in the status line.
+const TOAST_FOR: Duration = Duration::from_secs(6);
+
+/// Runs the desk until the operator quits or SIGTERM arrives.
+pub fn run(engine: Engine, options: DeskOptions) -> color_eyre::Result<()> {
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    tokio.block_on(desk(engine, options))
+}
+
+async fn desk(engine: Engine, options: DeskOptions) -> color_eyre::Result<()> {
+    let actor = Actor::from_config(&options.config, &options.operator, options.read_only);
+    let clock = match options.now {
+        Some(start) => Clock::starting_at(start, options.speed),
+        None if (options.speed - 1.0).abs() > f64::EPSILON => {
+            Clock::starting_at(Clock::wall().now(), options.speed)
+        }
+        None => Clock::wall(),
+    };
+    let mouse = options.config.desk.mouse;
+    let runtime_options = RuntimeOptions::from_config(&options.config, clock, options.simulate);
+    let mut runtime = Runtime::start(engine, actor.clone(), runtime_options);
+    let mut app = App::new(
+        runtime.reader().clone(),
+        options.keymap,
+        &options.operator,
+        actor.role,
+    );
+    let theme = theme::Theme::from_env();
+
+    let mut terminal = ratatui::init();
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    }
+    let result = event_loop(&mut terminal, &mut app, &mut runtime, &theme).await;
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    }
+    ratatui::restore();
+    let stopped = runtime.shutdown().await;
+    result?;
+    stopped?;
+    Ok(())
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    runtime: &mut Runtime,
+    theme: &theme::Theme,
+) -> color_eyre::Result<()> {
+    let mut events = EventStream::new();
+    let mut clock_tick = tokio::time::interval(Duration::from_millis(500));
+    let terminate = crate::runtime::terminate_signal();
+    tokio::pin!(terminate);
+    let mut toast_since: Option<(std::time::Instant, app::Toast)> = None;
+    app.update(Action::Clock(
+        runtime.clock().now(),
+        runtime.clock().speed(),
+    ));
+    loop {
+        expire_toast(app, &mut toast_since);
+        terminal.draw(|frame| views::draw(frame, app, theme))?;
+        let mut effects = Vec::new();
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => effects.extend(on_event(app, event)),
+                Some(Err(err)) => return Err(err.into()),
+                None => return Ok(()),
+            },
+            notice = runtime.next_notice() => {
+                if let Some(notice) = notice {
+                    effects.extend(app.update(Action::Notice(notice)));
+                }
+            }
+            _ = clock_tick.tick() => {
+                effects.extend(app.update(Action::Clock(runtime.clock().now(), runtime.clock().speed())));
+            }
+            _ = &mut terminate => return Ok(()),
+        }
+        // Drain whatever else is already queued, then draw once.
+        while let Some(Some(Ok(event))) = events.next().now_or_never() {
+            effects.extend(on_event(app, event));
+        }
+        while let Some(notice) = runtime.try_notice() {
+            effects.extend(app.update(Action::Notice(notice)));
+        }
+        for effect in effects {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::Send(request) => {
+                    runtime.send(request);
+                }
+            }
+        }
+    }
+}
+
+fn expire_toast(app: &mut App, since: &mut Option<(std::time::Instant, app::Toast)>) {
+    match (&app.toast, since.as_ref()) {
+        (Some(toast), Some((at, shown))) if toast == shown => {
+            if at.elapsed() >= TOAST_FOR {
+                app.toast = None;
+                *since = None;
+            }
+        }
+        (Some(toast), _) => *since = Some((std::time::Instant::now(), toast.clone())),
+        (None, _) => *since = None,
+    }
+}
+
+/// Turns a terminal event into actions: prompts take raw keys, everything else goes through
+/// the keymap.
+pub fn on_event(app: &mut App, event: Event) -> Vec<Effect> {
+    match event {
+        Event::Key(key) if key.kind == KeyEventKind::Press => on_key(app, key),
+        Event::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollDown => app.update(Action::Key(keymap::KeyAction::Down)),
+            MouseEventKind::ScrollUp => app.update(Action::Key(keymap::KeyAction::Up)),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    if app.typing() {
+        let action = match key.code {
+            KeyCode::Enter => Action::Submit,
+            KeyCode::Esc => Action::Escape,
+            KeyCode::Backspace => Action::Backspace,
+            KeyCode::Char(c) => Action::Char(c),
+            _ => return Vec::new(),
+        };
+        return app.update(action);
+    }
+    let context = app.context();
+    let mut pending = std::mem::take(&mut app.pending);
+    let matched = app.keymap.feed(context, &mut pending, key);
+    app.pending = pending;
+    match matched {
+        Match::Action(action) => app.update(Action::Key(action)),
+        Match::Pending | Match::None => Vec::new(),
+    }
+}

@@ -1,0 +1,686 @@
+//! Drawing: a pure function of the model. Lists build rows only for the visible slice.
+
+use super::app::{App, Cursor, Popup, View};
+use super::keymap::Context;
+use super::theme::Theme;
+use crate::engine::{ActivityTree, CommView, TreeNode};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Tabs, Wrap};
+use ratatui::Frame;
+use tui_tree_widget::{Tree, TreeItem};
+
+/// The smallest terminal the desk draws in.
+pub const MIN_SIZE: (u16, u16) = (60, 15);
+
+/// Draws the whole desk.
+pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
+    let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        let text = format!(
+            "The terminal is {}×{}; the desk needs at least {}×{}. Enlarge it, or press q to quit.",
+            area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let [tabs, body, status, bar] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_tabs(frame, app, theme, tabs);
+    // The list shows `height - header - borders` rows; paging uses the same number.
+    app.page = usize::from(body.height.saturating_sub(3)).max(1);
+    match app.view {
+        View::Queue => draw_queue(frame, app, theme, body),
+        View::Orchestrations => draw_orchestrations(frame, app, theme, body),
+        View::Errors => draw_errors(frame, app, theme, body),
+        View::Tree => draw_tree(frame, app, theme, body),
+    }
+    draw_status(frame, app, theme, status);
+    draw_bar(frame, app, theme, bar);
+    match app.popup.clone() {
+        Some(Popup::Help) => draw_help(frame, app, theme, body),
+        Some(Popup::Confirm { question, .. }) => draw_confirm(frame, theme, body, &question),
+        Some(Popup::Input { prompt, text, .. }) => draw_input(frame, theme, body, &prompt, &text),
+        None => {}
+    }
+}
+
+fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let titles: Vec<Line> = View::TABS
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Line::from(format!(" {} {} ", i + 1, v.title())))
+        .collect();
+    let selected = View::TABS.iter().position(|v| *v == app.view).unwrap_or(0);
+    let tabs = Tabs::new(titles)
+        .select(selected)
+        .style(theme.dim)
+        .highlight_style(theme.selected)
+        .divider("│");
+    frame.render_widget(tabs, area);
+}
+
+fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(title)
+}
+
+/// The visible slice of `len` rows for a cursor and a body height.
+fn window(cursor: &Cursor, len: usize, rows: usize) -> std::ops::Range<usize> {
+    let start = cursor.offset.min(len);
+    start..(start + rows).min(len)
+}
+
+fn draw_queue(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let filter = if app.filter.is_empty() {
+        String::new()
+    } else {
+        format!(" /{}", app.filter)
+    };
+    let mine = if app.mine { " mine" } else { "" };
+    let marked = if app.marks.is_empty() {
+        String::new()
+    } else {
+        format!(" · {} marked", app.marks.len())
+    };
+    let title = format!(
+        " Open work orders ({}){mine}{filter}{marked} ",
+        app.orders.len()
+    );
+    let visible = window(&app.queue_cursor, app.orders.len(), app.page);
+    let rows: Vec<Row> = app.orders[visible.clone()]
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let mark = if app.marks.contains(&w.id) {
+                "●"
+            } else {
+                " "
+            };
+            let row = Row::new(vec![
+                mark.to_string(),
+                w.id.clone(),
+                w.status.code().to_string(),
+                crate::workorders::kind_label(w.kind).to_string(),
+                w.customer.clone(),
+                w.site.clone(),
+                w.preferred_date.map_or("-".into(), |d| d.to_string()),
+                w.assignee.label(),
+            ]);
+            style_row(row, visible.start + i == app.queue_cursor.selected, theme)
+        })
+        .collect();
+    let header = Row::new([
+        "",
+        "ID",
+        "STATUS",
+        "KIND",
+        "CUSTOMER",
+        "SITE",
+        "PREFERRED",
+        "ASSIGNEE",
+    ])
+    .style(theme.header);
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Length(10),
+        Constraint::Length(9),
+        Constraint::Length(22),
+        Constraint::Length(10),
+        Constraint::Length(10),
+        Constraint::Length(10),
+        Constraint::Min(10),
+    ];
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block(title, theme));
+    frame.render_widget(table, area);
+    if app.orders.is_empty() {
+        empty(
+            frame,
+            area,
+            "No open work orders here. Tab switches views; ? shows the keys.",
+        );
+    }
+}
+
+fn style_row<'a>(row: Row<'a>, selected: bool, theme: &Theme) -> Row<'a> {
+    if selected {
+        row.style(theme.selected)
+    } else {
+        row
+    }
+}
+
+fn empty(frame: &mut Frame, area: Rect, text: &str) {
+    let inner = Rect {
+        x: area.x + 2,
+        y: area.y + 2,
+        width: area.width.saturating_sub(4),
+        height: 1,
+    };
+    frame.render_widget(Paragraph::new(text.to_string()), inner);
+}
+
+fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut parts = Vec::new();
+    if let Some(s) = app.state_filter {
+        parts.push(format!("state {}", s.code()));
+    }
+    if let Some(t) = app.type_filter {
+        parts.push(format!("type {}", t.code()));
+    }
+    if let Some(c) = &app.code_filter {
+        parts.push(format!("error {c}"));
+    }
+    if !app.filter.is_empty() {
+        parts.push(format!("/{}", app.filter));
+    }
+    let filters = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", parts.join(" · "))
+    };
+    let title = format!(" Orchestrations ({}){filters} ", app.activities.len());
+    let visible = window(&app.orch_cursor, app.activities.len(), app.page);
+    let rows: Vec<Row> = app.activities[visible.clone()]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let reason = r
+                .status_reason
+                .as_ref()
+                .map_or(String::new(), |s| match &s.reference {
+                    Some(reference) => format!("{}({reference})", s.code),
+                    None => s.code.clone(),
+                });
+            let flags = match (&r.superseded_by, r.warnings.is_empty()) {
+                (Some(_), _) => "⚠ superseded",
+                (None, false) => "⚠ conflict",
+                _ => "",
+            };
+            let state_style = theme.state(&r.state);
+            let row = Row::new(vec![
+                Cell::from(r.id.clone()),
+                Cell::from(r.activity_type.clone()),
+                Cell::from(Span::styled(r.state.clone(), state_style)),
+                Cell::from(reason),
+                Cell::from(r.sp.clone().or(r.target.clone()).unwrap_or_default()),
+                Cell::from(r.status_at.format("%m-%d %H:%M").to_string()),
+                Cell::from(flags),
+            ]);
+            style_row(row, visible.start + i == app.orch_cursor.selected, theme)
+        })
+        .collect::<Vec<Row>>();
+    let header =
+        Row::new(["ID", "TYPE", "STATE", "REASON", "SP/TARGET", "SINCE", ""]).style(theme.header);
+    let widths = [
+        Constraint::Length(10),
+        Constraint::Length(22),
+        Constraint::Length(17),
+        Constraint::Length(24),
+        Constraint::Length(10),
+        Constraint::Length(11),
+        Constraint::Min(0),
+    ];
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block(title, theme)),
+        area,
+    );
+    if app.activities.is_empty() {
+        empty(
+            frame,
+            area,
+            "No activity matches. f s cycles the state filter, f t the type; Esc clears.",
+        );
+    }
+}
+
+fn draw_errors(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let total: usize = app.error_groups.iter().map(|(_, n)| n).sum();
+    let title = format!(
+        " Error inbox: {total} activit{} in error ",
+        if total == 1 { "y" } else { "ies" }
+    );
+    let visible = window(&app.errors_cursor, app.error_groups.len(), app.page);
+    let rows: Vec<Row> = app.error_groups[visible.clone()]
+        .iter()
+        .enumerate()
+        .map(|(i, (code, n))| {
+            let row = Row::new(vec![
+                code.clone(),
+                n.to_string(),
+                describe_code(code).to_string(),
+            ]);
+            style_row(row, visible.start + i == app.errors_cursor.selected, theme)
+        })
+        .collect();
+    let header = Row::new(["CODE", "COUNT", "MEANING"]).style(theme.header);
+    let widths = [
+        Constraint::Length(26),
+        Constraint::Length(7),
+        Constraint::Min(10),
+    ];
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block(title, theme)),
+        area,
+    );
+    if app.error_groups.is_empty() {
+        empty(
+            frame,
+            area,
+            "Nothing in error. Enter on a code lists its activities.",
+        );
+    }
+}
+
+fn describe_code(code: &str) -> &'static str {
+    match code {
+        "CHILD_ERROR" => "a child field activity or command failed",
+        "CHILD_NOT_COMPLETED" => "a child was cancelled or discarded",
+        "EXPIRED" => "in progress longer than its expiration",
+        "NO_PROGRESS" => "the readiness loop hit its pass cap",
+        "NO_DEVICE" => "there is no device to act on",
+        "UNSUPPORTED_STATE" => "the decision table cannot decide",
+        "DUPLICATE_REQUEST" => "an earlier request of the same type is open on the SP",
+        "MISSING_COLLECTION_DATA" => "cut without a past-due amount",
+        "MISSING_SERVICE_AGREEMENT" => "no service agreement",
+        "SP_NOT_FOUND" | "SP_INACTIVE" => "the service point is unknown or inactive",
+        "TARGET_NOT_FOUND" | "TARGET_FINAL" | "TARGET_NOT_CHILD" => {
+            "the maintenance target is wrong"
+        }
+        "COMMAND_IN_FLIGHT" => "a command awaits the head-end",
+        "RESPONSE_TIMEOUT" => "no answer in time",
+        "TARGET_COMPLETED" => "the field finished before the cancel",
+        _ => "",
+    }
+}
+
+/// Every path of the hierarchy (for expand-all).
+pub fn tree_paths(tree: &ActivityTree) -> Vec<Vec<String>> {
+    let mut paths = vec![vec![tree.id.clone()]];
+    fn walk(path: &[String], node: &TreeNode, out: &mut Vec<Vec<String>>) {
+        let mut here = path.to_vec();
+        here.push(node.id.clone());
+        out.push(here.clone());
+        for c in &node.communications {
+            let mut p = here.clone();
+            p.push(c.id.clone());
+            out.push(p);
+        }
+        for child in &node.children {
+            walk(&here, child, out);
+        }
+    }
+    for c in &tree.communications {
+        paths.push(vec![tree.id.clone(), c.id.clone()]);
+    }
+    for child in &tree.children {
+        walk(std::slice::from_ref(&tree.id), child, &mut paths);
+    }
+    paths
+}
+
+fn comm_item(c: &CommView) -> TreeItem<'static, String> {
+    let arrow = if c.direction == "outbound" {
+        "→"
+    } else {
+        "←"
+    };
+    let ack = if c.acknowledged { " ack'd" } else { "" };
+    let text = format!("{arrow} {} {} {}{ack}", c.id, c.message, c.state);
+    let replies: Vec<TreeItem<'static, String>> = c.replies.iter().map(comm_item).collect();
+    TreeItem::new(c.id.clone(), text.clone(), replies)
+        .unwrap_or_else(|_| TreeItem::new_leaf(c.id.clone(), text))
+}
+
+fn node_item(n: &TreeNode) -> TreeItem<'static, String> {
+    let reason = n
+        .status_reason
+        .as_ref()
+        .map_or(String::new(), |r| format!(" {}", r.code));
+    let text = format!("{} {} {}{reason}", n.id, n.kind, n.state);
+    let mut children: Vec<TreeItem<'static, String>> =
+        n.communications.iter().map(comm_item).collect();
+    for (i, e) in n.events.iter().enumerate() {
+        let name = serde_json::to_value(&e.kind)
+            .ok()
+            .and_then(|v| v.get("event").and_then(|k| k.as_str()).map(str::to_string))
+            .unwrap_or_default();
+        children.push(TreeItem::new_leaf(
+            format!("{}#event{i}", n.id),
+            format!("· {name} {}", e.state.code()),
+        ));
+    }
+    children.extend(n.children.iter().map(node_item));
+    TreeItem::new(n.id.clone(), text.clone(), children)
+        .unwrap_or_else(|_| TreeItem::new_leaf(n.id.clone(), text))
+}
+
+/// The hierarchy as tree items: the activity, its communications, notifications and children.
+pub fn tree_items(tree: &ActivityTree) -> Vec<TreeItem<'static, String>> {
+    let reason = tree
+        .status_reason
+        .as_ref()
+        .map_or(String::new(), |r| format!(" {}", r.code));
+    let text = format!("{} {} {}{reason}", tree.id, tree.activity_type, tree.state);
+    let mut children: Vec<TreeItem<'static, String>> = Vec::new();
+    for (i, n) in tree.notifications.iter().enumerate() {
+        children.push(TreeItem::new_leaf(
+            format!("{}#note{i}", tree.id),
+            format!(
+                "✉ {:?} to {} at {}",
+                n.kind,
+                n.to,
+                n.at.format("%Y-%m-%d %H:%M")
+            ),
+        ));
+    }
+    children.extend(tree.communications.iter().map(comm_item));
+    children.extend(tree.children.iter().map(node_item));
+    vec![TreeItem::new(tree.id.clone(), text.clone(), children)
+        .unwrap_or_else(|_| TreeItem::new_leaf(tree.id.clone(), text))]
+}
+
+fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
+    let Some(tree) = app.tree.clone() else {
+        frame.render_widget(block(" Hierarchy ".into(), theme), area);
+        empty(
+            frame,
+            area,
+            "Open an activity: Enter on the orchestration list, or :so ID.",
+        );
+        return;
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let items = tree_items(&tree);
+    let title = format!(" {} {} ", tree.id, tree.activity_type);
+    if let Ok(widget) = Tree::new(&items) {
+        let widget = widget
+            .block(block(title, theme))
+            .highlight_style(theme.selected);
+        frame.render_stateful_widget(widget, left, &mut app.tree_state);
+    }
+    let selected = app
+        .tree_state
+        .selected()
+        .last()
+        .cloned()
+        .unwrap_or_else(|| tree.id.clone());
+    let detail = detail_lines(&tree, &selected);
+    let paragraph = Paragraph::new(detail)
+        .wrap(Wrap { trim: false })
+        .block(block(format!(" {selected} "), theme));
+    frame.render_widget(paragraph, right);
+}
+
+/// The detail pane of the selected node: fields, payload, status reason, transition log.
+fn detail_lines(tree: &ActivityTree, id: &str) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let push_log = |lines: &mut Vec<Line<'static>>, log: &[crate::domain::LogLine]| {
+        lines.push(Line::from(Span::styled(
+            "log",
+            Style::default().add_modifier(Modifier::BOLD),
+        )));
+        for l in log.iter().rev().take(30) {
+            let arrow = match (&l.from, &l.to) {
+                (Some(f), Some(t)) => format!("{f} → {t} "),
+                _ => String::new(),
+            };
+            lines.push(Line::from(format!(
+                "  {} {arrow}{}",
+                l.at.format("%m-%d %H:%M"),
+                l.note
+            )));
+        }
+    };
+    let fields = |lines: &mut Vec<Line<'static>>, value: &serde_json::Value| {
+        if let Some(map) = value.as_object() {
+            for (k, v) in map {
+                if v.is_null() || v.as_array().is_some_and(|a| a.is_empty()) || k == "log" {
+                    continue;
+                }
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                lines.push(Line::from(format!("{k}: {text}")));
+            }
+        }
+    };
+    if id == tree.id {
+        lines.push(Line::from(format!("{} {}", tree.activity_type, tree.state)));
+        if let Some(r) = &tree.status_reason {
+            lines.push(Line::from(format!(
+                "reason: {}",
+                serde_json::to_string(r).unwrap_or_default()
+            )));
+        }
+        fields(&mut lines, &tree.fields);
+        push_log(&mut lines, &tree.log);
+        return lines;
+    }
+    if let Some(node) = find_node(&tree.children, id) {
+        lines.push(Line::from(format!("{} {}", node.kind, node.state)));
+        if let Some(r) = &node.status_reason {
+            lines.push(Line::from(format!(
+                "reason: {}",
+                serde_json::to_string(r).unwrap_or_default()
+            )));
+        }
+        fields(&mut lines, &node.fields);
+        push_log(&mut lines, &node.log);
+        return lines;
+    }
+    if let Some(c) = find_comm(tree, id) {
+        lines.push(Line::from(format!(
+            "{} {} {}",
+            c.direction, c.message, c.state
+        )));
+        if let Some(t) = &c.target {
+            lines.push(Line::from(format!("target: {t}")));
+        }
+        if let Some(r) = &c.status_reason {
+            lines.push(Line::from(format!(
+                "reason: {}",
+                serde_json::to_string(r).unwrap_or_default()
+            )));
+        }
+        lines.push(Line::from("payload:"));
+        let pretty = serde_json::to_string_pretty(&c.payload).unwrap_or_default();
+        lines.extend(pretty.lines().map(|l| Line::from(format!("  {l}"))));
+        push_log(&mut lines, &c.log);
+        return lines;
+    }
+    lines.push(Line::from(id.to_string()));
+    lines
+}
+
+fn find_node<'a>(nodes: &'a [TreeNode], id: &str) -> Option<&'a TreeNode> {
+    for n in nodes {
+        if n.id == id {
+            return Some(n);
+        }
+        if let Some(found) = find_node(&n.children, id) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+fn find_comm<'a>(tree: &'a ActivityTree, id: &str) -> Option<&'a CommView> {
+    fn in_comms<'a>(comms: &'a [CommView], id: &str) -> Option<&'a CommView> {
+        for c in comms {
+            if c.id == id {
+                return Some(c);
+            }
+            if let Some(found) = in_comms(&c.replies, id) {
+                return Some(found);
+            }
+        }
+        None
+    }
+    fn in_nodes<'a>(nodes: &'a [TreeNode], id: &str) -> Option<&'a CommView> {
+        for n in nodes {
+            if let Some(c) = in_comms(&n.communications, id).or_else(|| in_nodes(&n.children, id)) {
+                return Some(c);
+            }
+        }
+        None
+    }
+    in_comms(&tree.communications, id).or_else(|| in_nodes(&tree.children, id))
+}
+
+fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut spans = Vec::new();
+    if let Some(clock) = app.status.clock {
+        let speed = if (app.status.speed - 1.0).abs() < f64::EPSILON {
+            String::new()
+        } else {
+            format!(" ×{}", app.status.speed)
+        };
+        spans.push(Span::styled(
+            format!(" {}{speed} ", clock.format("%Y-%m-%d %H:%M")),
+            theme.header,
+        ));
+    }
+    let role = app
+        .role
+        .map_or("look only".to_string(), |r| r.code().to_string());
+    spans.push(Span::raw(format!(" {} ({role}) ", app.operator)));
+    let counts: Vec<String> = app
+        .status
+        .counts
+        .iter()
+        .map(|(s, n)| format!("{}:{n}", abbreviate(s)))
+        .collect();
+    spans.push(Span::styled(format!("│ {} ", counts.join(" ")), theme.dim));
+    spans.push(Span::raw(format!("│ queue {} ", app.status.open_orders)));
+    if let Some((at, n)) = app.status.last_monitor {
+        spans.push(Span::styled(
+            format!("│ monitor {} +{n} ", at.format("%H:%M:%S")),
+            theme.dim,
+        ));
+    }
+    if let Some((released, waiting)) = app.status.throttle {
+        spans.push(Span::raw(format!(
+            "│ throttle released {released}, waiting {waiting} "
+        )));
+    }
+    if let Some(busy) = &app.status.busy {
+        spans.push(Span::styled(format!("│ ⏳ {busy} "), theme.warn));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn abbreviate(state: &str) -> String {
+    state.split('_').filter_map(|w| w.chars().next()).collect()
+}
+
+fn draw_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    if let Some(toast) = &app.toast {
+        let style = if toast.error { theme.error } else { theme.ok };
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!(" {}", toast.text), style)),
+            area,
+        );
+        return;
+    }
+    let context = app.context();
+    let mut spans = Vec::new();
+    for (keys, desc) in app.keymap.command_bar(context, 8) {
+        spans.push(Span::styled(format!(" {keys} "), theme.key));
+        spans.push(Span::raw(format!("{desc} ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    h
+}
+
+fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let context = app.view.context();
+    let rows: Vec<Row> = app
+        .keymap
+        .help(context)
+        .into_iter()
+        .skip(app.help_scroll)
+        .map(|h| {
+            let scope = if h.context == Context::Global {
+                "global"
+            } else {
+                "here"
+            };
+            Row::new(vec![h.keys, h.desc, scope.to_string()])
+        })
+        .collect();
+    let popup = centered(area, 72, area.height.saturating_sub(2));
+    frame.render_widget(Clear, popup);
+    let widths = [
+        Constraint::Length(14),
+        Constraint::Min(20),
+        Constraint::Length(7),
+    ];
+    let table = Table::new(rows, widths)
+        .header(Row::new(["KEYS", "ACTION", ""]).style(theme.header))
+        .block(block(
+            format!(" Keys: {} (j/k scroll, Esc closes) ", app.view.title()),
+            theme,
+        ));
+    frame.render_widget(table, popup);
+}
+
+fn draw_confirm(frame: &mut Frame, theme: &Theme, area: Rect, question: &str) {
+    let popup = centered(area, 64, 7);
+    frame.render_widget(Clear, popup);
+    let text = vec![
+        Line::from(question.to_string()),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled(" y ", theme.key),
+            Span::raw(" yes    "),
+            Span::styled(" n ", theme.key),
+            Span::raw(" no"),
+        ]),
+    ];
+    let paragraph = Paragraph::new(text)
+        .wrap(Wrap { trim: true })
+        .block(block(" Confirm ".into(), theme));
+    frame.render_widget(paragraph, popup);
+}
+
+fn draw_input(frame: &mut Frame, theme: &Theme, area: Rect, prompt: &str, text: &str) {
+    let popup = centered(area, 72, 5);
+    frame.render_widget(Clear, popup);
+    let lines = vec![
+        Line::from(prompt.to_string()),
+        Line::from(vec![
+            Span::raw("> "),
+            Span::raw(text.to_string()),
+            Span::styled("▏", theme.key),
+        ]),
+    ];
+    let paragraph =
+        Paragraph::new(lines).block(block(" Enter to apply, Esc to cancel ".into(), theme));
+    frame.render_widget(paragraph, popup);
+}

@@ -1,0 +1,195 @@
+//! The desk's views, driven through `update` with actions and drawn on a TestBackend at 80×24
+//! and 120×40: each view, the help overlay, a confirmation and an error toast.
+
+mod common;
+
+use common::*;
+use orderdesk::tui::app::{Action, App, Effect, Popup, View};
+use orderdesk::tui::keymap::{KeyAction, Keymap};
+use orderdesk::tui::theme::Theme;
+use orderdesk::tui::views;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+const T0: &str = "2025-06-10T09:00:00Z";
+
+/// A small world: requests in several states and an open queue.
+fn world() -> World {
+    let mut w = World::new();
+    w.import(
+        T0,
+        &[
+            r#"{"kind":"customer","id":"C-1","name":"Ada Byron","billing_accounts":["BA-1"]}"#.to_string(),
+            sp_line("SP-1", true, "null"),
+            sp_line("SP-2", true, &smart("D-2", true, "on")),
+            sp_line("SP-3", true, &manual("D-3", "on")),
+            request("SO-1", "enable_service", "SP-1", ""),
+            request("SO-2", "disable_service", "SP-2", ""),
+            request("SO-3", "cut_for_non_payment", "SP-3", r#","collection_data":{"past_due_amount":"0"}"#),
+            r#"{"kind":"work_order","id":"WO-1","wo_kind":"disconnection","customer":"C-1","site":"SP-1","origin":"manual","status":"NEW","preferred_date":"2025-06-12"}"#.to_string(),
+            r#"{"kind":"work_order","id":"WO-2","wo_kind":"special_read","customer":"C-1","site":"SP-2","origin":"auto_special_read","status":"SENT"}"#.to_string(),
+        ]
+        .join("\n"),
+    );
+    w.tick(T0);
+    let co = w.open_comm(&w.children("SO-2")[0].id);
+    w.inbound(
+        "2025-06-10T09:01:00Z",
+        &format!(r#"{{"kind":"command_result","comm":"{co}","outcome":"fault","code":"HE-TIMEOUT","message":"meter did not answer"}}"#),
+    );
+    w
+}
+
+fn desk(w: &World) -> App {
+    let keymap = Keymap::defaults().expect("default keymap");
+    let mut app = App::new(
+        w.engine.reader(),
+        keymap,
+        "sam",
+        Some(orderdesk::domain::Role::Supervisor),
+    );
+    app.update(Action::Clock(at("2025-06-10T09:05:00Z"), 1.0));
+    app
+}
+
+fn screen(app: &mut App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    let theme = Theme::new(true);
+    terminal
+        .draw(|frame| views::draw(frame, app, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    let mut lines = Vec::new();
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        lines.push(line.trim_end().to_string());
+    }
+    lines.join("\n")
+}
+
+fn both_sizes(name: &str, app: &mut App) {
+    insta::assert_snapshot!(format!("{name}_80x24"), screen(app, 80, 24));
+    insta::assert_snapshot!(format!("{name}_120x40"), screen(app, 120, 40));
+}
+
+#[test]
+fn queue_view() {
+    let w = world();
+    let mut app = desk(&w);
+    assert_eq!(app.view, View::Queue);
+    app.update(Action::Key(KeyAction::ToggleMark));
+    both_sizes("queue", &mut app);
+}
+
+#[test]
+fn orchestrations_view() {
+    let w = world();
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::GoOrchestrations));
+    both_sizes("orchestrations", &mut app);
+}
+
+#[test]
+fn error_inbox_view() {
+    let w = world();
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::GoErrors));
+    both_sizes("errors", &mut app);
+}
+
+#[test]
+fn hierarchy_view_with_an_expanded_node() {
+    let w = world();
+    let mut app = desk(&w);
+    app.open_tree("SO-2");
+    app.update(Action::Key(KeyAction::ExpandAll));
+    app.update(Action::Key(KeyAction::Down));
+    app.update(Action::Key(KeyAction::Down));
+    both_sizes("tree", &mut app);
+}
+
+#[test]
+fn help_overlay() {
+    let w = world();
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::Help));
+    assert!(matches!(app.popup, Some(Popup::Help)));
+    both_sizes("help", &mut app);
+}
+
+#[test]
+fn confirmation_states_the_count() {
+    let w = world();
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::MarkAll));
+    let effects = app.update(Action::Key(KeyAction::Complete));
+    assert!(
+        effects.is_empty(),
+        "nothing is sent before the operator confirms"
+    );
+    match &app.popup {
+        Some(Popup::Confirm { question, .. }) => assert!(
+            question.starts_with("Complete 2 work orders?"),
+            "{question}"
+        ),
+        other => panic!("expected a confirmation, got {other:?}"),
+    }
+    both_sizes("confirm", &mut app);
+    let effects = app.update(Action::Key(KeyAction::Confirm));
+    assert!(matches!(effects.as_slice(), [Effect::Send(_)]));
+}
+
+#[test]
+fn error_toast_says_why() {
+    let w = world();
+    let mut app = desk(&w);
+    app.update(Action::Notice(orderdesk::runtime::Notice::Refused {
+        ticket: orderdesk::runtime::Ticket(1),
+        code: "PERMISSION_DENIED".into(),
+        message: "bo is a clerk; only a role allowed to retry activities may do this (§9)".into(),
+    }));
+    both_sizes("toast", &mut app);
+}
+
+#[test]
+fn a_tiny_terminal_says_so() {
+    let w = world();
+    let mut app = desk(&w);
+    let text = screen(&mut app, 20, 5);
+    assert!(text.replace('\n', " ").contains("at least 60×15"), "{text}");
+    let _ = screen(&mut app, 1, 1);
+}
+
+#[test]
+fn command_line_jumps_to_an_id() {
+    let w = world();
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::CommandLine));
+    for c in "so SO-2".chars() {
+        app.update(Action::Char(c));
+    }
+    app.update(Action::Submit);
+    assert_eq!(app.view, View::Tree);
+    assert_eq!(app.tree.as_ref().map(|t| t.id.as_str()), Some("SO-2"));
+}
+
+#[test]
+fn filter_narrows_every_list() {
+    let w = world();
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::GoOrchestrations));
+    app.update(Action::Key(KeyAction::Filter));
+    for c in "sp-2".chars() {
+        app.update(Action::Char(c));
+    }
+    app.update(Action::Submit);
+    assert_eq!(
+        app.activities
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        ["SO-2"]
+    );
+}
