@@ -754,3 +754,58 @@ fn retry_of_a_cancel_cancels_its_open_communication() {
         .collect();
     assert_eq!(states, ["CANCELLED", "CANCELLED"]);
 }
+
+#[test]
+fn division_restriction_hides_and_guards_other_divisions() {
+    let mut w = World::with_toml(
+        r#"
+division_restriction = true
+[operators]
+sam = "supervisor"
+bo = { role = "clerk", divisions = ["NORTH"] }
+[activity_types.enable_service]
+division = "SOUTH"
+"#,
+    );
+    w.import(
+        "2025-06-10T09:00:00Z",
+        &[
+            sp_line("SP-1", true, "null"),
+            request(
+                "SO-1",
+                "enable_service",
+                "SP-1",
+                r#","service_agreements":[]"#,
+            ),
+        ]
+        .join("\n"),
+    );
+    w.tick("2025-06-10T09:00:00Z");
+    let bo = orderdesk::engine::Actor::from_config(w.engine.config(), "bo", false);
+    let listed = w
+        .engine
+        .list(&bo, &orderdesk::engine::ListFilter::default())
+        .expect("list");
+    assert!(
+        listed.is_empty(),
+        "a clerk of NORTH must not see SOUTH activities: {listed:?}"
+    );
+    let err = w
+        .engine
+        .edit(
+            &bo,
+            common::at("2025-06-10T09:01:00Z"),
+            "SO-1",
+            &[("service_agreements".into(), "SA-9".into())],
+        )
+        .expect_err("refused");
+    assert_eq!(err.code(), "PERMISSION_DENIED");
+    let sam = w.supervisor.clone();
+    assert_eq!(
+        w.engine
+            .list(&sam, &orderdesk::engine::ListFilter::default())
+            .expect("list")
+            .len(),
+        1
+    );
+}

@@ -397,6 +397,7 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         now,
         speed: global.speed,
         simulate: !global.no_sim,
+        log: Some(db.with_extension("log")),
     };
     orderdesk::tui::run(engine, options).map_err(|e| Failure {
         exit: 1,

@@ -339,7 +339,13 @@ impl Desk<'_> {
                 (self.progress)(&format!("history: month {}/{HISTORY_EPOCHS}", j + 1));
             }
         } else {
-            (self.progress)(&format!("{stage:?}: {} requests", planned.len()));
+            let what = match stage {
+                Stage::Expired => "four days ago",
+                Stage::Field => "yesterday",
+                Stage::HeadEnd => "half an hour ago",
+                _ => "just now",
+            };
+            (self.progress)(&format!("requests {what}: {}", planned.len()));
         }
         self.answering.clear();
         self.handled.clear();

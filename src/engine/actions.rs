@@ -51,6 +51,23 @@ impl Engine {
         }
     }
 
+    /// Division restriction (§9, §12.11): a clerk acts only on activity types of their divisions.
+    fn guard_division(&self, actor: &Actor, id: &str) -> Result<(), EngineError> {
+        if let Some((Tag::Activity, seq)) = lookup(self.store.as_ref(), id)? {
+            let mut a = super::queries::read_activity(self.store.as_ref(), seq)?;
+            while let Some(parent) = a.parent {
+                a = super::queries::read_activity(self.store.as_ref(), parent)?;
+            }
+            if !self.visible(actor, &a) {
+                return Err(EngineError::refused(
+                    "PERMISSION_DENIED",
+                    format!("{id} belongs to a division {} may not see", actor.operator),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn report(&self, seq: Seq) -> Result<ActionReport, EngineError> {
         let a = super::queries::read_activity(self.store.as_ref(), seq)?;
         Ok(ActionReport {
@@ -224,6 +241,7 @@ impl Engine {
         action: &str,
         request: MaintenanceRequest,
     ) -> Result<ActionReport, EngineError> {
+        self.guard_division(actor, &request.target_id)?;
         let mut ids = vec![request.target_id.clone()];
         ids.extend(request.related_id.clone());
         let (seq, new_id) = self.act(actor, now, capability, action, &ids, |flow| {
@@ -316,6 +334,7 @@ impl Engine {
         sets: &[(String, String)],
     ) -> Result<ActionReport, EngineError> {
         let seq = self.resolve_activity(id)?;
+        self.guard_division(actor, id)?;
         let detail = sets
             .iter()
             .map(|(k, v)| format!("{k}={v}"))

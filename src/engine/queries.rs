@@ -424,7 +424,7 @@ impl Engine {
     }
 
     /// Division restriction (§9, §12.11): clerks see only their divisions' activity types.
-    fn visible(&self, actor: &Actor, a: &Activity) -> bool {
+    pub(crate) fn visible(&self, actor: &Actor, a: &Activity) -> bool {
         if !self.config.division_restriction || actor.role != Some(Role::Clerk) {
             return true;
         }

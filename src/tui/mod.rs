@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod keymap;
+pub mod log;
 pub mod theme;
 pub mod views;
 
@@ -34,6 +35,8 @@ pub struct DeskOptions {
     pub speed: f64,
     /// Run the simulated field work system and head-end.
     pub simulate: bool,
+    /// Where the desk logs (the data dir).
+    pub log: Option<std::path::PathBuf>,
 }
 
 /// How long a message stays in the status line.
@@ -68,16 +71,26 @@ async fn desk(engine: Engine, options: DeskOptions) -> color_eyre::Result<()> {
     );
     let theme = theme::Theme::from_env();
 
+    let mut log = log::DeskLog::open(options.log.as_deref());
+    log.line(&format!(
+        "desk opened by {} (speed {}, simulators {})",
+        options.operator, options.speed, options.simulate
+    ));
     let mut terminal = ratatui::init();
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     }
-    let result = event_loop(&mut terminal, &mut app, &mut runtime, &theme).await;
+    let result = event_loop(&mut terminal, &mut app, &mut runtime, &theme, &mut log).await;
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
     ratatui::restore();
     let stopped = runtime.shutdown().await;
+    match (&result, &stopped) {
+        (Err(e), _) => log.line(&format!("desk stopped on an error: {e:#}")),
+        (_, Err(e)) => log.line(&format!("engine stopped on an error: {e}")),
+        _ => log.line("desk closed"),
+    }
     result?;
     stopped?;
     Ok(())
@@ -88,6 +101,7 @@ async fn event_loop(
     app: &mut App,
     runtime: &mut Runtime,
     theme: &theme::Theme,
+    log: &mut log::DeskLog,
 ) -> color_eyre::Result<()> {
     let mut events = EventStream::new();
     let mut clock_tick = tokio::time::interval(Duration::from_millis(500));
@@ -110,6 +124,7 @@ async fn event_loop(
             },
             notice = runtime.next_notice() => {
                 if let Some(notice) = notice {
+                    log_notice(log, &notice);
                     effects.extend(app.update(Action::Notice(notice)));
                 }
             }
@@ -123,6 +138,7 @@ async fn event_loop(
             effects.extend(on_event(app, event));
         }
         while let Some(notice) = runtime.try_notice() {
+            log_notice(log, &notice);
             effects.extend(app.update(Action::Notice(notice)));
         }
         for effect in effects {
@@ -133,6 +149,20 @@ async fn event_loop(
                 }
             }
         }
+    }
+}
+
+/// Writes what an operator or a supervisor would look for afterwards.
+fn log_notice(log: &mut log::DeskLog, notice: &crate::runtime::Notice) {
+    use crate::runtime::Notice;
+    match notice {
+        Notice::Done { message, .. } => log.line(&format!("done: {message}")),
+        Notice::Refused { code, message, .. } => log.line(&format!("refused {code}: {message}")),
+        Notice::Failed { message, .. } => log.line(&format!("failed: {message}")),
+        Notice::MonitorPass { failures, at, .. } if *failures > 0 => log.line(&format!(
+            "monitor pass at {at}: {failures} record(s) failed"
+        )),
+        _ => {}
     }
 }
 
