@@ -23,6 +23,12 @@ pub enum View {
     Errors,
     /// One activity's hierarchy.
     Tree,
+    /// A customer's activity feed.
+    Feed,
+    /// The Remote Disconnect throttle.
+    Throttle,
+    /// Operator actions.
+    Audit,
 }
 
 impl View {
@@ -32,6 +38,9 @@ impl View {
             View::Queue => Context::Queue,
             View::Orchestrations | View::Errors => Context::Orchestrations,
             View::Tree => Context::Tree,
+            View::Feed => Context::Feed,
+            View::Throttle => Context::Throttle,
+            View::Audit => Context::Audit,
         }
     }
 
@@ -42,11 +51,32 @@ impl View {
             View::Orchestrations => "Orchestrations",
             View::Errors => "Error inbox",
             View::Tree => "Hierarchy",
+            View::Feed => "Feed",
+            View::Throttle => "Throttle",
+            View::Audit => "Audit",
         }
     }
 
-    /// The views reachable with next/previous, in tab order.
-    pub const TABS: [View; 4] = [View::Queue, View::Orchestrations, View::Errors, View::Tree];
+    /// The short name on the tab bar.
+    pub fn tab(self) -> &'static str {
+        match self {
+            View::Errors => "Errors",
+            View::Tree => "Tree",
+            other => other.title(),
+        }
+    }
+
+    /// The views reachable with next/previous, in tab order (the digit keys follow it; the
+    /// hierarchy opens from a list and has no digit).
+    pub const TABS: [View; 7] = [
+        View::Queue,
+        View::Orchestrations,
+        View::Errors,
+        View::Feed,
+        View::Throttle,
+        View::Audit,
+        View::Tree,
+    ];
 }
 
 /// What a text prompt is for.
@@ -68,6 +98,8 @@ pub enum Purpose {
     Discard(String),
     /// The reason for cancelling a field activity by hand.
     CancelFa(String),
+    /// Text for the current view's own prompt (the tag says which).
+    View(&'static str),
 }
 
 /// A popup over the view.
@@ -234,6 +266,12 @@ pub struct App {
     pub pending: super::keymap::Pending,
     /// The first help row shown.
     pub help_scroll: usize,
+    /// The customer feed view.
+    pub feed: super::feed_view::FeedState,
+    /// The throttle view.
+    pub throttle: super::throttle_view::ThrottleState,
+    /// The audit view.
+    pub audit: super::audit_view::AuditState,
 }
 
 impl App {
@@ -268,6 +306,9 @@ impl App {
             page: 10,
             pending: super::keymap::Pending::default(),
             help_scroll: 0,
+            feed: Default::default(),
+            throttle: Default::default(),
+            audit: Default::default(),
         };
         app.refresh();
         app
@@ -387,27 +428,45 @@ impl App {
             KeyAction::GoQueue => self.go_then(View::Queue),
             KeyAction::GoOrchestrations => self.go_then(View::Orchestrations),
             KeyAction::GoErrors => self.go_then(View::Errors),
+            KeyAction::GoFeed => self.go_then(View::Feed),
+            KeyAction::GoThrottle => self.go_then(View::Throttle),
+            KeyAction::GoAudit => self.go_then(View::Audit),
             KeyAction::Refresh => {
                 self.refresh();
                 vec![Effect::Send(Request::MonitorNow)]
             }
-            KeyAction::Up => self.move_cursor(-1),
-            KeyAction::Down => self.move_cursor(1),
-            KeyAction::PageUp => self.move_cursor(-(self.page as isize)),
-            KeyAction::PageDown => self.move_cursor(self.page as isize),
-            KeyAction::Top => self.move_cursor(isize::MIN / 2),
-            KeyAction::Bottom => self.move_cursor(isize::MAX / 2),
-            KeyAction::Back => {
+            KeyAction::Up if self.has_list() => self.move_cursor(-1),
+            KeyAction::Down if self.has_list() => self.move_cursor(1),
+            KeyAction::PageUp if self.has_list() => self.move_cursor(-(self.page as isize)),
+            KeyAction::PageDown if self.has_list() => self.move_cursor(self.page as isize),
+            KeyAction::Top if self.has_list() => self.move_cursor(isize::MIN / 2),
+            KeyAction::Bottom if self.has_list() => self.move_cursor(isize::MAX / 2),
+            KeyAction::Back if self.has_list() => {
                 self.back();
                 Vec::new()
             }
-            KeyAction::Open | KeyAction::Right if self.view != View::Tree => self.open(),
             _ => match self.view {
+                View::Feed => super::feed_view::key(self, key),
+                View::Throttle => super::throttle_view::key(self, key),
+                View::Audit => super::audit_view::key(self, key),
+                _ if matches!(key, KeyAction::Open | KeyAction::Right)
+                    && self.view != View::Tree =>
+                {
+                    self.open()
+                }
                 View::Queue => self.queue_key(key),
                 View::Orchestrations | View::Errors => self.orch_key(key),
                 View::Tree => self.tree_key(key),
             },
         }
+    }
+
+    /// True for the views whose lists this module moves (the others move their own).
+    fn has_list(&self) -> bool {
+        matches!(
+            self.view,
+            View::Queue | View::Orchestrations | View::Errors | View::Tree
+        )
     }
 
     fn go_then(&mut self, view: View) -> Vec<Effect> {
@@ -439,7 +498,8 @@ impl App {
         }
     }
 
-    fn prompt(&mut self, prompt: &str, text: String, purpose: Purpose) -> Vec<Effect> {
+    /// Opens a one-line prompt.
+    pub fn prompt(&mut self, prompt: &str, text: String, purpose: Purpose) -> Vec<Effect> {
         self.popup = Some(Popup::Input {
             prompt: prompt.to_string(),
             text,
@@ -448,7 +508,8 @@ impl App {
         Vec::new()
     }
 
-    fn confirm(&mut self, question: String, request: Request) -> Vec<Effect> {
+    /// Asks before sending `request`.
+    pub fn confirm(&mut self, question: String, request: Request) -> Vec<Effect> {
         self.popup = Some(Popup::Confirm { question, request });
         Vec::new()
     }
@@ -478,6 +539,8 @@ impl App {
                     }
                 }
             }
+            // These views move their own lists.
+            View::Feed | View::Throttle | View::Audit => {}
         }
         Vec::new()
     }
@@ -498,7 +561,7 @@ impl App {
                     self.go(View::Orchestrations);
                 }
             }
-            View::Queue | View::Tree => {}
+            _ => {}
         }
         Vec::new()
     }
@@ -523,7 +586,8 @@ impl App {
         }
     }
 
-    fn look_actor(&self) -> crate::engine::Actor {
+    /// The operator as a reader (queries never change anything).
+    pub fn look_actor(&self) -> crate::engine::Actor {
         crate::engine::Actor {
             operator: self.operator.clone(),
             role: self.role,
@@ -781,7 +845,8 @@ impl App {
         }
     }
 
-    fn say(&mut self, text: &str, error: bool) -> Vec<Effect> {
+    /// Shows a message in the status line.
+    pub fn say(&mut self, text: &str, error: bool) -> Vec<Effect> {
         self.toast = Some(Toast {
             text: text.to_string(),
             error,
@@ -805,6 +870,12 @@ impl App {
                 Vec::new()
             }
             Purpose::CommandLine => self.command_line(&text),
+            Purpose::View(tag) => match self.view {
+                View::Feed => super::feed_view::input(self, tag, text),
+                View::Throttle => super::throttle_view::input(self, tag, text),
+                View::Audit => super::audit_view::input(self, tag, text),
+                _ => Vec::new(),
+            },
             Purpose::CancelOrders(ids) if !text.is_empty() => {
                 let question = format!("Cancel {} work order{} ({}) with reason \"{text}\"?", ids.len(), plural(ids.len()), preview(&ids));
                 self.confirm(question, Request::WoCancel { ids, reason: text })
@@ -985,6 +1056,9 @@ impl App {
                     self.tree = Some(self.reader.show(&actor, &id)?);
                 }
             }
+            View::Feed => super::feed_view::load(self)?,
+            View::Throttle => super::throttle_view::load(self)?,
+            View::Audit => super::audit_view::load(self)?,
         }
         Ok(())
     }

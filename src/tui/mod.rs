@@ -4,9 +4,12 @@
 //! is queued, then draws once. The terminal is restored on quit, on error and on panic.
 
 pub mod app;
+pub mod audit_view;
+pub mod feed_view;
 pub mod keymap;
 pub mod log;
 pub mod theme;
+pub mod throttle_view;
 pub mod views;
 
 use crate::config::Config;

@@ -40,6 +40,9 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         View::Orchestrations => draw_orchestrations(frame, app, theme, body),
         View::Errors => draw_errors(frame, app, theme, body),
         View::Tree => draw_tree(frame, app, theme, body),
+        View::Feed => super::feed_view::draw(frame, app, theme, body),
+        View::Throttle => super::throttle_view::draw(frame, app, theme, body),
+        View::Audit => super::audit_view::draw(frame, app, theme, body),
     }
     draw_status(frame, app, theme, status);
     draw_bar(frame, app, theme, bar);
@@ -55,7 +58,10 @@ fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let titles: Vec<Line> = View::TABS
         .iter()
         .enumerate()
-        .map(|(i, v)| Line::from(format!(" {} {} ", i + 1, v.title())))
+        .map(|(i, v)| match v {
+            View::Tree => Line::from(v.tab()),
+            _ => Line::from(format!("{} {}", i + 1, v.tab())),
+        })
         .collect();
     let selected = View::TABS.iter().position(|v| *v == app.view).unwrap_or(0);
     let tabs = Tabs::new(titles)
@@ -66,7 +72,8 @@ fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     frame.render_widget(tabs, area);
 }
 
-fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
+/// A bordered block with a title.
+pub fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
@@ -74,7 +81,7 @@ fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
 }
 
 /// The visible slice of `len` rows for a cursor and a body height.
-fn window(cursor: &Cursor, len: usize, rows: usize) -> std::ops::Range<usize> {
+pub fn window(cursor: &Cursor, len: usize, rows: usize) -> std::ops::Range<usize> {
     let start = cursor.offset.min(len);
     start..(start + rows).min(len)
 }
@@ -152,7 +159,8 @@ fn draw_queue(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
 }
 
-fn style_row<'a>(row: Row<'a>, selected: bool, theme: &Theme) -> Row<'a> {
+/// A row, reversed when selected.
+pub fn style_row<'a>(row: Row<'a>, selected: bool, theme: &Theme) -> Row<'a> {
     if selected {
         row.style(theme.selected)
     } else {
@@ -160,7 +168,8 @@ fn style_row<'a>(row: Row<'a>, selected: bool, theme: &Theme) -> Row<'a> {
     }
 }
 
-fn empty(frame: &mut Frame, area: Rect, text: &str) {
+/// A hint inside an empty list.
+pub fn empty(frame: &mut Frame, area: Rect, text: &str) {
     let inner = Rect {
         x: area.x + 2,
         y: area.y + 2,
