@@ -398,6 +398,7 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         speed: global.speed,
         simulate: !global.no_sim,
         log: Some(db.with_extension("log")),
+        state: Some(db.with_extension("desk.json")),
     };
     orderdesk::tui::run(engine, options).map_err(|e| Failure {
         exit: 1,

@@ -272,6 +272,8 @@ pub struct App {
     pub throttle: super::throttle_view::ThrottleState,
     /// The audit view.
     pub audit: super::audit_view::AuditState,
+    /// Where views keep what must survive a restart (filters, windows); none in tests.
+    pub state_path: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -309,6 +311,7 @@ impl App {
             feed: Default::default(),
             throttle: Default::default(),
             audit: Default::default(),
+            state_path: None,
         };
         app.refresh();
         app

@@ -40,6 +40,8 @@ pub struct DeskOptions {
     pub simulate: bool,
     /// Where the desk logs (the data dir).
     pub log: Option<std::path::PathBuf>,
+    /// Where views keep their filters across restarts (the data dir).
+    pub state: Option<std::path::PathBuf>,
 }
 
 /// How long a message stays in the status line.
@@ -72,6 +74,7 @@ async fn desk(engine: Engine, options: DeskOptions) -> color_eyre::Result<()> {
         &options.operator,
         actor.role,
     );
+    app.state_path = options.state;
     let theme = theme::Theme::from_env();
 
     let mut log = log::DeskLog::open(options.log.as_deref());
