@@ -384,6 +384,32 @@ impl Default for Simulators {
 pub struct Desk {
     /// Whether the desk captures the mouse.
     pub mouse: bool,
+    /// `[desk.stuck_minutes]`: per state code, how long an activity may rest there before the
+    /// "stuck" lens shows it; states not listed use the built-in ages.
+    pub stuck_minutes: BTreeMap<String, u32>,
+}
+
+impl Desk {
+    /// How long an activity may rest in `state` before it counts as stuck.
+    pub fn stuck_after(&self, state: &str) -> chrono::Duration {
+        let minutes = self
+            .stuck_minutes
+            .get(state)
+            .copied()
+            .unwrap_or(match state {
+                // Transient states never rest: a minute there means a chain did not finish.
+                "VALIDATE" | "ARE_SP_READY" | "RETRY" | "CANCEL_SPECIFIC" | "UPDATE_SPECIFIC" => 1,
+                // Waiting for the next monitor pass.
+                "PENDING" => 10,
+                // Waiting for an answer from outside.
+                "COMM_IN_PROGRESS" => 120,
+                // Errors wait for a person; a day unattended is worth a look.
+                "VALIDATION_ERROR" | "ACTIVITY_ERROR" | "COMM_ERROR" => 24 * 60,
+                // In progress: bounded by expiration (checked separately); this is the fallback.
+                _ => 3 * 24 * 60,
+            });
+        chrono::Duration::minutes(i64::from(minutes))
+    }
 }
 
 /// `[communications]`: response timeouts of outbound communications (§12.3).

@@ -193,3 +193,48 @@ fn filter_narrows_every_list() {
         ["SO-2"]
     );
 }
+
+#[test]
+fn overview_view() {
+    let w = world();
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::GoOverview));
+    both_sizes("overview", &mut app);
+    // Enter on a state line opens the orchestrations filtered to it.
+    let at = app
+        .overview
+        .lines
+        .iter()
+        .position(|l| l.label == "ACTIVITY_ERROR")
+        .expect("a state line");
+    for _ in 0..at {
+        app.update(Action::Key(KeyAction::Down));
+    }
+    app.update(Action::Key(KeyAction::Open));
+    assert_eq!(app.view, View::Orchestrations);
+    assert_eq!(
+        app.activities
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        ["SO-2"]
+    );
+}
+
+#[test]
+fn audit_view() {
+    let mut w = world();
+    let clerk = actor("bo", Some(orderdesk::domain::Role::Clerk));
+    let _ = w.engine.retry(&clerk, at("2025-06-10T09:02:00Z"), "SO-2");
+    w.retry("2025-06-10T09:03:00Z", "SO-2").expect("retry");
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::GoAudit));
+    both_sizes("audit", &mut app);
+    app.update(Action::Key(KeyAction::Filter));
+    for c in "refused".chars() {
+        app.update(Action::Char(c));
+    }
+    app.update(Action::Submit);
+    assert_eq!(app.audit.entries.len(), 1);
+    assert_eq!(app.audit.entries[0].operator, "bo");
+}

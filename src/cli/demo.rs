@@ -19,6 +19,13 @@ pub fn run(
     seed: Option<u64>,
     customers: Option<usize>,
 ) -> Result<Done, Failure> {
+    if global.read_only {
+        return Err(Failure {
+            exit: 1,
+            code: "READ_ONLY".into(),
+            message: "the desk is read-only (--read-only): no demo world was built".into(),
+        });
+    }
     let config = load_config(global.config.as_deref())?;
     let now = engine_now(global.now.as_deref())?;
     let db = database_path(global.db.as_deref())?;

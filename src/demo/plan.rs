@@ -290,12 +290,23 @@ impl Story<'_> {
     /// A request whose first step is what `need` asks for, with `script`; `None` when the
     /// device does not allow one.
     fn shaped(&mut self, stage: Stage, need: Need, script: Script) -> Option<Planned> {
-        let kinds = match need {
+        let mut kinds = match need {
             Need::Field => field_kinds(&self.snap, self.kind),
             Need::Command => command_kinds(&self.snap, self.kind),
             // Only history runs the throttle batch that a smart meter's cut waits for.
             Need::Any => complete_kinds(&self.snap, self.kind, matches!(stage, Stage::History(_))),
         };
+        if need == Need::Any {
+            // Upgrades and changes of account are rarer than the everyday connect and cut work.
+            for (rare, percent) in [
+                (ActivityType::ExchangeMeter, 30),
+                (ActivityType::BackToBack, 40),
+            ] {
+                if kinds.len() > 1 && !self.rng.percent(percent) {
+                    kinds.retain(|k| *k != rare);
+                }
+            }
+        }
         if kinds.is_empty() {
             return None;
         }
@@ -419,7 +430,9 @@ impl Planner {
 
     /// The recent request: an unseen scenario that fits first, then one by weight.
     fn recent(&mut self, s: &mut Story<'_>) {
-        let field = !field_kinds(&s.snap, s.kind).is_empty();
+        // A smart meter's only field work is an exchange: let most of them show head-end work.
+        let field = !field_kinds(&s.snap, s.kind).is_empty()
+            && (s.snap.class != Class::Smart || s.rng.percent(35));
         let command = !command_kinds(&s.snap, s.kind).is_empty();
         let snap = &s.snap;
         let fits = |r: Recent| -> bool {

@@ -85,7 +85,7 @@ pub fn plan(world: &World, seed: u64, share: u64) -> Vec<WoPlan> {
     let mut out = Vec::new();
     for (customer, c) in world.customers.iter().enumerate() {
         let mut rng = SplitMix64::derive(seed, STREAM, customer as u64);
-        let count = 1 + rng.weighted(&[30, 45, 25]);
+        let count = 1 + rng.weighted(&[15, 35, 35, 15]);
         for _ in 0..count {
             let sp = *rng.pick(&c.sps);
             let wave = rng.below(3) as usize;

@@ -29,6 +29,52 @@ pub struct ActionReport {
     pub state: String,
 }
 
+/// The result of a retry or discard over many activities (a query's matches).
+///
+/// An item counts as done only once its transition has happened and been read back — not when
+/// the action was accepted — so the report never claims work that did not take place.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct BulkActionReport {
+    /// How many ids were asked for.
+    pub requested: usize,
+    /// Ids whose transition happened and that left their error state (retry) or are
+    /// DISCARDED (discard).
+    pub verified: Vec<String>,
+    /// Ids that moved but came back to an error state (a retry that failed again).
+    pub back_in_error: Vec<String>,
+    /// Ids a guard refused, with the code.
+    pub refused: Vec<(String, String)>,
+}
+
+impl BulkActionReport {
+    /// Adds another slice's outcome.
+    pub fn merge(&mut self, other: BulkActionReport) {
+        self.requested += other.requested;
+        self.verified.extend(other.verified);
+        self.back_in_error.extend(other.back_in_error);
+        self.refused.extend(other.refused);
+    }
+
+    /// "12 retried, 3 back in error, 2 refused (AWAITING_FIELD_RESPONSE)".
+    pub fn summary(&self, verb: &str) -> String {
+        let mut text = format!("{} of {} {verb}", self.verified.len(), self.requested);
+        if !self.back_in_error.is_empty() {
+            text.push_str(&format!(", {} back in error", self.back_in_error.len()));
+        }
+        if !self.refused.is_empty() {
+            let mut codes: Vec<&str> = self.refused.iter().map(|(_, c)| c.as_str()).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            text.push_str(&format!(
+                ", {} refused ({})",
+                self.refused.len(),
+                codes.join(", ")
+            ));
+        }
+        text
+    }
+}
+
 /// The completion an operator enters by hand (`complete-fa --from FILE`).
 pub type CompleteFa = CompletionReport;
 
@@ -118,6 +164,83 @@ impl Engine {
                 })
             }
         }
+    }
+
+    /// Retries each of `ids` (each its own audited action) and reads each back.
+    pub fn bulk_retry(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        ids: &[String],
+    ) -> Result<BulkActionReport, EngineError> {
+        self.bulk_each(
+            ids,
+            |engine, id| engine.retry(actor, now, id).map(|_| ()),
+            |state| !state.ends_with("_ERROR"),
+        )
+    }
+
+    /// Discards each of `ids` (each its own audited action) and reads each back.
+    pub fn bulk_discard(
+        &mut self,
+        actor: &Actor,
+        now: Instant,
+        ids: &[String],
+        reason: &str,
+    ) -> Result<BulkActionReport, EngineError> {
+        self.bulk_each(
+            ids,
+            |engine, id| engine.discard(actor, now, id, Some(reason)).map(|_| ()),
+            |state| state == "DISCARDED",
+        )
+    }
+
+    fn bulk_each(
+        &mut self,
+        ids: &[String],
+        mut action: impl FnMut(&mut Engine, &str) -> Result<(), EngineError>,
+        done: impl Fn(&str) -> bool,
+    ) -> Result<BulkActionReport, EngineError> {
+        let mut report = BulkActionReport {
+            requested: ids.len(),
+            ..BulkActionReport::default()
+        };
+        for id in ids {
+            let before = self.transitions_of(id)?;
+            match action(self, id) {
+                Ok(()) => {}
+                Err(EngineError::Refused { code, .. }) => {
+                    report.refused.push((id.clone(), code));
+                    continue;
+                }
+                Err(EngineError::BadInput(_)) => {
+                    report.refused.push((id.clone(), "UNKNOWN_ID".into()));
+                    continue;
+                }
+                Err(other) => return Err(other),
+            }
+            // Read back: the item counts once its next transition is in the store.
+            let (moved, state) = match self.transitions_of(id)? {
+                Some((count, state)) => (before.is_none_or(|(b, _)| count > b), state),
+                None => (false, String::new()),
+            };
+            if moved && done(&state) {
+                report.verified.push(id.clone());
+            } else {
+                report.back_in_error.push(id.clone());
+            }
+        }
+        Ok(report)
+    }
+
+    /// How many transitions an activity has logged, and its state.
+    fn transitions_of(&self, id: &str) -> Result<Option<(usize, String)>, EngineError> {
+        let Some((Tag::Activity, seq)) = lookup(self.store.as_ref(), id)? else {
+            return Ok(None);
+        };
+        let a = super::queries::read_activity(self.store.as_ref(), seq)?;
+        let transitions = a.log.iter().filter(|l| l.to.is_some()).count();
+        Ok(Some((transitions, a.state_code().to_string())))
     }
 
     /// Discards an orchestration or maintenance activity.

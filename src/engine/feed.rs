@@ -7,13 +7,13 @@ use super::flow::Flow;
 use super::queries::read_activity;
 use super::tx::Tag;
 use super::{Actor, Engine, EngineError};
-use crate::domain::{Activity, Body, Instant};
+use crate::domain::{Activity, Body, Customer, Instant, ServicePoint};
 use crate::feed::{self, Bucket, DateRange, FeedItem, FeedQuery};
 use crate::formats::{FeedCategory, FeedItemRecord, FeedSubtype};
-use crate::store::{seq_from_key_tail, seq_key, TreeId};
+use crate::store::{seq_from_key_tail, seq_key, Store, TreeId};
 use chrono::{NaiveDate, TimeZone};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One feed row as the desk and `feed --json` show it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -79,6 +79,171 @@ pub struct FeedRequest {
     pub categories: BTreeSet<FeedCategory>,
     /// A custom range, checked against the §7.4 rules.
     pub range: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// What a customer search matched on; exact matches of an id come first, then names, then
+/// partial ids and addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedOn {
+    /// The customer id, exactly.
+    CustomerId,
+    /// One of the customer's billing accounts, exactly.
+    BillingAccount,
+    /// A service point id the customer is served at, exactly.
+    ServicePoint,
+    /// Every word typed is in the customer's name.
+    Name,
+    /// Part of the customer id, a billing account or a service point id.
+    PartOfId,
+    /// Part of the address of a service point the customer is served at.
+    Address,
+}
+
+impl MatchedOn {
+    /// Whether the whole of an id matched (such matches hide the partial ones).
+    pub fn is_exact(self) -> bool {
+        matches!(
+            self,
+            MatchedOn::CustomerId | MatchedOn::BillingAccount | MatchedOn::ServicePoint
+        )
+    }
+
+    /// How the desk names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            MatchedOn::CustomerId => "customer id",
+            MatchedOn::BillingAccount => "billing account",
+            MatchedOn::ServicePoint => "service point",
+            MatchedOn::Name => "name",
+            MatchedOn::PartOfId => "part of an id",
+            MatchedOn::Address => "address",
+        }
+    }
+}
+
+/// A customer found by [`Engine::find_customers`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomerMatch {
+    /// The customer id.
+    pub id: String,
+    /// The customer's name.
+    pub name: String,
+    /// The customer's billing accounts, the first being the default view.
+    pub accounts: Vec<String>,
+    /// The billing account the search named (by account or service point), to view first.
+    pub account: Option<String>,
+    /// What matched.
+    pub matched_on: MatchedOn,
+    /// The matching value: the account, "SP-3 at 12 Elm St", or the name.
+    pub detail: String,
+}
+
+/// How many records a customer search reads per range read, so a scan never holds a whole tree.
+const SEARCH_PAGE: usize = 256;
+
+impl Engine {
+    /// Customers whose name contains every word of `text`, or whose id, billing account or
+    /// service point (id or address) matches it; at most `limit`, best first (case-insensitive).
+    ///
+    /// An exact id (customer, billing account or service point) hides partial matches, so
+    /// typing `C-1` does not also offer `C-10`…`C-19`. This scans the customers and service
+    /// points trees page by page: fine for a utility's desk today; a name index (words → ids,
+    /// kept by the import) is later work.
+    pub fn find_customers(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<CustomerMatch>, EngineError> {
+        let needle = text.trim().to_lowercase();
+        if needle.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let store = self.store.as_ref();
+        // The common case, an id typed whole, is one read.
+        let upper = text.trim().to_uppercase();
+        if let Some(bytes) = store.get(TreeId::Customers, upper.as_bytes())? {
+            let c: Customer = decode(TreeId::Customers, upper.as_bytes(), &bytes)?;
+            let detail = c.id.clone();
+            return Ok(vec![customer_match(c, None, MatchedOn::CustomerId, detail)]);
+        }
+        let words: Vec<&str> = needle.split_whitespace().collect();
+        let mut found: BTreeMap<String, CustomerMatch> = BTreeMap::new();
+        let mut keep = |m: CustomerMatch| match found.get(&m.id) {
+            Some(old) if old.matched_on <= m.matched_on => {}
+            _ => {
+                found.insert(m.id.clone(), m);
+            }
+        };
+        scan(store, TreeId::Customers, |c: Customer| {
+            if c.id.to_lowercase() == needle {
+                let id = c.id.clone();
+                keep(customer_match(c, None, MatchedOn::CustomerId, id));
+            } else if let Some(account) = c
+                .billing_accounts
+                .iter()
+                .find(|a| a.to_lowercase() == needle)
+            {
+                let account = account.clone();
+                keep(customer_match(
+                    c,
+                    Some(account.clone()),
+                    MatchedOn::BillingAccount,
+                    account,
+                ));
+            } else if words.iter().all(|w| c.name.to_lowercase().contains(w)) {
+                let name = c.name.clone();
+                keep(customer_match(c, None, MatchedOn::Name, name));
+            } else if let Some(hit) = std::iter::once(&c.id)
+                .chain(&c.billing_accounts)
+                .find(|id| id.to_lowercase().contains(&needle))
+            {
+                let hit = hit.clone();
+                keep(customer_match(c, None, MatchedOn::PartOfId, hit));
+            }
+        })?;
+        // A service point names its customer; the customer record is read once per hit.
+        let mut served: BTreeMap<String, (MatchedOn, Option<String>, String)> = BTreeMap::new();
+        scan(store, TreeId::ServicePoints, |sp: ServicePoint| {
+            let Some(customer) = sp.customer.clone() else {
+                return;
+            };
+            let on = if sp.id.to_lowercase() == needle {
+                MatchedOn::ServicePoint
+            } else if sp.id.to_lowercase().contains(&needle) {
+                MatchedOn::PartOfId
+            } else if sp.address.to_lowercase().contains(&needle) {
+                MatchedOn::Address
+            } else {
+                return;
+            };
+            let detail = format!("{} at {}", sp.id, sp.address);
+            match served.get(&customer) {
+                Some((old, _, _)) if *old <= on => {}
+                _ => {
+                    served.insert(customer, (on, sp.account.clone(), detail));
+                }
+            }
+        })?;
+        for (customer, (on, account, detail)) in served {
+            if let Some(bytes) = store.get(TreeId::Customers, customer.as_bytes())? {
+                let c: Customer = decode(TreeId::Customers, customer.as_bytes(), &bytes)?;
+                // An account the customer no longer holds is not offered.
+                let account = account.filter(|a| c.billing_accounts.contains(a));
+                keep(customer_match(c, account, on, detail));
+            }
+        }
+        let mut matches: Vec<CustomerMatch> = found.into_values().collect();
+        if matches.iter().any(|m| m.matched_on.is_exact()) {
+            matches.retain(|m| m.matched_on.is_exact());
+        }
+        // Ids sort as people count: C-2 before C-10.
+        matches.sort_by(|a, b| {
+            (a.matched_on, a.id.len(), &a.id).cmp(&(b.matched_on, b.id.len(), &b.id))
+        });
+        matches.truncate(limit);
+        Ok(matches)
+    }
 }
 
 impl Engine {
@@ -206,6 +371,45 @@ impl Engine {
     }
 }
 
+fn customer_match(
+    c: Customer,
+    account: Option<String>,
+    matched_on: MatchedOn,
+    detail: String,
+) -> CustomerMatch {
+    CustomerMatch {
+        id: c.id,
+        name: c.name,
+        accounts: c.billing_accounts,
+        account,
+        matched_on,
+        detail,
+    }
+}
+
+/// Calls `each` on every record of `tree`, reading [`SEARCH_PAGE`] entries at a time.
+fn scan<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    tree: TreeId,
+    mut each: impl FnMut(T),
+) -> Result<(), EngineError> {
+    let mut from: Vec<u8> = Vec::new();
+    loop {
+        let page = store.range(tree, &from, None, SEARCH_PAGE, false)?;
+        for (key, value) in &page {
+            each(decode(tree, key, value)?);
+        }
+        match page.last() {
+            Some((key, _)) if page.len() == SEARCH_PAGE => {
+                // The smallest key after the last one read.
+                from = key.clone();
+                from.push(0);
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
 fn local_start(date: NaiveDate, tz: chrono_tz::Tz) -> Instant {
     let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     match tz.from_local_datetime(&midnight) {
@@ -317,4 +521,139 @@ pub fn activity_feed_key(a: &Activity) -> Option<Vec<u8>> {
 /// The feed index key of an imported item.
 pub fn item_feed_key(item: &FeedItem) -> Vec<u8> {
     feed::feed_key(&item.customer, item.at, item.seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::store::MemStore;
+
+    const NOW: &str = "2025-06-10T09:00:00Z";
+
+    /// Three customers, one with two accounts, and the service points they are served at.
+    fn engine() -> Engine {
+        let lines = [
+            r#"{"kind":"customer","id":"C-1","name":"Ada Byron","billing_accounts":["BA-1","BA-2"]}"#,
+            r#"{"kind":"customer","id":"C-10","name":"Grace Hopper","billing_accounts":["BA-10"]}"#,
+            r#"{"kind":"customer","id":"C-2","name":"Ada Lovelace","billing_accounts":["BA-3"]}"#,
+            r#"{"kind":"service_point","id":"SP-7","sp_kind":"meter","status":"active","connected_at_source":true,"division":"NORTH","address":"12 Elm St","customer":"C-1","account":"BA-2"}"#,
+            r#"{"kind":"service_point","id":"SP-8","sp_kind":"meter","status":"active","connected_at_source":true,"division":"NORTH","address":"4 Oak Ave","customer":"C-10","account":"BA-10"}"#,
+            r#"{"kind":"service_point","id":"SP-9","sp_kind":"meter","status":"active","connected_at_source":true,"division":"NORTH","address":"9 Elm St"}"#,
+        ]
+        .join("\n");
+        let records = crate::formats::parse_import(lines.as_bytes()).expect("test records parse");
+        let mut engine = Engine::new(Box::new(MemStore::new()), Config::default());
+        let now = chrono::DateTime::parse_from_rfc3339(NOW)
+            .expect("test time")
+            .with_timezone(&chrono::Utc);
+        engine
+            .import(&Actor::system(), now, records)
+            .expect("test import");
+        engine
+    }
+
+    fn found(engine: &Engine, text: &str) -> Vec<(String, MatchedOn, Option<String>)> {
+        engine
+            .find_customers(text, 10)
+            .expect("search")
+            .into_iter()
+            .map(|m| (m.id, m.matched_on, m.account))
+            .collect()
+    }
+
+    #[test]
+    fn an_exact_customer_id_is_the_only_match() {
+        let engine = engine();
+        assert_eq!(
+            found(&engine, "c-1"),
+            [("C-1".to_string(), MatchedOn::CustomerId, None)]
+        );
+    }
+
+    #[test]
+    fn every_word_of_a_name_must_match() {
+        let engine = engine();
+        let ids: Vec<String> = found(&engine, "ada").into_iter().map(|m| m.0).collect();
+        assert_eq!(ids, ["C-1", "C-2"], "people order: C-1 before C-2");
+        let ids: Vec<String> = found(&engine, "ADA love")
+            .into_iter()
+            .map(|m| m.0)
+            .collect();
+        assert_eq!(ids, ["C-2"]);
+    }
+
+    #[test]
+    fn a_billing_account_picks_its_customer_and_that_account() {
+        let engine = engine();
+        assert_eq!(
+            found(&engine, "ba-2"),
+            [(
+                "C-1".to_string(),
+                MatchedOn::BillingAccount,
+                Some("BA-2".to_string())
+            )]
+        );
+    }
+
+    #[test]
+    fn a_service_point_picks_the_customer_served_there_and_its_account() {
+        let engine = engine();
+        let matches = engine.find_customers("SP-7", 10).expect("search");
+        assert_eq!(matches.len(), 1);
+        assert_eq!(matches[0].id, "C-1");
+        assert_eq!(matches[0].matched_on, MatchedOn::ServicePoint);
+        assert_eq!(matches[0].account.as_deref(), Some("BA-2"));
+        assert_eq!(matches[0].detail, "SP-7 at 12 Elm St");
+        assert_eq!(matches[0].accounts, ["BA-1", "BA-2"]);
+    }
+
+    #[test]
+    fn part_of_an_address_or_id_matches_when_nothing_matches_whole() {
+        let engine = engine();
+        // SP-9 has no customer: only C-1 is served on Elm St.
+        assert_eq!(
+            found(&engine, "elm"),
+            [(
+                "C-1".to_string(),
+                MatchedOn::Address,
+                Some("BA-2".to_string())
+            )]
+        );
+        let ids: Vec<String> = found(&engine, "c-").into_iter().map(|m| m.0).collect();
+        assert_eq!(ids, ["C-1", "C-2", "C-10"]);
+    }
+
+    #[test]
+    fn nothing_blank_and_the_limit() {
+        let engine = engine();
+        assert!(found(&engine, "zebra").is_empty());
+        assert!(found(&engine, "   ").is_empty());
+        assert_eq!(engine.find_customers("c-", 2).expect("search").len(), 2);
+        assert!(engine.find_customers("c-", 0).expect("search").is_empty());
+    }
+
+    #[test]
+    fn a_scan_reads_past_one_page() {
+        let lines: Vec<String> = (0..SEARCH_PAGE + 5)
+            .map(|n| {
+                format!(
+                    r#"{{"kind":"customer","id":"C-{n}","name":"Person {n}","billing_accounts":["BA-{n}"]}}"#
+                )
+            })
+            .collect();
+        let records =
+            crate::formats::parse_import(lines.join("\n").as_bytes()).expect("records parse");
+        let mut engine = Engine::new(Box::new(MemStore::new()), Config::default());
+        let now = chrono::DateTime::parse_from_rfc3339(NOW)
+            .expect("test time")
+            .with_timezone(&chrono::Utc);
+        engine
+            .import(&Actor::system(), now, records)
+            .expect("import");
+        let all = engine.find_customers("person", usize::MAX).expect("search");
+        assert_eq!(all.len(), SEARCH_PAGE + 5);
+        let last = format!("BA-{}", SEARCH_PAGE + 4);
+        assert_eq!(found(&engine, &last)[0].2.as_deref(), Some(last.as_str()));
+    }
 }

@@ -12,16 +12,16 @@ mod import;
 mod inbound;
 mod monitor;
 mod queries;
-mod tx;
+pub(crate) mod tx;
 mod workorders;
 
-pub use actions::{ActionReport, CompleteFa};
+pub use actions::{ActionReport, BulkActionReport, CompleteFa};
 pub use feed::{FeedBucket, FeedRequest, FeedRow, FeedView};
 pub use import::Created;
 pub use inbound::InboundReport;
 pub use monitor::{CrwtoReport, TickReport};
 pub use queries::{ActivityRow, ActivityTree, CommView, ListFilter, TreeNode};
-pub use tx::TransitionNote;
+pub use tx::{HourCounts, TransitionNote};
 pub use workorders::{BulkReport, Move, MoveReport, NewWorkOrder};
 
 use crate::config::Config;

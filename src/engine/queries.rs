@@ -332,6 +332,107 @@ impl Engine {
         Ok(views)
     }
 
+    /// The "stuck" lens: non-final orchestration and maintenance activities resting longer
+    /// than their state allows (`[desk.stuck_minutes]`), in progress past their expiration,
+    /// or with a communication still awaiting an answer past its timeout. Each with why.
+    pub fn stuck(
+        &self,
+        actor: &Actor,
+        now: Instant,
+    ) -> Result<Vec<(ActivityRow, String)>, EngineError> {
+        let store = self.store.as_ref();
+        let mut found: std::collections::BTreeMap<Seq, String> = std::collections::BTreeMap::new();
+        let resting = crate::lifecycle::OrchState::ALL
+            .iter()
+            .filter(|s| !crate::lifecycle::LifecycleState::is_final(**s))
+            .map(|s| s.code())
+            .chain(
+                crate::lifecycle::MaintState::ALL
+                    .iter()
+                    .filter(|s| !crate::lifecycle::LifecycleState::is_final(**s))
+                    .map(|s| s.code()),
+            )
+            .collect::<std::collections::BTreeSet<_>>();
+        for code in resting {
+            for seq in keys_under(store, TreeId::ByState, &text_prefix(code))? {
+                let a = read_activity(store, seq)?;
+                if let Some(why) = self.stuck_reason(&a, now) {
+                    found.insert(seq, why);
+                }
+            }
+        }
+        // Communications whose timeout passed without the monitor acting on them.
+        let grace = chrono::Duration::minutes(5);
+        for (tag, seq) in crate::engine::tx::due_work(store, now - grace)? {
+            if tag != Tag::Comm {
+                continue;
+            }
+            let c = read_comm(store, seq)?;
+            let Some(out) = c.outbound() else { continue };
+            let mut top = read_activity(store, out.owner)?;
+            while let Some(parent) = top.parent {
+                top = read_activity(store, parent)?;
+            }
+            found
+                .entry(top.seq)
+                .or_insert_with(|| format!("{} awaits an answer past its timeout", c.id));
+        }
+        let mut rows = Vec::new();
+        for (seq, why) in found {
+            let a = read_activity(store, seq)?;
+            if a.is_top_level() && self.visible(actor, &a) {
+                rows.push((row_of(&a), why));
+            }
+        }
+        Ok(rows)
+    }
+
+    fn stuck_reason(&self, a: &Activity, now: Instant) -> Option<String> {
+        let state = a.state_code();
+        if let Body::Orchestration(o) = &a.body {
+            match (o.state, o.expiration, o.effective) {
+                (crate::lifecycle::OrchState::InProgress, Some(exp), _) if now > exp => {
+                    return Some(format!(
+                        "in progress past its expiration ({})",
+                        exp.format("%Y-%m-%d %H:%M")
+                    ));
+                }
+                (crate::lifecycle::OrchState::InProgress, Some(_), _) => return None,
+                (crate::lifecycle::OrchState::WaitEffDate, _, Some(eff)) => {
+                    let late = now - eff;
+                    return (late > self.config.desk.stuck_after("PENDING"))
+                        .then(|| format!("effective date passed {} min ago", late.num_minutes()));
+                }
+                _ => {}
+            }
+        }
+        let rested = now - a.status_at;
+        (rested > self.config.desk.stuck_after(state))
+            .then(|| format!("in {state} for {}", span(rested)))
+    }
+
+    /// Transitions and errors per hour for the `hours` hours up to `now`, oldest first (every
+    /// hour present, zero when nothing happened).
+    pub fn hourly(
+        &self,
+        now: Instant,
+        hours: usize,
+    ) -> Result<Vec<(Instant, crate::engine::tx::HourCounts)>, EngineError> {
+        let mut out = Vec::with_capacity(hours);
+        for back in (0..hours as i64).rev() {
+            let at = now - chrono::Duration::hours(back);
+            let key = crate::engine::tx::hour_key(at);
+            let counts = match self.store.get(TreeId::Meta, &key)? {
+                Some(bytes) => decode(TreeId::Meta, &key, &bytes)?,
+                None => Default::default(),
+            };
+            let hour = chrono::DateTime::from_timestamp(at.timestamp().div_euclid(3600) * 3600, 0)
+                .unwrap_or(at);
+            out.push((hour, counts));
+        }
+        Ok(out)
+    }
+
     /// Top-level activities by state (non-zero counts), in lifecycle order.
     pub fn counts_by_state(&self) -> Result<Vec<(String, usize)>, EngineError> {
         let store = self.store.as_ref();
@@ -493,6 +594,16 @@ fn body_fields(a: &Activity) -> serde_json::Value {
         );
     }
     value
+}
+
+/// "3 h 20 min", "2 d 4 h".
+fn span(d: chrono::Duration) -> String {
+    let minutes = d.num_minutes();
+    match minutes {
+        m if m >= 24 * 60 => format!("{} d {} h", m / (24 * 60), (m % (24 * 60)) / 60),
+        m if m >= 60 => format!("{} h {} min", m / 60, m % 60),
+        m => format!("{m} min"),
+    }
 }
 
 fn unknown_id(id: &str) -> EngineError {

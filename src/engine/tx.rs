@@ -74,6 +74,24 @@ pub struct Counters {
 
 const COUNTERS_KEY: &[u8] = b"counters";
 
+/// Transitions and errors made in one hour (engine time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HourCounts {
+    /// Transitions of every record.
+    pub transitions: u64,
+    /// Transitions into an error state.
+    pub errors: u64,
+}
+
+/// The Meta key of an hour's counters: `hour/` and the hour's start, order-preserving.
+pub fn hour_key(at: Instant) -> Vec<u8> {
+    let hour = at.timestamp().div_euclid(3600) * 3600;
+    let start = chrono::DateTime::from_timestamp(hour, 0).unwrap_or(at);
+    let mut key = b"hour/".to_vec();
+    key.extend_from_slice(&crate::store::time_bytes(start));
+    key
+}
+
 /// One transition made, for the tick report and the desk.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TransitionNote {
@@ -607,8 +625,31 @@ impl<'s> Tx<'s> {
         if self.counters_dirty {
             batch.put(TreeId::Meta, COUNTERS_KEY.to_vec(), encode(&self.counters)?);
         }
+        self.stage_hourly(&mut batch)?;
         self.store.commit(&batch)?;
         Ok(self.transitions)
+    }
+
+    /// Adds this unit's transitions and errors to the hour's counters (the overview's
+    /// sparklines), in the same batch: the counters never disagree with what was committed.
+    fn stage_hourly(&self, batch: &mut WriteBatch) -> Result<(), EngineError> {
+        if self.transitions.is_empty() {
+            return Ok(());
+        }
+        let errors = self
+            .transitions
+            .iter()
+            .filter(|t| t.to.ends_with("_ERROR"))
+            .count() as u64;
+        let key = hour_key(self.now);
+        let mut counts = match self.store.get(TreeId::Meta, &key)? {
+            Some(bytes) => decode::<HourCounts>(TreeId::Meta, &key, &bytes)?,
+            None => HourCounts::default(),
+        };
+        counts.transitions += self.transitions.len() as u64;
+        counts.errors += errors;
+        batch.put(TreeId::Meta, key, encode(&counts)?);
+        Ok(())
     }
 }
 

@@ -146,6 +146,18 @@ pub enum Request {
         /// SENT or SETUP.
         status: WoStatus,
     },
+    /// Retry every id (a query's matches), in slices, in the background.
+    RetryAll {
+        /// The activities.
+        ids: Vec<String>,
+    },
+    /// Discard every id (a query's matches), in slices, in the background.
+    DiscardAll {
+        /// The activities.
+        ids: Vec<String>,
+        /// Why.
+        reason: String,
+    },
     /// The supervisor's manual run of the throttle batch (audited).
     RunCrwto,
     /// A monitor pass now.
@@ -240,6 +252,7 @@ impl Runtime {
             engine,
             operator,
             &options,
+            jobs.clone(),
             notice_tx,
             Arc::clone(&pass_queued),
             Arc::clone(&stopping),

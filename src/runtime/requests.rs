@@ -10,6 +10,7 @@ impl Request {
         match self {
             Request::WoComplete { ids } | Request::WoCancel { ids, .. } => ids.len() > 1,
             Request::RunCrwto | Request::MonitorNow => true,
+            Request::RetryAll { .. } | Request::DiscardAll { .. } => true,
             _ => false,
         }
     }
@@ -28,6 +29,8 @@ impl Request {
             Request::WoCancel { ids, .. } => format!("cancelling {} work order(s)", ids.len()),
             Request::WoAssign { id, .. } => format!("assigning {id}"),
             Request::WoSetStatus { id, .. } => format!("setting the status of {id}"),
+            Request::RetryAll { ids } => format!("retrying {} activities", ids.len()),
+            Request::DiscardAll { ids, .. } => format!("discarding {} activities", ids.len()),
             Request::RunCrwto => "running the throttle batch".into(),
             Request::MonitorNow => "running a monitor pass".into(),
         }
@@ -43,6 +46,10 @@ pub(super) fn apply(
     request: Request,
 ) -> Result<String, EngineError> {
     Ok(match request {
+        Request::RetryAll { ids } => engine.bulk_retry(actor, now, &ids)?.summary("retried"),
+        Request::DiscardAll { ids, reason } => engine
+            .bulk_discard(actor, now, &ids, &reason)?
+            .summary("discarded"),
         Request::Retry { id } => now_in("retried", engine.retry(actor, now, &id)?),
         Request::Discard { id, reason } => now_in(
             "discarded",

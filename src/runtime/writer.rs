@@ -23,10 +23,25 @@ pub(super) enum Job {
     /// An operator's action, answered with a notice carrying its ticket (boxed: a completion
     /// report is large, and passes should not pay for it).
     Request(Ticket, Box<Request>),
+    /// The next slice of a bulk retry or discard.
+    Bulk(Box<Bulk>),
     /// A scheduled monitor pass.
     Pass,
     /// Finish, flush and stop.
     Stop,
+}
+
+/// How many items of a bulk action run between other jobs: the rate bound that keeps monitor
+/// passes and the operator's other actions flowing while a big batch runs.
+const BULK_SLICE: usize = 20;
+
+/// A bulk retry or discard in progress.
+pub(super) struct Bulk {
+    ticket: Ticket,
+    /// `Some(reason)` for a discard.
+    discard: Option<String>,
+    pending: std::collections::VecDeque<String>,
+    report: crate::engine::BulkActionReport,
 }
 
 /// The engine's owner, with the state of the background work.
@@ -40,6 +55,8 @@ pub(super) struct Writer {
     /// `None` when the desk is connected to nothing (`--no-sim`).
     simulators: Option<Simulators>,
     notices: UnboundedSender<Notice>,
+    /// The writer's own queue, for the next slice of a bulk action.
+    jobs: UnboundedSender<Job>,
     /// Set by the pacing timer when it queues a pass, so slow passes do not pile up.
     pass_queued: Arc<AtomicBool>,
     /// Set at shutdown: queued passes are skipped, queued requests still run.
@@ -52,6 +69,7 @@ impl Writer {
         engine: Engine,
         operator: Actor,
         options: &RuntimeOptions,
+        jobs: UnboundedSender<Job>,
         notices: UnboundedSender<Notice>,
         pass_queued: Arc<AtomicBool>,
         stopping: Arc<AtomicBool>,
@@ -67,6 +85,7 @@ impl Writer {
             crwto_every_minutes: options.crwto_every_minutes,
             simulators,
             notices,
+            jobs,
             pass_queued,
             stopping,
         }
@@ -76,7 +95,28 @@ impl Writer {
     pub(super) fn run(mut self, mut jobs: UnboundedReceiver<Job>) -> Result<(), EngineError> {
         while let Some(job) = jobs.blocking_recv() {
             match job {
-                Job::Stop => break,
+                Job::Stop => {
+                    // Work already accepted is finished: the rest of any bulk action runs now.
+                    while let Ok(job) = jobs.try_recv() {
+                        match job {
+                            Job::Bulk(bulk) => self.finish_bulk(*bulk),
+                            Job::Request(ticket, request) => {
+                                self.guarded(Some(ticket), |w| w.request(ticket, *request))
+                            }
+                            Job::Pass | Job::Stop => {}
+                        }
+                    }
+                    break;
+                }
+                Job::Bulk(bulk) => {
+                    let ticket = bulk.ticket;
+                    let mut slot = Some(*bulk);
+                    self.guarded(Some(ticket), |w| {
+                        if let Some(bulk) = slot.take() {
+                            w.bulk_step(bulk);
+                        }
+                    });
+                }
                 Job::Pass => {
                     if !self.stopping.load(Ordering::SeqCst) {
                         self.guarded(None, Writer::scheduled_pass);
@@ -131,6 +171,20 @@ impl Writer {
             });
         }
         let now = self.clock.now();
+        let (ids, discard) = match &request {
+            Request::RetryAll { ids } => (Some(ids.clone()), None),
+            Request::DiscardAll { ids, reason } => (Some(ids.clone()), Some(reason.clone())),
+            _ => (None, None),
+        };
+        if let Some(ids) = ids {
+            let bulk = Bulk {
+                ticket,
+                discard,
+                pending: ids.into(),
+                report: Default::default(),
+            };
+            return self.bulk_step(bulk);
+        }
         let result = match request {
             Request::RunCrwto => self.manual_crwto(now),
             Request::MonitorNow => self.monitor_now(),
@@ -155,6 +209,80 @@ impl Writer {
                 message: err.to_string(),
             }),
         }
+    }
+
+    /// Runs one slice of a bulk action, then queues the rest behind whatever else is waiting.
+    fn bulk_step(&mut self, mut bulk: Bulk) {
+        if !self.run_slice(&mut bulk) {
+            return;
+        }
+        if bulk.pending.is_empty() {
+            return self.bulk_done(&bulk);
+        }
+        let done = bulk.report.requested;
+        let total = done + bulk.pending.len();
+        let verb = if bulk.discard.is_some() {
+            "discarding"
+        } else {
+            "retrying"
+        };
+        self.notify(Notice::Busy {
+            what: format!("{verb}: {done} of {total} done"),
+        });
+        if let Err(tokio::sync::mpsc::error::SendError(Job::Bulk(rest))) =
+            self.jobs.send(Job::Bulk(Box::new(bulk)))
+        {
+            self.finish_bulk(*rest);
+        }
+    }
+
+    /// Runs a bulk action to its end without yielding (shutdown).
+    fn finish_bulk(&mut self, mut bulk: Bulk) {
+        while !bulk.pending.is_empty() {
+            if !self.run_slice(&mut bulk) {
+                return;
+            }
+        }
+        self.bulk_done(&bulk);
+    }
+
+    /// One slice through the engine; false (after a notice) when the engine failed.
+    fn run_slice(&mut self, bulk: &mut Bulk) -> bool {
+        let take = bulk.pending.len().min(BULK_SLICE);
+        let slice: Vec<String> = bulk.pending.drain(..take).collect();
+        let now = self.clock.now();
+        let result = match &bulk.discard {
+            Some(reason) => self
+                .engine
+                .bulk_discard(&self.operator, now, &slice, reason),
+            None => self.engine.bulk_retry(&self.operator, now, &slice),
+        };
+        match result {
+            Ok(report) => {
+                bulk.report.merge(report);
+                self.notify(Notice::Changed { at: now });
+                true
+            }
+            Err(err) => {
+                self.notify(Notice::Failed {
+                    ticket: Some(bulk.ticket),
+                    message: err.to_string(),
+                });
+                false
+            }
+        }
+    }
+
+    fn bulk_done(&self, bulk: &Bulk) {
+        let verb = if bulk.discard.is_some() {
+            "discarded"
+        } else {
+            "retried"
+        };
+        self.notify(Notice::Done {
+            ticket: bulk.ticket,
+            message: bulk.report.summary(verb),
+        });
     }
 
     /// The supervisor's run of the batch: audited, as the operator.

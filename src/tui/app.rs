@@ -15,6 +15,8 @@ use std::collections::BTreeSet;
 /// The views of the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
+    /// Counts, errors and the last 24 hours.
+    Overview,
     /// The open work-order queue.
     Queue,
     /// Orchestration activities.
@@ -39,6 +41,7 @@ impl View {
             View::Orchestrations | View::Errors => Context::Orchestrations,
             View::Tree => Context::Tree,
             View::Feed => Context::Feed,
+            View::Overview => Context::Audit,
             View::Throttle => Context::Throttle,
             View::Audit => Context::Audit,
         }
@@ -52,6 +55,7 @@ impl View {
             View::Errors => "Error inbox",
             View::Tree => "Hierarchy",
             View::Feed => "Feed",
+            View::Overview => "Overview",
             View::Throttle => "Throttle",
             View::Audit => "Audit",
         }
@@ -61,6 +65,7 @@ impl View {
     pub fn tab(self) -> &'static str {
         match self {
             View::Errors => "Errors",
+            View::Orchestrations => "Orch",
             View::Tree => "Tree",
             other => other.title(),
         }
@@ -68,7 +73,8 @@ impl View {
 
     /// The views reachable with next/previous, in tab order (the digit keys follow it; the
     /// hierarchy opens from a list and has no digit).
-    pub const TABS: [View; 7] = [
+    pub const TABS: [View; 8] = [
+        View::Overview,
         View::Queue,
         View::Orchestrations,
         View::Errors,
@@ -98,6 +104,10 @@ pub enum Purpose {
     Discard(String),
     /// The reason for cancelling a field activity by hand.
     CancelFa(String),
+    /// The file to export the current list to (.csv or .json).
+    Export,
+    /// The reason for discarding every activity of a list.
+    DiscardAll(Vec<String>),
     /// Text for the current view's own prompt (the tag says which).
     View(&'static str),
 }
@@ -141,6 +151,15 @@ pub enum Effect {
     Send(Request),
     /// Leave the desk.
     Quit,
+    /// Put text on the clipboard (OSC 52, so it works over SSH).
+    Clipboard(String),
+    /// Write an export file.
+    WriteFile {
+        /// Where.
+        path: std::path::PathBuf,
+        /// What.
+        contents: String,
+    },
 }
 
 /// One input to `update`.
@@ -244,6 +263,10 @@ pub struct App {
     pub type_filter: Option<ActivityType>,
     /// Error-code filter, from the error inbox.
     pub code_filter: Option<String>,
+    /// The "stuck" lens is on: the list shows what rests too long, with why.
+    pub stuck: bool,
+    /// Why each row of the stuck lens is there, by id.
+    pub stuck_why: std::collections::BTreeMap<String, String>,
     /// The error inbox: (code, count).
     pub error_groups: Vec<(String, usize)>,
     /// The error inbox's cursor.
@@ -272,6 +295,8 @@ pub struct App {
     pub throttle: super::throttle_view::ThrottleState,
     /// The audit view.
     pub audit: super::audit_view::AuditState,
+    /// The overview.
+    pub overview: super::overview_view::OverviewState,
     /// Where views keep what must survive a restart (filters, windows); none in tests.
     pub state_path: Option<std::path::PathBuf>,
 }
@@ -294,6 +319,8 @@ impl App {
             state_filter: None,
             type_filter: None,
             code_filter: None,
+            stuck: false,
+            stuck_why: std::collections::BTreeMap::new(),
             error_groups: Vec::new(),
             errors_cursor: Cursor::default(),
             filter: String::new(),
@@ -311,6 +338,7 @@ impl App {
             feed: Default::default(),
             throttle: Default::default(),
             audit: Default::default(),
+            overview: Default::default(),
             state_path: None,
         };
         app.refresh();
@@ -432,8 +460,23 @@ impl App {
             KeyAction::GoOrchestrations => self.go_then(View::Orchestrations),
             KeyAction::GoErrors => self.go_then(View::Errors),
             KeyAction::GoFeed => self.go_then(View::Feed),
+            KeyAction::GoOverview => self.go_then(View::Overview),
             KeyAction::GoThrottle => self.go_then(View::Throttle),
             KeyAction::GoAudit => self.go_then(View::Audit),
+            KeyAction::Copy => match self.copy_text() {
+                Some(text) => {
+                    self.toast = Some(Toast {
+                        text: format!("copied {}", first_line(&text)),
+                        error: false,
+                    });
+                    vec![Effect::Clipboard(text)]
+                }
+                None => self.say("nothing selected to copy", true),
+            },
+            KeyAction::Export => {
+                let name = format!("orderdesk-{}.csv", self.view.tab().to_ascii_lowercase());
+                self.prompt("Export the list to (.csv or .json)", name, Purpose::Export)
+            }
             KeyAction::Refresh => {
                 self.refresh();
                 vec![Effect::Send(Request::MonitorNow)]
@@ -452,6 +495,7 @@ impl App {
                 View::Feed => super::feed_view::key(self, key),
                 View::Throttle => super::throttle_view::key(self, key),
                 View::Audit => super::audit_view::key(self, key),
+                View::Overview => super::overview_view::key(self, key),
                 _ if matches!(key, KeyAction::Open | KeyAction::Right)
                     && self.view != View::Tree =>
                 {
@@ -543,7 +587,7 @@ impl App {
                 }
             }
             // These views move their own lists.
-            View::Feed | View::Throttle | View::Audit => {}
+            View::Feed | View::Throttle | View::Audit | View::Overview => {}
         }
         Vec::new()
     }
@@ -737,6 +781,28 @@ impl App {
                 self.refresh();
                 Vec::new()
             }
+            KeyAction::RetryAll | KeyAction::DiscardAll => {
+                let ids: Vec<String> = self.activities.iter().map(|r| r.id.clone()).collect();
+                if ids.is_empty() {
+                    return self.say("the list is empty: nothing to do", true);
+                }
+                if key == KeyAction::DiscardAll {
+                    let prompt = format!("Discard all {} activities in this list: why?", ids.len());
+                    return self.prompt(&prompt, String::new(), Purpose::DiscardAll(ids));
+                }
+                let question = format!(
+                    "Retry all {} activities in this list ({})? It runs in the background; the report counts an item only once its next transition has happened.",
+                    ids.len(),
+                    preview(&ids)
+                );
+                self.confirm(question, Request::RetryAll { ids })
+            }
+            KeyAction::ToggleStuck => {
+                self.stuck = !self.stuck;
+                self.orch_cursor = Cursor::default();
+                self.go(View::Orchestrations);
+                Vec::new()
+            }
             KeyAction::ToggleErrorInbox => {
                 let to = if self.view == View::Errors {
                     View::Orchestrations
@@ -873,10 +939,18 @@ impl App {
                 Vec::new()
             }
             Purpose::CommandLine => self.command_line(&text),
+            Purpose::Export if !text.is_empty() => {
+                let json = text.to_ascii_lowercase().ends_with(".json");
+                match super::export::current_list(self, json) {
+                    Some(contents) => vec![Effect::WriteFile { path: text.into(), contents }],
+                    None => self.say("this view has no list to export", true),
+                }
+            }
             Purpose::View(tag) => match self.view {
                 View::Feed => super::feed_view::input(self, tag, text),
                 View::Throttle => super::throttle_view::input(self, tag, text),
                 View::Audit => super::audit_view::input(self, tag, text),
+                View::Overview => super::overview_view::input(self, tag, text),
                 _ => Vec::new(),
             },
             Purpose::CancelOrders(ids) if !text.is_empty() => {
@@ -897,6 +971,10 @@ impl App {
             Purpose::Discard(id) => {
                 let reason = if text.is_empty() { "discarded at the desk".to_string() } else { text };
                 self.confirm(format!("Discard {id}? ({reason})"), Request::Discard { id, reason: Some(reason) })
+            }
+            Purpose::DiscardAll(ids) if !text.is_empty() => {
+                let question = format!("Discard all {} activities ({}) with reason \"{text}\"?", ids.len(), preview(&ids));
+                self.confirm(question, Request::DiscardAll { ids, reason: text })
             }
             Purpose::CancelFa(id) if !text.is_empty() => {
                 self.confirm(format!("Cancel field activity {id} by hand (reason {text})? The field system is not told."), Request::CancelFa { id, reason: text })
@@ -1009,6 +1087,37 @@ impl App {
         }
     }
 
+    /// What `copy` takes: the selected id, or in the hierarchy the selected node's id.
+    fn copy_text(&self) -> Option<String> {
+        match self.view {
+            View::Queue => self.selected_order().map(|w| w.id.clone()),
+            View::Orchestrations => self
+                .activities
+                .get(self.orch_cursor.selected)
+                .map(|r| r.id.clone()),
+            View::Errors => self
+                .error_groups
+                .get(self.errors_cursor.selected)
+                .map(|(c, _)| c.clone()),
+            View::Tree => self
+                .tree_state
+                .selected()
+                .last()
+                .map(|id| id.split('#').next().unwrap_or(id).to_string()),
+            View::Feed => self
+                .feed
+                .items
+                .get(self.feed.cursor.selected)
+                .map(|i| i.id.clone()),
+            View::Audit => self
+                .audit
+                .entries
+                .get(self.audit.cursor.selected)
+                .map(|e| e.ids.join(",")),
+            View::Throttle | View::Overview => None,
+        }
+    }
+
     /// Re-reads the current view's data and the status counts.
     pub fn refresh(&mut self) {
         if let Err(err) = self.load() {
@@ -1034,6 +1143,20 @@ impl App {
                 self.marks
                     .retain(|id| self.orders.iter().any(|w| &w.id == id));
                 self.queue_cursor.step(0, self.orders.len());
+            }
+            View::Orchestrations if self.stuck => {
+                let now = self.status.clock.unwrap_or_else(chrono::Utc::now);
+                let rows = self.reader.stuck(&actor, now)?;
+                self.stuck_why = rows
+                    .iter()
+                    .map(|(r, why)| (r.id.clone(), why.clone()))
+                    .collect();
+                self.activities = rows
+                    .into_iter()
+                    .map(|(r, _)| r)
+                    .filter(|r| needle.is_empty() || row_matches(r, &needle))
+                    .collect();
+                self.orch_cursor.step(0, self.activities.len());
             }
             View::Orchestrations => {
                 let filter = ListFilter {
@@ -1062,9 +1185,15 @@ impl App {
             View::Feed => super::feed_view::load(self)?,
             View::Throttle => super::throttle_view::load(self)?,
             View::Audit => super::audit_view::load(self)?,
+            View::Overview => super::overview_view::load(self)?,
         }
         Ok(())
     }
+}
+
+fn first_line(text: &str) -> &str {
+    let line = text.lines().next().unwrap_or("");
+    line.get(..60).unwrap_or(line)
 }
 
 fn order_matches(w: &WorkOrder, needle: &str) -> bool {

@@ -247,6 +247,8 @@ key_actions! {
     GoOrchestrations => "go_orchestrations", "orchestrations", Global, false;
     /// Go to the error inbox.
     GoErrors => "go_errors", "errors", Global, false;
+    /// Go to the overview.
+    GoOverview => "go_overview", "overview", Global, false;
     /// Go to the customer activity feed.
     GoFeed => "go_feed", "feed", Global, false;
     /// Go to the throttle view.
@@ -293,6 +295,10 @@ key_actions! {
     ToggleErrorInbox => "toggle_error_inbox", "errors", Orchestrations, true;
     /// Show only stuck orchestrations, or all.
     ToggleStuck => "toggle_stuck", "stuck", Orchestrations, true;
+    /// Retry every activity the list shows (dry-run count, confirmation, in the background).
+    RetryAll => "retry_all", "retry all", Orchestrations, true;
+    /// Discard every activity the list shows (dry-run count, confirmation, in the background).
+    DiscardAll => "discard_all", "discard all", Orchestrations, true;
     /// Expand the node.
     Expand => "expand", "expand", Tree, false;
     /// Collapse the node.

@@ -5,9 +5,11 @@
 
 pub mod app;
 pub mod audit_view;
+pub mod export;
 pub mod feed_view;
 pub mod keymap;
 pub mod log;
+pub mod overview_view;
 pub mod theme;
 pub mod throttle_view;
 pub mod views;
@@ -152,6 +154,23 @@ async fn event_loop(
                 Effect::Quit => return Ok(()),
                 Effect::Send(request) => {
                     runtime.send(request);
+                }
+                Effect::Clipboard(text) => {
+                    use std::io::Write;
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(export::osc52(&text).as_bytes());
+                    let _ = out.flush();
+                }
+                Effect::WriteFile { path, contents } => {
+                    let text = match std::fs::write(&path, contents) {
+                        Ok(()) => format!("exported to {}", path.display()),
+                        Err(e) => format!("cannot write {}: {e}", path.display()),
+                    };
+                    log.line(&text);
+                    app.toast = Some(app::Toast {
+                        error: text.starts_with("cannot"),
+                        text,
+                    });
                 }
             }
         }

@@ -43,6 +43,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         View::Feed => super::feed_view::draw(frame, app, theme, body),
         View::Throttle => super::throttle_view::draw(frame, app, theme, body),
         View::Audit => super::audit_view::draw(frame, app, theme, body),
+        View::Overview => super::overview_view::draw(frame, app, theme, body),
     }
     draw_status(frame, app, theme, status);
     draw_bar(frame, app, theme, bar);
@@ -58,9 +59,17 @@ fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let titles: Vec<Line> = View::TABS
         .iter()
         .enumerate()
-        .map(|(i, v)| match v {
-            View::Tree => Line::from(v.tab()),
-            _ => Line::from(format!("{} {}", i + 1, v.tab())),
+        .map(|(i, v)| {
+            // Narrow terminals get the short names so every tab stays visible.
+            let name = if area.width >= 100 {
+                v.title()
+            } else {
+                v.tab()
+            };
+            match v {
+                View::Tree => Line::from(name),
+                _ => Line::from(format!("{i} {name}")),
+            }
         })
         .collect();
     let selected = View::TABS.iter().position(|v| *v == app.view).unwrap_or(0);
@@ -68,7 +77,8 @@ fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .select(selected)
         .style(theme.dim)
         .highlight_style(theme.selected)
-        .divider("│");
+        .padding("", "")
+        .divider(" │ ");
     frame.render_widget(tabs, area);
 }
 

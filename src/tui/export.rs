@@ -1,0 +1,177 @@
+//! Export of the current list to CSV or JSON, and the OSC 52 clipboard sequence.
+
+use super::app::{App, View};
+
+/// The current list as CSV or JSON, or `None` when the view has no list.
+pub fn current_list(app: &App, json: bool) -> Option<String> {
+    let (header, rows, values): (Vec<&str>, Vec<Vec<String>>, serde_json::Value) = match app.view {
+        View::Queue => (
+            vec![
+                "id",
+                "status",
+                "kind",
+                "customer",
+                "site",
+                "preferred_date",
+                "assignee",
+            ],
+            app.orders
+                .iter()
+                .map(|w| {
+                    vec![
+                        w.id.clone(),
+                        w.status.code().into(),
+                        w.kind.code().into(),
+                        w.customer.clone(),
+                        w.site.clone(),
+                        w.preferred_date.map(|d| d.to_string()).unwrap_or_default(),
+                        w.assignee.label(),
+                    ]
+                })
+                .collect(),
+            serde_json::to_value(&app.orders).ok()?,
+        ),
+        View::Orchestrations => (
+            vec!["id", "type", "state", "reason", "sp", "status_at"],
+            app.activities
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.id.clone(),
+                        r.activity_type.clone(),
+                        r.state.clone(),
+                        r.status_reason
+                            .as_ref()
+                            .map(|s| s.code.clone())
+                            .unwrap_or_default(),
+                        r.sp.clone().unwrap_or_default(),
+                        r.status_at.to_rfc3339(),
+                    ]
+                })
+                .collect(),
+            serde_json::to_value(&app.activities).ok()?,
+        ),
+        View::Errors => (
+            vec!["code", "count"],
+            app.error_groups
+                .iter()
+                .map(|(c, n)| vec![c.clone(), n.to_string()])
+                .collect(),
+            serde_json::to_value(&app.error_groups).ok()?,
+        ),
+        View::Feed => (
+            vec!["id", "category", "subtype", "at", "account", "summary"],
+            app.feed
+                .items
+                .iter()
+                .map(|i| {
+                    vec![
+                        i.id.clone(),
+                        i.category.clone(),
+                        i.subtype.clone(),
+                        i.at.to_rfc3339(),
+                        i.account.clone().unwrap_or_default(),
+                        i.summary.clone(),
+                    ]
+                })
+                .collect(),
+            serde_json::to_value(&app.feed.items).ok()?,
+        ),
+        View::Audit => (
+            vec!["at", "operator", "action", "ids", "outcome"],
+            app.audit
+                .entries
+                .iter()
+                .map(|e| {
+                    let outcome = serde_json::to_value(&e.outcome)
+                        .ok()
+                        .and_then(|v| {
+                            v.get("outcome")
+                                .and_then(|o| o.as_str())
+                                .map(str::to_string)
+                        })
+                        .unwrap_or_default();
+                    vec![
+                        e.at.to_rfc3339(),
+                        e.operator.clone(),
+                        e.action.clone(),
+                        e.ids.join(" "),
+                        outcome,
+                    ]
+                })
+                .collect(),
+            serde_json::to_value(&app.audit.entries).ok()?,
+        ),
+        View::Tree | View::Throttle | View::Overview => return None,
+    };
+    if json {
+        return serde_json::to_string_pretty(&values).ok();
+    }
+    let mut out = csv_line(header.iter().map(|h| h.to_string()));
+    for row in rows {
+        out.push_str(&csv_line(row.into_iter()));
+    }
+    Some(out)
+}
+
+fn csv_line(cells: impl Iterator<Item = String>) -> String {
+    let quoted: Vec<String> = cells
+        .map(|c| {
+            if c.contains([',', '"', '\n']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("{}\n", quoted.join(","))
+}
+
+/// The OSC 52 escape sequence that puts `text` on the terminal's clipboard.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(TABLE[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"SO-12"), "U08tMTI=");
+        assert_eq!(osc52("SO-12"), "\u{1b}]52;c;U08tMTI=\u{7}");
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        assert_eq!(
+            csv_line(["a".to_string(), "b,c".to_string(), "say \"hi\"".to_string()].into_iter()),
+            "a,\"b,c\",\"say \"\"hi\"\"\"\n"
+        );
+    }
+}
