@@ -191,3 +191,12 @@ fn a_directory_that_is_not_a_database_is_never_deleted() {
         "the directory was touched"
     );
 }
+
+#[test]
+fn a_read_only_desk_builds_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("db");
+    let refused = orderdesk(&db, &["--read-only", "demo", "--customers", "5"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(!db.exists(), "a database was created");
+}

@@ -18,6 +18,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, Utc};
+use common::lifecycle_graph::check_log;
 use common::*;
 use orderdesk::domain::Role;
 use orderdesk::engine::{CommView, EngineError, ListFilter, TreeNode};
@@ -610,77 +611,6 @@ fn operator<T>(result: Result<T, EngineError>) -> Result<(), String> {
         Err(EngineError::Refused { .. } | EngineError::BadInput(_)) => Ok(()),
         Err(other) => Err(format!("operator action failed: {other:?}")),
     }
-}
-
-/// A lifecycle state parsed from its code.
-trait Parse: LifecycleState {
-    fn parse_code(code: &str) -> Option<Self>;
-}
-
-macro_rules! parse_impl {
-    ($($t:ty),*) => {$(
-        impl Parse for $t {
-            fn parse_code(code: &str) -> Option<Self> {
-                <$t>::parse(code)
-            }
-        }
-    )*};
-}
-parse_impl!(
-    OrchState,
-    MaintState,
-    CommandState,
-    FaState,
-    OutState,
-    InState
-);
-
-/// The transition lines of `log` are edges of `S`'s table, chained from PENDING to `state`,
-/// and nothing follows a final state.
-fn check_log<S: Parse>(
-    id: &str,
-    state: &str,
-    log: &[orderdesk::domain::LogLine],
-) -> Result<(), String> {
-    let parse = |code: &str| {
-        S::parse_code(code).ok_or_else(|| format!("{id}: unknown state {code} in its log"))
-    };
-    let mut current = parse("PENDING")?;
-    for line in log {
-        let (from, to) = match (&line.from, &line.to) {
-            (Some(from), Some(to)) => (parse(from)?, parse(to)?),
-            (None, None) => continue,
-            _ => return Err(format!("{id}: half a transition in its log: {line:?}")),
-        };
-        if from != current {
-            return Err(format!(
-                "{id}: log jumps from {} to a transition out of {}",
-                current.code(),
-                from.code()
-            ));
-        }
-        if current.is_final() {
-            return Err(format!(
-                "{id}: a transition after the final state {}",
-                current.code()
-            ));
-        }
-        if !from.allows(to) {
-            return Err(format!(
-                "{id}: {} -> {} is not in the table",
-                from.code(),
-                to.code()
-            ));
-        }
-        current = to;
-    }
-    if current != parse(state)? {
-        return Err(format!(
-            "{id}: log ends in {} but the state is {state}",
-            current.code()
-        ));
-    }
-    Ok(())
 }
 
 fn check_child(child: &TreeNode) -> Result<(), String> {

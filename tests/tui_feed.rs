@@ -18,7 +18,14 @@ use ratatui::Terminal;
 const T0: &str = "2025-06-10T09:00:00Z";
 
 /// A feed item line for C-1.
-fn item(id: &str, account: Option<&str>, subtype: &str, at: &str, summary: &str, details: &str) -> String {
+fn item(
+    id: &str,
+    account: Option<&str>,
+    subtype: &str,
+    at: &str,
+    summary: &str,
+    details: &str,
+) -> String {
     let category = match subtype {
         "call" | "chat" => "conversation_message",
         "bill" | "payment" => "financial_information",
@@ -148,7 +155,11 @@ fn default_view_shows_six_month_buckets_newest_first() {
             FeedLine::Item(_) => None,
         })
         .collect();
-    assert_eq!(headers.len(), 6, "a 3-year history is six buckets, empty ones shown");
+    assert_eq!(
+        headers.len(),
+        6,
+        "a 3-year history is six buckets, empty ones shown"
+    );
     assert_eq!(headers[0], ("2024-12-11 – 2025-06-10".to_string(), 3));
     assert_eq!(headers[5].1, 0);
     key(&mut app, KeyAction::Down);
@@ -162,12 +173,22 @@ fn a_seven_month_range_is_refused_and_the_previous_range_stays() {
     key(&mut app, KeyAction::DateRange);
     answer(&mut app, "2024-11-01 2025-04-30");
     assert_eq!(ids(&app), ["M1", "P1", "X1"], "a custom range is one list");
-    assert!(app.feed.lines.iter().all(|l| matches!(l, FeedLine::Item(_))));
+    assert!(app
+        .feed
+        .lines
+        .iter()
+        .all(|l| matches!(l, FeedLine::Item(_))));
     key(&mut app, KeyAction::DateRange);
     answer(&mut app, "2024-01-01 2024-08-01");
     let refusal = app.feed.refusal.clone().expect("an inline refusal");
-    assert!(refusal.contains("rule 4 (longer_than_six_months)"), "{refusal}");
-    assert!(refusal.contains("2024-11-01 – 2025-04-30 stays"), "{refusal}");
+    assert!(
+        refusal.contains("rule 4 (longer_than_six_months)"),
+        "{refusal}"
+    );
+    assert!(
+        refusal.contains("2024-11-01 – 2025-04-30 stays"),
+        "{refusal}"
+    );
     assert_eq!(
         app.feed.request.range,
         Some((
@@ -227,7 +248,12 @@ fn filter_by_popup_ticks_applies_and_escape_leaves_it_unchanged() {
     key(&mut app, KeyAction::Right);
     key(&mut app, KeyAction::Open);
     assert_eq!(
-        app.feed.request.categories.iter().copied().collect::<Vec<_>>(),
+        app.feed
+            .request
+            .categories
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
         [FeedCategory::ConversationMessage]
     );
     assert_eq!(ids(&app), ["K1", "K2"]);
@@ -355,7 +381,12 @@ fn a_corrupt_or_stale_state_file_is_tolerated() {
     assert_eq!(app.feed.customer, None);
     assert_eq!(app.feed.request.range, None);
     assert_eq!(
-        app.feed.request.categories.iter().copied().collect::<Vec<_>>(),
+        app.feed
+            .request
+            .categories
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
         [FeedCategory::Email]
     );
     let notice = app.feed.notice.clone().unwrap_or_default();

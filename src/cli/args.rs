@@ -97,6 +97,8 @@ pub enum Command {
         /// The activity id.
         id: String,
     },
+    /// Check that every index agrees with the records (read-only; exit 1 on a difference).
+    Check,
     /// Outbound communications awaiting a response.
     Outbox {
         /// Every outbound message, emails and answered ones included.

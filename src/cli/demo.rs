@@ -2,7 +2,7 @@
 //! database (`orderdesk::demo`). An existing database is replaced only with `--reset`, and only
 //! when the directory really is a database: nothing else is ever deleted.
 
-use super::{database_path, engine_now, load_config, output, Done, Failure, Global};
+use super::{database_path, demo_now, load_config, output, Done, Failure, Global};
 use orderdesk::demo::{DemoOptions, DemoSummary, DEFAULT_CUSTOMERS};
 use orderdesk::engine::{Engine, EngineError};
 use orderdesk::store::{SledStore, StoreError};
@@ -12,7 +12,8 @@ use std::path::Path;
 /// The seed when `--seed` is not given.
 const DEFAULT_SEED: u64 = 1;
 
-/// Builds the demo world at `--db`, at the engine clock (`--now` or the wall clock).
+/// Builds the demo world at `--db`, at `--now`, else at the start of the current hour, so the
+/// same seed gives the same database.
 pub fn run(
     global: &Global,
     reset: bool,
@@ -27,7 +28,7 @@ pub fn run(
         });
     }
     let config = load_config(global.config.as_deref())?;
-    let now = engine_now(global.now.as_deref())?;
+    let now = demo_now(global.now.as_deref())?;
     let db = database_path(global.db.as_deref())?;
     let holder = format!("pid {}, orderdesk demo", std::process::id());
     make_room(&db, reset, &holder)?;

@@ -16,7 +16,7 @@ use orderdesk::engine::{FeedRequest, Move, NewWorkOrder};
 use orderdesk::formats::FeedCategory;
 use orderdesk::store::SledStore;
 use orderdesk::workorders::{Assignee, WoKind, WoOrigin, WoStatus};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// A failure with its exit code and machine-readable code.
@@ -134,6 +134,21 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
             output::list(out, &engine.list(&actor, &filter)?, json)?;
         }
         Command::Show { id } => output::show(out, &engine.show(&actor, &id)?, json)?,
+        Command::Check => {
+            let problems = engine.check_consistency()?;
+            if json {
+                output::json(out, &problems)?;
+            } else if problems.is_empty() {
+                writeln!(out, "consistent: every index agrees with the records")?;
+            } else {
+                for problem in &problems {
+                    writeln!(out, "{problem}")?;
+                }
+            }
+            if !problems.is_empty() {
+                return Ok(Done { exit: 1 });
+            }
+        }
         Command::Outbox { all } => output::outbox(out, &engine.outbox(all)?, json)?,
         Command::Audit { id } => output::audit(out, &engine.audit(id.as_deref(), 0)?, json)?,
         Command::Retry { id } => {
@@ -384,7 +399,10 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         let options = orderdesk::demo::DemoOptions {
             seed: config.simulators.seed,
             customers: orderdesk::demo::DEFAULT_CUSTOMERS,
-            now: now.unwrap_or_else(chrono::Utc::now),
+            now: match now {
+                Some(t) => t,
+                None => demo_now(None)?,
+            },
         };
         eprintln!("orderdesk: creating a demo world in {} …", db.display());
         orderdesk::demo::build(&mut engine, &options, &mut |step| eprintln!("  {step}"))?;
@@ -457,6 +475,23 @@ pub fn engine_now(now: Option<&str>) -> Result<Instant, Failure> {
     match now {
         Some(text) => parse_time("--now", text),
         None => Ok(chrono::Utc::now()),
+    }
+}
+
+/// The instant a demo world is built at: `--now`, else the start of the current hour — a fixed
+/// point, so `demo --seed N` twice gives the same database, close enough to the wall clock that
+/// the desk opens on a world that is still current (no hour of missed timeouts).
+pub fn demo_now(now: Option<&str>) -> Result<Instant, Failure> {
+    match now {
+        Some(text) => parse_time("--now", text),
+        None => {
+            let now = chrono::Utc::now();
+            Ok(chrono::DateTime::from_timestamp(
+                now.timestamp() - now.timestamp().rem_euclid(3600),
+                0,
+            )
+            .unwrap_or(now))
+        }
     }
 }
 

@@ -5,11 +5,12 @@
 //!
 //! Everything goes through the engine's public API, at chosen instants before `now`: records are
 //! imported, monitor passes and the throttle batch run, the simulated field work system and
-//! head-end answer through [`Engine::receive_from_system`], and operators (ada the supervisor,
-//! bo the clerk, sue from support) retry, discard, cancel, update and work the queue. So every
-//! record rests in a state the rules reached. The world depends only on the seed, the number of
-//! customers, `now` and the configuration: a [`SplitMix64`](rng::SplitMix64) stream per
-//! customer and service point, no wall clock, no hash-map order.
+//! head-end answer through [`Engine::inbound`] (in batches, so a large world does not pay one
+//! transaction per answer), and operators (ada the supervisor, bo the clerk, sue from support)
+//! retry, discard, cancel, update and work the queue. So every record rests in a state the rules
+//! reached. The world depends only on the seed, the number of customers, `now` and the
+//! configuration: a SplitMix64 random stream per customer and service point, no wall clock, no
+//! hash-map order.
 //!
 //! The world is meant for `assets/demo/config.toml` (America/Chicago, operators ada, bo and sue);
 //! any configuration works, the stories then follow its rules.
@@ -531,9 +532,8 @@ impl Desk<'_> {
         Ok(sent)
     }
 
-    /// Hands the simulators' messages to the engine, many per transaction: one transaction per
-    /// message would spend most of a large build committing (the audit log gets one `inbound`
-    /// line per batch, by the system operator).
+    /// Hands the simulators' messages to the engine, many per transaction rather than one each
+    /// (the audit log gets one `inbound` line per batch, by the system operator).
     fn deliver(&mut self, at: Instant, messages: Vec<InboundMessage>) -> Result<(), EngineError> {
         let mut messages = messages.into_iter().enumerate().map(|(i, m)| (i + 1, m));
         loop {

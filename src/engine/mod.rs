@@ -6,6 +6,7 @@
 
 mod actions;
 mod codec;
+mod consistency;
 mod feed;
 mod flow;
 mod import;
@@ -16,10 +17,10 @@ pub(crate) mod tx;
 mod workorders;
 
 pub use actions::{ActionReport, BulkActionReport, CompleteFa};
-pub use feed::{FeedBucket, FeedRequest, FeedRow, FeedView};
+pub use feed::{CustomerMatch, FeedBucket, FeedRequest, FeedRow, FeedView, MatchedOn};
 pub use import::Created;
 pub use inbound::InboundReport;
-pub use monitor::{CrwtoReport, TickReport};
+pub use monitor::{BatchRun, CrwtoReport, DayReleases, TickReport, WaitingCommand};
 pub use queries::{ActivityRow, ActivityTree, CommView, ListFilter, TreeNode};
 pub use tx::{HourCounts, TransitionNote};
 pub use workorders::{BulkReport, Move, MoveReport, NewWorkOrder};

@@ -94,8 +94,8 @@ pub enum Purpose {
     CommandLine,
     /// The reason for cancelling the marked work orders.
     CancelOrders(Vec<String>),
-    /// Who to assign the selected work order to.
-    Assign(String),
+    /// Who to assign the marked (or selected) work orders to.
+    Assign(Vec<String>),
     /// The cancel reason code for a Cancel Orchestration (optionally one child).
     CancelOrchestration { id: String, related: Option<String> },
     /// Comments for an Update Orchestration (optionally one child).
@@ -275,6 +275,8 @@ pub struct App {
     pub filter: String,
     /// The activity shown in the hierarchy.
     pub tree: Option<ActivityTree>,
+    /// The view the hierarchy was opened from (Esc returns there).
+    pub tree_from: View,
     /// The hierarchy's expand/select state.
     pub tree_state: tui_tree_widget::TreeState<String>,
     /// The popup, if any.
@@ -325,6 +327,7 @@ impl App {
             errors_cursor: Cursor::default(),
             filter: String::new(),
             tree: None,
+            tree_from: View::Orchestrations,
             tree_state: tui_tree_widget::TreeState::default(),
             popup: None,
             toast: None,
@@ -532,7 +535,7 @@ impl App {
 
     fn back(&mut self) {
         match self.view {
-            View::Tree => self.go(View::Orchestrations),
+            View::Tree => self.go(self.tree_from),
             View::Orchestrations if self.code_filter.is_some() => {
                 self.code_filter = None;
                 self.go(View::Errors);
@@ -602,6 +605,7 @@ impl App {
             }
             View::Errors => {
                 if let Some((code, _)) = self.error_groups.get(self.errors_cursor.selected) {
+                    self.stuck = false;
                     self.code_filter = Some(code.clone());
                     self.state_filter = None;
                     self.orch_cursor = Cursor::default();
@@ -622,6 +626,9 @@ impl App {
                 self.tree_state.open(vec![tree.id.clone()]);
                 self.tree_state.select(vec![tree.id.clone()]);
                 self.tree = Some(tree);
+                if self.view != View::Tree {
+                    self.tree_from = self.view;
+                }
                 self.view = View::Tree;
             }
             Err(err) => {
@@ -710,17 +717,15 @@ impl App {
                 self.prompt(&prompt, String::new(), Purpose::CancelOrders(ids))
             }
             KeyAction::Assign => {
-                match self.selected_order() {
-                    Some(w) => {
-                        let id = w.id.clone();
-                        self.prompt(
-                        &format!("Assign {id} to (internal:NAME:EMAIL, external:NAME:EMAIL or partner)"),
-                        String::new(),
-                        Purpose::Assign(id),
-                    )
-                    }
-                    None => Vec::new(),
+                let ids = self.targets();
+                if ids.is_empty() {
+                    return Vec::new();
                 }
+                let prompt = format!(
+                    "Assign {} to (internal:NAME:EMAIL, external:NAME:EMAIL or partner)",
+                    preview(&ids)
+                );
+                self.prompt(&prompt, String::new(), Purpose::Assign(ids))
             }
             KeyAction::SetSent | KeyAction::SetSetup => match self.selected_order() {
                 Some(w) => {
@@ -957,8 +962,14 @@ impl App {
                 let question = format!("Cancel {} work order{} ({}) with reason \"{text}\"?", ids.len(), plural(ids.len()), preview(&ids));
                 self.confirm(question, Request::WoCancel { ids, reason: text })
             }
-            Purpose::Assign(id) => match Assignee::parse(&text) {
-                Ok(assignee) => vec![Effect::Send(Request::WoAssign { id, assignee, schedule_for: Some(self.operator.clone()) })],
+            Purpose::Assign(ids) => match Assignee::parse(&text) {
+                Ok(assignee) => ids
+                    .into_iter()
+                    .map(|id| {
+                        let schedule_for = Some(self.operator.clone());
+                        Effect::Send(Request::WoAssign { id, assignee: assignee.clone(), schedule_for })
+                    })
+                    .collect(),
                 Err(e) => self.say(&e, true),
             },
             Purpose::CancelOrchestration { id, related } if !text.is_empty() => {
@@ -1114,7 +1125,8 @@ impl App {
                 .entries
                 .get(self.audit.cursor.selected)
                 .map(|e| e.ids.join(",")),
-            View::Throttle | View::Overview => None,
+            View::Throttle => super::throttle_view::selected_command(self),
+            View::Overview => None,
         }
     }
 

@@ -147,7 +147,11 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
         Ok(view) => view,
         // The customer or account went away, or a range went stale overnight: say so, show nothing.
         Err(EngineError::BadInput(message)) => {
-            app.feed.notice = Some(message);
+            app.feed.notice = Some(format!(
+                "{message} ({} resets the filters, {} picks a customer)",
+                press(app, KeyAction::ResetFilters),
+                press(app, KeyAction::PickCustomer)
+            ));
             app.feed.items.clear();
             app.feed.lines.clear();
             return Ok(());
@@ -363,7 +367,12 @@ fn search(app: &mut App, text: &str) -> Vec<Effect> {
         .into_iter()
         .take(PICK_LIMIT)
         .map(|m| CustomerChoice {
-            why: format!("{}: {}", m.matched_on.label(), m.detail),
+            // A name match repeats the name column: say only what matched.
+            why: if m.detail == m.name {
+                m.matched_on.label().to_string()
+            } else {
+                format!("{}: {}", m.matched_on.label(), m.detail)
+            },
             id: m.id,
             name: m.name,
             accounts: m.accounts,
@@ -478,12 +487,8 @@ fn refusal(err: &RangeError) -> String {
         RangeRule::BeforeHistory => 3,
         RangeRule::LongerThanSixMonths => 4,
     };
-    format!(
-        "Date range {} – {} refused by rule {number} ({}): {err}",
-        err.start,
-        err.end,
-        err.rule.code()
-    )
+    // The rule first, so a narrow screen that cuts the message still names it.
+    format!("Refused by rule {number} ({}): {err}", err.rule.code())
 }
 
 fn still_showing(app: &App) -> String {
@@ -641,6 +646,14 @@ fn restore(app: &mut App) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// The name an operator reads for a detail key: "wrap_up_notes" → "Wrap up notes".
+fn field_label(key: &str) -> String {
+    match key {
+        "sp" => "Service point".to_string(),
+        other => capitalised(&other.replace('_', " ")),
+    }
+}
+
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -745,7 +758,7 @@ fn title(app: &App) -> String {
         format!(" · /{}", app.filter)
     };
     format!(
-        " Feed of {} ({customer}) · {account} · {} item{}{filter} ",
+        " Feed of {} ({customer}) · {account} · {} item{}, newest first{filter} ",
         state.name,
         state.items.len(),
         if state.items.len() == 1 { "" } else { "s" }
@@ -756,11 +769,9 @@ fn title(app: &App) -> String {
 fn scope(app: &App) -> String {
     let state = &app.feed;
     let days = match (state.request.range, state.window) {
-        (Some((start, end)), _) => format!("Range {start} – {end}, newest first"),
-        (None, Some((start, end))) => {
-            format!("History {start} – {end}, newest first by six months")
-        }
-        (None, None) => "History, newest first by six months".to_string(),
+        (Some((start, end)), _) => format!("Range {start} – {end}"),
+        (None, Some((start, end))) => format!("History {start} – {end} by six months"),
+        (None, None) => "History by six months".to_string(),
     };
     let categories = if state.request.categories.is_empty() {
         "every category".to_string()
@@ -788,19 +799,26 @@ fn draw_list(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     if let Some(notice) = &app.feed.notice {
         messages.push((notice.clone(), theme.warn));
     }
+    let scope = scope(app);
+    // A short list area keeps the scope to one (cut) row so an item still shows.
+    let scope_rows = if inner.height < 8 {
+        1
+    } else {
+        wrapped_rows(&scope, width).min(2)
+    };
     let message_rows: u16 = messages
         .iter()
         .map(|(text, _)| wrapped_rows(text, width))
         .sum::<u16>()
-        .min(inner.height.saturating_sub(2));
+        .min(inner.height.saturating_sub(scope_rows + 1));
     let [scope_area, message_area, rows_area] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(scope_rows),
         Constraint::Length(message_rows),
         Constraint::Min(0),
     ])
     .areas(inner);
     frame.render_widget(
-        Paragraph::new(Span::styled(scope(app), theme.dim)),
+        Paragraph::new(Span::styled(scope, theme.dim)).wrap(Wrap { trim: true }),
         scope_area,
     );
     let message_lines: Vec<Line> = messages
@@ -821,7 +839,7 @@ fn draw_list(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
         .lines
         .iter()
         .position(|l| *l == FeedLine::Item(state.cursor.selected));
-    let mut lines: Vec<Line> = state
+    let lines: Vec<Line> = state
         .lines
         .iter()
         .enumerate()
@@ -844,7 +862,8 @@ fn draw_list(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
                     .items
                     .get(*i)
                     .map_or(String::new(), |row| item_text(row, tz, narrow));
-                let line = Line::from(text);
+                // One screen row per item (cut, never wrapped), padded so the highlight spans it.
+                let line = Line::from(format!("{:<width$}", fit(&text, width)));
                 if Some(at) == selected_line {
                     line.style(theme.selected)
                 } else {
@@ -853,17 +872,35 @@ fn draw_list(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
             }
         })
         .collect();
-    if state.items.is_empty() && lines.len() < height {
-        lines.push(Line::from(""));
-        lines.push(Line::from(Span::styled(empty_hint(app), theme.dim)));
+    frame.render_widget(Paragraph::new(lines), rows_area);
+    if state.items.is_empty() {
+        // The hint may need more than one row; it goes under the (empty) bucket headers.
+        let used = u16::try_from(state.lines.len().saturating_add(1)).unwrap_or(u16::MAX);
+        let [_, hint_area] =
+            Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(rows_area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(empty_hint(app), theme.dim)).wrap(Wrap { trim: true }),
+            hint_area,
+        );
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), rows_area);
 }
 
-/// Rows a message needs when wrapped at `width` (a little generous: words wrap early).
+/// Rows `text` takes when wrapped word by word at `width` (as the Paragraph wraps it), 1 to 4.
 fn wrapped_rows(text: &str, width: usize) -> u16 {
-    let chars = text.chars().count();
-    let rows = chars.div_ceil(width.saturating_sub(6).max(1));
+    let width = width.max(1);
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        let needed = if used == 0 { len } else { used + 1 + len };
+        if needed <= width {
+            used = needed;
+        } else {
+            // A word longer than the row is broken across rows.
+            rows += 1 + len.saturating_sub(1) / width;
+            used = len % width;
+        }
+    }
     u16::try_from(rows.clamp(1, 4)).unwrap_or(4)
 }
 
@@ -919,9 +956,9 @@ fn scroll(app: &mut App, height: usize) {
 fn item_text(row: &FeedRow, tz: chrono_tz::Tz, narrow: bool) -> String {
     let local = row.at.with_timezone(&tz);
     let (when, kind_width) = if narrow {
-        (local.format("%Y-%m-%d").to_string(), 14)
+        (local.format("%Y-%m-%d").to_string(), 17)
     } else {
-        (local.format("%Y-%m-%d %H:%M").to_string(), 20)
+        (local.format("%Y-%m-%d %H:%M").to_string(), 24)
     };
     let kind = fit(&subtype_label(&row.subtype), kind_width);
     let mut text = row.summary.clone();
@@ -968,40 +1005,41 @@ fn draw_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     };
     let tz = app.reader.config().timezone;
-    let field = |name: &str, value: String| {
-        Line::from(vec![
-            Span::styled(format!("{name:<10}"), theme.header),
-            Span::raw(value),
-        ])
-    };
     let subtype = FeedSubtype::parse(&row.subtype);
     let category = subtype.map_or(row.category.clone(), |s| {
         feed::category_label(s.category()).to_string()
     });
-    let mut lines = vec![
-        field(
-            "When",
-            row.at
-                .with_timezone(&tz)
-                .format("%Y-%m-%d %H:%M %Z")
-                .to_string(),
-        ),
-        field("Category", category),
-        field(
-            "Account",
-            row.account
-                .clone()
-                .unwrap_or_else(|| "— (the contact's: shown on every account)".into()),
-        ),
-        field("Summary", row.summary.clone()),
-    ];
+    let account = match &row.account {
+        Some(a) => format!("account {a}"),
+        None => "the contact's (on every account)".to_string(),
+    };
+    // The sub-type's fields (§7.1 "detail shows"), those present, after the summary.
+    let mut fields = vec![("Summary".to_string(), row.summary.clone())];
     for key in subtype.map_or(&[][..], feed::detail_fields) {
         if let Some(value) = row.details.get(*key).map(value_text) {
             if !value.is_empty() {
-                lines.push(field(&capitalised(&key.replace('_', " ")), value));
+                fields.push((field_label(key), value));
             }
         }
     }
+    // Labels align up to ten characters; a longer one ("Wrap up notes") just pushes its value.
+    let label_width = fields
+        .iter()
+        .map(|(name, _)| name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(10);
+    let when = row.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z");
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{when} · {category} · {account}"),
+        theme.dim,
+    ))];
+    lines.extend(fields.into_iter().map(|(name, value)| {
+        Line::from(vec![
+            Span::styled(format!("{name:<label_width$} "), theme.header),
+            Span::raw(value),
+        ])
+    }));
     if let Some(activity) = &row.activity {
         lines.push(Line::from(vec![
             Span::styled(format!(" {} ", press(app, KeyAction::Open)), theme.key),
@@ -1066,13 +1104,20 @@ fn draw_picker(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .skip(first)
         .take(height)
         .map(|(i, c)| {
-            let line = Line::from(format!(
-                "{:<7} {:<24} {:<16} {}",
-                c.id,
-                fit(&c.name, 24),
-                fit(&c.accounts.join(", "), 16),
-                c.why
-            ));
+            // Narrow screens drop the accounts and shorten names so what matched still shows.
+            let text = if inner.width >= 80 {
+                format!(
+                    "{:<7} {:<24} {:<16} {}",
+                    c.id,
+                    fit(&c.name, 24),
+                    fit(&c.accounts.join(", "), 16),
+                    c.why
+                )
+            } else {
+                format!("{:<7} {:<16} {}", c.id, fit(&c.name, 16), c.why)
+            };
+            let width = usize::from(inner.width);
+            let line = Line::from(format!("{:<width$}", fit(&text, width)));
             if i == picker.cursor.selected {
                 line.style(theme.selected)
             } else {

@@ -149,7 +149,7 @@ impl Family {
                 C::Audit,
             ],
             Family::Global => &[C::Global],
-            Family::Marks => &[C::Queue, C::Orchestrations],
+            Family::Marks => &[C::Queue, C::Orchestrations, C::Feed],
             Family::Queue => &[C::Queue],
             Family::Activity => &[C::Orchestrations, C::Tree],
             Family::Orchestrations => &[C::Orchestrations],

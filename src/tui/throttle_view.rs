@@ -16,8 +16,8 @@ use crate::domain::{ActivityType, Instant, Seq};
 use crate::engine::EngineError;
 use crate::runtime::Request;
 use crate::throttle::{
-    next_opening, project_releases, select_release, truncate_to_minute, BatchPlan, Candidate,
-    Schedule, ScheduleRow,
+    business_adjust, next_opening, project_releases, select_release, truncate_to_minute, BatchPlan,
+    Candidate, Schedule, ScheduleRow,
 };
 use chrono::{NaiveDate, NaiveTime, TimeDelta, TimeZone, Timelike, Weekday};
 use chrono_tz::Tz;
@@ -141,11 +141,11 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
             horizon_days: HORIZON_DAYS,
         };
         state.whatif = whatif(&key.0, now, next_run.is_some(), &plan);
-        if let Some(at) = selected.and_then(|seq| state.whatif.iter().position(|w| w.seq == seq))
-        {
+        if let Some(at) = selected.and_then(|seq| state.whatif.iter().position(|w| w.seq == seq)) {
             state.cursor.selected = at;
         }
         state.cursor.step(0, state.whatif.len());
+        state.cursor.scroll_into_view(state.page.max(1));
         state.queue.clone_from(&key.0);
         state.projected_for = Some(key);
     }
@@ -154,6 +154,10 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
 
 /// The what-if list: the projection in release order; with the scheduled batch off, the queue
 /// with no release times (only a manual run releases).
+///
+/// Runs release strictly in queue order, so no more than the horizon's capacity (the sum of
+/// the runs' limits) can go out within it: only that head of the queue is simulated, which
+/// keeps a backlog of thousands cheap.
 fn whatif(queue: &[Candidate], now: Instant, scheduled: bool, plan: &BatchPlan<'_>) -> Vec<WhatIf> {
     if !scheduled {
         return queue
@@ -165,9 +169,22 @@ fn whatif(queue: &[Candidate], now: Instant, scheduled: bool, plan: &BatchPlan<'
             })
             .collect();
     }
+    let mut ordered: Vec<(Instant, Candidate)> = queue
+        .iter()
+        .map(|c| {
+            let due = business_adjust(c.effective, plan.hours, plan.calendar, plan.tz);
+            (due, *c)
+        })
+        .collect();
+    ordered.sort_by_key(|(due, c)| (*due, c.seq));
+    let head = horizon_capacity(now, plan).map_or(ordered.len(), |cap| cap.min(ordered.len()));
+    let simulated: Vec<Candidate> = ordered[..head].iter().map(|(_, c)| *c).collect();
     let effective: HashMap<Seq, Instant> = queue.iter().map(|c| (c.seq, c.effective)).collect();
-    project_releases(queue, now, plan)
+    let projected = project_releases(&simulated, now, plan);
+    let beyond = ordered[head..].iter().map(|(_, c)| (c.seq, None));
+    projected
         .into_iter()
+        .chain(beyond)
         .filter_map(|(seq, release)| {
             Some(WhatIf {
                 seq,
@@ -178,13 +195,42 @@ fn whatif(queue: &[Candidate], now: Instant, scheduled: bool, plan: &BatchPlan<'
         .collect()
 }
 
+/// The most the scheduled runs within the plan's horizon can release; `None` when the batch
+/// does not throttle.
+fn horizon_capacity(now: Instant, plan: &BatchPlan<'_>) -> Option<usize> {
+    if !plan.throttle {
+        return None;
+    }
+    let every = plan.every_minutes.max(1);
+    let first = next_batch_run(now, every, plan.tz)?;
+    let minutes = i64::from(plan.horizon_days) * 24 * 60;
+    let mut capacity = 0usize;
+    // Every minute is looked at, as the simulation does: an interval that does not divide a day
+    // restarts its grid at local midnight, so stepping by it could miss runs.
+    for m in 0..minutes {
+        let local = (first + TimeDelta::minutes(m)).with_timezone(&plan.tz);
+        if (local.hour() * 60 + local.minute()) % every != 0 {
+            continue;
+        }
+        let limit = plan
+            .schedule
+            .row_at(local.time())
+            .and_then(|i| plan.schedule.rows.get(i))
+            .map_or(0, |row| usize::try_from(row.requests).unwrap_or(usize::MAX));
+        capacity = capacity.saturating_add(limit);
+    }
+    Some(capacity)
+}
+
 /// Reads ids and service points for the rows from the list's first visible row on, keeping
 /// those already read.
 fn read_details(app: &mut App) -> Result<(), EngineError> {
     let state = &mut app.throttle;
     let start = state.cursor.offset.min(state.whatif.len());
     let near = &state.whatif[start..(start + DETAIL_ROWS).min(state.whatif.len())];
-    state.details.retain(|seq, _| near.iter().any(|w| w.seq == *seq));
+    state
+        .details
+        .retain(|seq, _| near.iter().any(|w| w.seq == *seq));
     let missing: Vec<Candidate> = near
         .iter()
         .filter(|w| !state.details.contains_key(&w.seq))
@@ -251,10 +297,13 @@ fn ask_to_run(app: &mut App) -> Vec<Effect> {
     let queue = &app.throttle.queue;
     let release = select_release(queue, now, tz, config.schedule(), throttle);
     let time = local(now, tz).format("%H:%M");
-    let rule = match (throttle, release.row.and_then(|r| config.schedule().rows.get(r))) {
-        (false, _) => "throttle off: every due command goes".to_string(),
-        (true, Some(row)) => format!("row {} allows {}", row.range_label(), row.requests),
-        (true, None) => "no schedule row is open".to_string(),
+    let rule = match (
+        throttle,
+        release.row.and_then(|r| config.schedule().rows.get(r)),
+    ) {
+        (false, _) => "Throttle off: every due command goes".to_string(),
+        (true, Some(row)) => format!("Row {} allows {}", row.range_label(), row.requests),
+        (true, None) => "No schedule row is open".to_string(),
     };
     let question = format!(
         "Run D1-CRWTO now ({time})? {rule}: it would release {} of {} waiting ({} due stay, {} not yet due).",
@@ -308,7 +357,11 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     let schedule = config.schedule();
     let facts = facts(app, now);
     let info = wrap_facts(&facts, area.width.saturating_sub(1));
-    let info_height = u16::try_from(info.len()).unwrap_or(u16::MAX).min(3);
+    // A short desk keeps rows for the what-if: the facts past the second line wait for room.
+    let info_lines = if area.height >= 16 { 3 } else { 2 };
+    let info_height = u16::try_from(info.len())
+        .unwrap_or(u16::MAX)
+        .min(info_lines);
     let top_height = u16::try_from(schedule.rows.len())
         .unwrap_or(u16::MAX)
         .saturating_add(3)
@@ -334,35 +387,35 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     draw_whatif(frame, app, theme, list, now, tz);
 }
 
-/// Per schedule row: limit, the day's last run in it, and what waits due by its end vs later.
+/// Per schedule row: limit, the day's last run in it, and what waits due by the end of its next
+/// window vs later.
 fn draw_schedule(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now: Instant) {
     let config = app.reader.config();
     let tz = config.timezone;
     let schedule = config.schedule();
     let state = &app.throttle;
-    let local_now = local(now, tz);
     let current = schedule.row_at(truncate_to_minute(now).with_timezone(&tz).time());
     let rows: Vec<Row> = schedule
         .rows
         .iter()
         .enumerate()
         .map(|(i, row)| {
-            let (due, later) = waiting_by_end(&state.queue, local_now.date_naive(), row, tz);
+            let (due, later) = waiting_by_end(&state.queue, now, row, tz);
             let last = state.last_in_row.get(i).cloned().flatten();
             let marker = if current == Some(i) { "▶" } else { "" };
             let cells = vec![
                 Cell::from(marker),
                 Cell::from(row.range_label()),
                 Cell::from(row.requests.to_string()),
-                Cell::from(last.as_ref().map_or("-".into(), |r| {
-                    local(r.at, tz).format("%H:%M").to_string()
-                })),
+                Cell::from(
+                    last.as_ref()
+                        .map_or("-".into(), |r| local(r.at, tz).format("%H:%M").to_string()),
+                ),
                 Cell::from(last.map_or("-".into(), |r| r.released.to_string())),
                 Cell::from(due.to_string()),
                 Cell::from(later.to_string()),
             ];
-            let past = row.to <= local_now.time();
-            Row::new(cells).style(if past { theme.dim } else { Default::default() })
+            Row::new(cells)
         })
         .collect();
     let header = Row::new([
@@ -401,21 +454,26 @@ fn draw_schedule(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now: I
         area,
     );
     if schedule.rows.is_empty() {
-        empty(
-            frame,
-            area,
-            "No schedule rows: a throttled run releases nothing.",
-        );
+        let hint = if config.throttle_allowed() {
+            "No schedule rows: a throttled run releases nothing."
+        } else {
+            "No schedule applies: a run releases every due command."
+        };
+        empty(frame, area, hint);
     }
 }
 
-/// Waiting commands due before the row closes on `day`, and those due later.
-fn waiting_by_end(queue: &[Candidate], day: NaiveDate, row: &ScheduleRow, tz: Tz) -> (usize, usize) {
+/// Waiting commands due before the row's next window closes (today's, or tomorrow's once
+/// today's is over), and those due later.
+fn waiting_by_end(queue: &[Candidate], now: Instant, row: &ScheduleRow, tz: Tz) -> (usize, usize) {
+    let today = local(now, tz).date_naive();
+    let end = local_instant(today, row.to, tz)
+        .filter(|end| *end > now)
+        .or_else(|| local_instant(today.succ_opt()?, row.to, tz));
     // The queue is in effective order, so one search splits it.
-    let due = match local_instant(day, row.to, tz) {
-        Some(end) => queue.partition_point(|c| c.effective < end),
-        None => queue.len(),
-    };
+    let due = end.map_or(queue.len(), |end| {
+        queue.partition_point(|c| c.effective < end)
+    });
     (due, queue.len() - due)
 }
 
@@ -434,10 +492,7 @@ fn draw_chart(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         bars.push(bar("off".into(), state.released_unscheduled));
     }
     let total: usize = state.released.iter().sum::<usize>() + state.released_unscheduled;
-    let day = state
-        .day
-        .map_or(String::new(), |d| d.format(" %a %m-%d").to_string());
-    let title = format!(" Released{day}: {total} ");
+    let title = format!(" Released today: {total} ");
     frame.render_widget(
         BarChart::horizontal(bars)
             .bar_width(1)
@@ -520,7 +575,10 @@ fn facts(app: &App, now: Instant) -> Vec<String> {
             } else {
                 when.format("%a %m-%d %H:%M").to_string()
             };
-            let by = run.by.as_deref().map_or("scheduled".into(), |o| format!("by {o}"));
+            let by = run
+                .by
+                .as_deref()
+                .map_or("scheduled".into(), |o| format!("by {o}"));
             facts.push(format!("last run {when} ({by}) released {}", run.released));
         }
         None => facts.push("no batch run yet".into()),
@@ -580,6 +638,9 @@ fn draw_whatif(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now:
     state.page = usize::from(area.height.saturating_sub(3)).max(1);
     state.cursor.scroll_into_view(state.page);
     let visible = window(&state.cursor, state.whatif.len(), state.page);
+    // A narrow desk drops the effective time: when a command goes out matters more.
+    let narrow = area.width < 72;
+    let today = local(now, tz).date_naive();
     let rows: Vec<Row> = state.whatif[visible.clone()]
         .iter()
         .enumerate()
@@ -587,53 +648,61 @@ fn draw_whatif(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now:
             let position = visible.start + i;
             let detail = state.details.get(&w.seq);
             let (release, wait, row) = match w.release {
-                Some(at) => (
-                    Cell::from(local(at, tz).format("%a %H:%M").to_string()),
-                    Cell::from(until(now, at)),
-                    Cell::from(row_label(schedule, throttle, at, tz)),
-                ),
+                Some(at) => {
+                    let at_local = local(at, tz);
+                    let format = if at_local.date_naive() == today {
+                        "%H:%M"
+                    } else {
+                        "%a %H:%M"
+                    };
+                    (
+                        Cell::from(at_local.format(format).to_string()),
+                        Cell::from(until(now, at)),
+                        Cell::from(row_label(schedule, throttle, at, tz)),
+                    )
+                }
                 None if !scheduled => (
-                    Cell::from("by hand only").style(theme.warn),
+                    Cell::from("by hand").style(theme.warn),
                     Cell::from("-"),
                     Cell::from("-"),
                 ),
                 None => (
-                    Cell::from(format!("not in {HORIZON_DAYS} days")).style(theme.warn),
+                    Cell::from(format!("> {HORIZON_DAYS} days")).style(theme.warn),
                     Cell::from("-"),
                     Cell::from("-"),
                 ),
             };
-            let row = Row::new(vec![
+            let mut cells = vec![
                 Cell::from((position + 1).to_string()),
                 Cell::from(detail.map_or("…".into(), |d| d.id.clone())),
                 release,
                 wait,
                 row,
                 Cell::from(detail.map_or("…".into(), |d| d.sp.clone())),
-                Cell::from(local(w.effective, tz).format("%m-%d %H:%M").to_string()),
-            ]);
-            style_row(row, position == state.cursor.selected, theme)
+            ];
+            if !narrow {
+                cells.push(Cell::from(
+                    local(w.effective, tz).format("%m-%d %H:%M").to_string(),
+                ));
+            }
+            style_row(Row::new(cells), position == state.cursor.selected, theme)
         })
         .collect();
-    let header = Row::new([
-        "#",
-        "COMMAND",
-        "RELEASE AT",
-        "IN",
-        "ROW",
-        "SP",
-        "EFFECTIVE",
-    ])
-    .style(theme.header);
-    let widths = [
-        Constraint::Length(4),
+    let mut header = vec!["#", "COMMAND", "RELEASE AT", "IN", "ROW", "SP"];
+    let mut widths = vec![
+        Constraint::Length(5),
         Constraint::Length(10),
-        Constraint::Length(13),
+        Constraint::Length(10),
+        Constraint::Length(7),
         Constraint::Length(8),
-        Constraint::Length(11),
-        Constraint::Length(10),
-        Constraint::Min(11),
+        Constraint::Min(8),
     ];
+    if !narrow {
+        header.push("EFFECTIVE");
+        widths[5] = Constraint::Length(10);
+        widths.push(Constraint::Min(11));
+    }
+    let header = Row::new(header).style(theme.header);
     let title = whatif_title(state, scheduled, tz);
     frame.render_widget(
         Table::new(rows, widths)
@@ -673,12 +742,12 @@ fn whatif_title(state: &ThrottleState, scheduled: bool, tz: Tz) -> String {
 /// The schedule row a release at `at` falls in, `off` when the batch does not throttle.
 fn row_label(schedule: &Schedule, throttle: bool, at: Instant, tz: Tz) -> String {
     if !throttle {
-        return "throttle off".into();
+        return "off".into();
     }
     schedule
         .row_at(local(at, tz).time())
         .and_then(|i| schedule.rows.get(i))
-        .map_or("-".into(), ScheduleRow::range_label)
+        .map_or("-".into(), short_label)
 }
 
 /// `now`, `15m`, `2h05`, `1d 23h`: how long until `at`.
@@ -725,4 +794,107 @@ fn local_instant(day: NaiveDate, time: NaiveTime, tz: Tz) -> Option<Instant> {
             .earliest()
             .map(|t| t.to_utc())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::WorkCalendar;
+    use crate::throttle::BusinessHours;
+    use chrono_tz::America::Chicago;
+
+    fn chicago(day: u32, h: u32, m: u32) -> Instant {
+        Chicago
+            .with_ymd_and_hms(2025, 6, day, h, m, 0)
+            .earliest()
+            .expect("test time exists")
+            .to_utc()
+    }
+
+    #[test]
+    fn simulating_only_the_head_of_the_queue_changes_no_release() {
+        let time = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("valid time");
+        let schedule = Schedule {
+            rows: vec![ScheduleRow {
+                from: time(8),
+                to: time(12),
+                requests: 2,
+            }],
+        };
+        let hours = BusinessHours {
+            ensure: true,
+            start_hour: 8,
+            end_hour: 17,
+        };
+        let calendar = WorkCalendar::default();
+        let plan = BatchPlan {
+            tz: Chicago,
+            schedule: &schedule,
+            throttle: true,
+            every_minutes: 15,
+            hours: &hours,
+            calendar: &calendar,
+            horizon_days: HORIZON_DAYS,
+        };
+        // 300 waiting: Saturday ones move to Monday 08:00 and tie with Monday's, so business
+        // hours reorder them by sequence; the horizon's runs hold at most 7 × 16 × 2 = 224, so
+        // the last 76 are never simulated.
+        let queue: Vec<Candidate> = (1..=300)
+            .map(|seq| Candidate {
+                seq,
+                effective: if seq % 3 == 0 {
+                    chicago(14, 10, 0)
+                } else {
+                    chicago(16, 8, 0)
+                },
+            })
+            .collect();
+        let mut sorted = queue.clone();
+        sorted.sort_by_key(|c| (c.effective, c.seq));
+        let now = chicago(13, 18, 0);
+        let full: Vec<(Seq, Option<Instant>)> = project_releases(&sorted, now, &plan);
+        let head: Vec<(Seq, Option<Instant>)> = whatif(&sorted, now, true, &plan)
+            .iter()
+            .map(|w| (w.seq, w.release))
+            .collect();
+        assert_eq!(head, full);
+        assert_eq!(horizon_capacity(now, &plan), Some(224));
+        // Nothing is due before Monday 08:00: the weekend's runs find nothing, and the five
+        // weekday mornings to Friday release 5 × 32.
+        assert_eq!(full.iter().filter(|(_, t)| t.is_some()).count(), 160);
+    }
+
+    #[test]
+    fn until_reads_minutes_hours_and_days() {
+        let now = chicago(9, 9, 0);
+        assert_eq!(until(now, now), "now");
+        assert_eq!(until(now, chicago(9, 9, 15)), "15m");
+        assert_eq!(until(now, chicago(9, 11, 5)), "2h05");
+        assert_eq!(until(now, chicago(11, 8, 0)), "1d 23h");
+    }
+
+    #[test]
+    fn the_next_batch_run_is_on_the_local_grid() {
+        let now = chicago(9, 9, 7) + TimeDelta::seconds(30);
+        assert_eq!(next_batch_run(now, 15, Chicago), Some(chicago(9, 9, 15)));
+        assert_eq!(
+            next_batch_run(chicago(9, 9, 15), 15, Chicago),
+            Some(chicago(9, 9, 15))
+        );
+        assert_eq!(next_batch_run(now, 0, Chicago), None);
+    }
+
+    #[test]
+    fn weekdays_read_as_a_stretch_or_a_list() {
+        assert_eq!(weekdays(WorkCalendar::MON_TO_FRI), "Mon–Fri");
+        let odd = chrono::WeekdaySet::from_array([Weekday::Mon, Weekday::Wed]);
+        assert_eq!(weekdays(odd), "Mon Wed");
+        assert_eq!(weekdays(chrono::WeekdaySet::EMPTY), "no workdays");
+    }
+
+    #[test]
+    fn facts_wrap_whole() {
+        let facts = ["aaaa".to_string(), "bbbb".to_string(), "cc".to_string()];
+        assert_eq!(wrap_facts(&facts, 12), [" aaaa · bbbb", " cc"]);
+    }
 }

@@ -203,6 +203,9 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
     if !app.filter.is_empty() {
         parts.push(format!("/{}", app.filter));
     }
+    if app.stuck {
+        parts.insert(0, "stuck lens (f k leaves)".to_string());
+    }
     let filters = if parts.is_empty() {
         String::new()
     } else {
@@ -214,13 +217,16 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let reason = r
-                .status_reason
-                .as_ref()
-                .map_or(String::new(), |s| match &s.reference {
-                    Some(reference) => format!("{}({reference})", s.code),
-                    None => s.code.clone(),
-                });
+            let reason = match app.stuck_why.get(&r.id).filter(|_| app.stuck) {
+                Some(why) => why.clone(),
+                None => r
+                    .status_reason
+                    .as_ref()
+                    .map_or(String::new(), |s| match &s.reference {
+                        Some(reference) => format!("{}({reference})", s.code),
+                        None => s.code.clone(),
+                    }),
+            };
             let flags = match (&r.superseded_by, r.warnings.is_empty()) {
                 (Some(_), _) => "⚠ superseded",
                 (None, false) => "⚠ conflict",
@@ -245,7 +251,7 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
         Constraint::Length(10),
         Constraint::Length(22),
         Constraint::Length(17),
-        Constraint::Length(24),
+        Constraint::Length(if app.stuck { 44 } else { 24 }),
         Constraint::Length(10),
         Constraint::Length(11),
         Constraint::Min(0),
@@ -571,8 +577,10 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         } else {
             format!(" ×{}", app.status.speed)
         };
+        // Operators read local time: the configured zone, as every rule does.
+        let local = clock.with_timezone(&app.reader.config().timezone);
         spans.push(Span::styled(
-            format!(" {}{speed} ", clock.format("%Y-%m-%d %H:%M")),
+            format!(" {}{speed} ", local.format("%Y-%m-%d %H:%M %Z")),
             theme.header,
         ));
     }

@@ -10,6 +10,8 @@ use orderdesk::engine::{
 };
 use orderdesk::store::MemStore;
 
+pub mod lifecycle_graph;
+
 /// An instant from RFC 3339 text.
 pub fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)

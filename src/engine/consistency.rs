@@ -1,0 +1,228 @@
+//! A read-only consistency check: every index tree compared with the entries recomputed from
+//! the records, by the same functions the unit of work uses on commit.
+//!
+//! Indexes agree with records by construction (each commit diffs recomputed entries), so any
+//! difference found here means a write bypassed the unit of work or a step was not atomic.
+//! The check walks every record and index tree once, in pages, and holds the expected entries
+//! in memory: it is a tool for tests and `orderdesk check`, not for the desk's hot paths.
+
+use super::codec::decode;
+use super::tx::{activity_index, comm_index, work_order_index, Tag};
+use super::{Engine, EngineError};
+use crate::domain::{Activity, Communication};
+use crate::feed::FeedItem;
+use crate::store::{seq_key, Entry, Store, TreeId};
+use crate::workorders::WorkOrder;
+use std::collections::BTreeMap;
+
+/// The trees that are derived from records and must agree with them.
+const INDEX_TREES: &[TreeId] = &[
+    TreeId::Ids,
+    TreeId::ByState,
+    TreeId::ByError,
+    TreeId::Children,
+    TreeId::BySp,
+    TreeId::CmdByDevice,
+    TreeId::WaitingCmds,
+    TreeId::Due,
+    TreeId::Outbox,
+    TreeId::ByExternalId,
+    TreeId::Queue,
+    TreeId::WoBySite,
+    TreeId::Feed,
+    TreeId::Undelivered,
+];
+
+/// How many entries one read takes, so a large tree is never read whole in one range call.
+const PAGE: usize = 1024;
+
+/// At most this many problems are listed; the last line says how many more there were.
+const MAX_PROBLEMS: usize = 1000;
+
+type Expected = BTreeMap<(TreeId, Vec<u8>), Vec<u8>>;
+
+impl Engine {
+    /// Compares each index tree with the entries recomputed from the records; an empty list
+    /// means they agree. Reads only.
+    pub fn check_consistency(&self) -> Result<Vec<String>, EngineError> {
+        let store = self.store.as_ref();
+        let mut expected = Expected::new();
+        let mut problems = Vec::new();
+        for_each(store, TreeId::Activities, |key, value| {
+            let a: Activity = decode(TreeId::Activities, key, value)?;
+            check_key(&mut problems, "activity", &a.id, a.seq, key);
+            expect_id(&mut expected, &a.id, Tag::Activity, a.seq);
+            expect(&mut expected, activity_index(&a));
+            Ok(())
+        })?;
+        for_each(store, TreeId::Comms, |key, value| {
+            let c: Communication = decode(TreeId::Comms, key, value)?;
+            check_key(&mut problems, "communication", &c.id, c.seq, key);
+            expect_id(&mut expected, &c.id, Tag::Comm, c.seq);
+            expect(&mut expected, comm_index(&c));
+            Ok(())
+        })?;
+        for_each(store, TreeId::WorkOrders, |key, value| {
+            let wo: WorkOrder = decode(TreeId::WorkOrders, key, value)?;
+            check_key(&mut problems, "work order", &wo.id, wo.seq, key);
+            expect_id(&mut expected, &wo.id, Tag::WorkOrder, wo.seq);
+            expect(&mut expected, work_order_index(&wo));
+            Ok(())
+        })?;
+        for_each(store, TreeId::FeedItems, |key, value| {
+            let item: FeedItem = decode(TreeId::FeedItems, key, value)?;
+            check_key(&mut problems, "feed item", &item.id, item.seq, key);
+            expect_id(&mut expected, &item.id, Tag::FeedItem, item.seq);
+            expected.insert(
+                (TreeId::Feed, super::feed::item_feed_key(&item)),
+                vec![Tag::FeedItem as u8],
+            );
+            Ok(())
+        })?;
+        for &tree in INDEX_TREES {
+            for_each(store, tree, |key, value| {
+                match expected.remove(&(tree, key.to_vec())) {
+                    None => problems.push(format!(
+                        "{}: entry {} has no record that makes it",
+                        tree.name(),
+                        printable(key)
+                    )),
+                    Some(want) if want != value => problems.push(format!(
+                        "{}: entry {} holds {} but its record makes {}",
+                        tree.name(),
+                        printable(key),
+                        printable(value),
+                        printable(&want)
+                    )),
+                    Some(_) => {}
+                }
+                Ok(())
+            })?;
+        }
+        for (tree, key) in expected.keys() {
+            problems.push(format!(
+                "{}: entry {} is missing",
+                tree.name(),
+                printable(key)
+            ));
+        }
+        if problems.len() > MAX_PROBLEMS {
+            let more = problems.len() - MAX_PROBLEMS;
+            problems.truncate(MAX_PROBLEMS);
+            problems.push(format!("… and {more} more"));
+        }
+        Ok(problems)
+    }
+}
+
+/// Calls `f` on every entry of `tree`, ascending, a page at a time.
+fn for_each(
+    store: &dyn Store,
+    tree: TreeId,
+    mut f: impl FnMut(&[u8], &[u8]) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    let mut from: Vec<u8> = Vec::new();
+    loop {
+        let page: Vec<Entry> = store.range(tree, &from, None, PAGE, false)?;
+        for (key, value) in &page {
+            f(key, value)?;
+        }
+        match page.last() {
+            Some((last, _)) if page.len() == PAGE => {
+                // The smallest key after `last`.
+                from = last.clone();
+                from.push(0);
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// A record must be stored under the key of its own sequence number.
+fn check_key(problems: &mut Vec<String>, what: &str, id: &str, seq: u64, key: &[u8]) {
+    if key != seq_key(seq) {
+        problems.push(format!(
+            "{what} {id} (#{seq}) is stored under key {}",
+            printable(key)
+        ));
+    }
+}
+
+fn expect_id(expected: &mut Expected, id: &str, tag: Tag, seq: u64) {
+    let mut value = vec![tag as u8];
+    value.extend_from_slice(&seq_key(seq));
+    expected.insert((TreeId::Ids, id.as_bytes().to_vec()), value);
+}
+
+fn expect(expected: &mut Expected, entries: Vec<(TreeId, Vec<u8>, Vec<u8>)>) {
+    for (tree, key, value) in entries {
+        expected.insert((tree, key), value);
+    }
+}
+
+/// A key or value as text where it is text, hex bytes elsewhere.
+fn printable(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() {
+                (b as char).to_string()
+            } else {
+                format!("\\x{b:02x}")
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::store::{MemStore, WriteBatch};
+
+    fn engine_with_one_request() -> Engine {
+        let mut engine = Engine::new(Box::new(MemStore::new()), Config::default());
+        let lines = concat!(
+            r#"{"kind":"service_point","id":"SP-1","sp_kind":"meter","status":"active","connected_at_source":true,"division":"NORTH","address":"1 Main St","device":null}"#,
+            "\n",
+            r#"{"kind":"request","id":"SO-9","type":"enable_service","sp":"SP-1","service_datetime":"2025-06-10T09:00:00Z","service_agreements":["SA-1"],"request_info":{"requester":"CCB","external_system":"CCB","external_id":"X-1"}}"#,
+        );
+        let records = crate::formats::parse_import(lines.as_bytes()).unwrap();
+        let now = "2025-06-10T09:00:00Z".parse().unwrap();
+        engine
+            .import(&super::super::Actor::system(), now, records)
+            .unwrap();
+        engine
+    }
+
+    #[test]
+    fn a_fresh_database_is_consistent() {
+        let engine = engine_with_one_request();
+        assert_eq!(engine.check_consistency().unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_stray_or_missing_index_entry_is_reported() {
+        let engine = engine_with_one_request();
+        let mut batch = WriteBatch::default();
+        batch.put(
+            TreeId::ByState,
+            b"NOWHERE\0\0\0\0\0\0\0\0\x63".to_vec(),
+            vec![],
+        );
+        let due: Vec<Entry> = engine
+            .store()
+            .range(TreeId::Due, &[], None, 1, false)
+            .unwrap();
+        batch.delete(TreeId::Due, due[0].0.clone());
+        engine.store().commit(&batch).unwrap();
+        let problems = engine.check_consistency().unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with("idx_state: entry NOWHERE"),
+            "{problems:?}"
+        );
+        assert!(problems[1].starts_with("idx_due: entry"), "{problems:?}");
+        assert!(problems[1].ends_with("is missing"), "{problems:?}");
+    }
+}

@@ -1,0 +1,215 @@
+//! The real binary in a pseudo-terminal on a temporary demo database, its screen parsed with
+//! vt100: a support person opens a customer's activity feed, filters it to Conversation Message,
+//! enters a seven-month date range and sees it refused (naming the rule), resets, opens a service
+//! order from the feed (its hierarchy appears), and finds the feed as they left it after a restart.
+
+use expectrl::Session;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const NOW: &str = "2025-06-10T09:00:00-05:00";
+const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/config.toml");
+
+struct Desk {
+    session: Session,
+    screen: vt100::Parser,
+    raw: Vec<u8>,
+}
+
+impl Desk {
+    fn open(db: &Path, operator: &str) -> Desk {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_orderdesk"));
+        command
+            .arg("--db")
+            .arg(db)
+            .args([
+                "--config",
+                CONFIG,
+                "--operator",
+                operator,
+                "--now",
+                NOW,
+                "--no-sim",
+            ])
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm-256color");
+        let mut session = Session::spawn(command).expect("spawn the desk in a pty");
+        session
+            .get_process_mut()
+            .set_window_size(120, 40)
+            .expect("window size");
+        let mut desk = Desk {
+            session,
+            screen: vt100::Parser::new(40, 120, 0),
+            raw: Vec::new(),
+        };
+        desk.wait_for("Open work orders");
+        desk
+    }
+
+    /// Reads whatever the desk wrote so far.
+    fn pump(&mut self) {
+        let mut buf = [0u8; 8192];
+        loop {
+            match self.session.try_read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.screen.process(&buf[..n]);
+                    self.raw.extend_from_slice(&buf[..n]);
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.screen().contents()
+    }
+
+    /// Waits until the screen shows `needle` (polling, never a fixed sleep).
+    fn wait_for(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.pump();
+            if self.text().contains(needle) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?}; screen:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.session.write_all(keys.as_bytes()).expect("send keys");
+        self.session.flush().expect("flush");
+        std::thread::sleep(Duration::from_millis(150));
+        self.pump();
+    }
+
+    /// Quits and returns the exit status text and everything the desk wrote.
+    fn quit(mut self) -> (String, Vec<u8>) {
+        self.keys("q");
+        let status = self
+            .session
+            .get_process()
+            .wait()
+            .expect("wait for the desk");
+        self.pump();
+        (format!("{status:?}"), self.raw)
+    }
+}
+
+fn demo_db(dir: &Path) -> PathBuf {
+    let db = dir.join("db");
+    let out = Command::new(env!("CARGO_BIN_EXE_orderdesk"))
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "--config",
+            CONFIG,
+            "--now",
+            NOW,
+            "demo",
+            "--customers",
+            "40",
+            "--seed",
+            "3",
+        ])
+        .output()
+        .expect("build the demo");
+    assert!(
+        out.status.success(),
+        "demo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    db
+}
+
+/// The service order id the feed's detail pane names (" Service Order SO-12 ").
+fn service_order_in_detail(screen: &str) -> Option<String> {
+    let at = screen.find("Service Order SO-")? + "Service Order ".len();
+    let id: String = screen[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    Some(id)
+}
+
+#[test]
+fn a_support_person_reads_a_customers_feed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path());
+
+    let mut desk = Desk::open(&db, "sue");
+    desk.keys("4");
+    desk.wait_for("no customer chosen");
+
+    // Pick the customer by id: the feed opens on the default six-month buckets.
+    desk.keys("p");
+    desk.wait_for("Find a customer");
+    desk.keys("C-1\r");
+    desk.wait_for("(C-1)");
+    desk.wait_for("by six months");
+    assert!(
+        desk.text().contains("── "),
+        "bucket headers:\n{}",
+        desk.text()
+    );
+
+    // Filter by → Conversation Message (the first row), applied with Enter.
+    desk.keys("fc");
+    desk.wait_for("Filter by");
+    desk.keys("l");
+    desk.wait_for("[x] Conversation Message");
+    desk.keys("\r");
+    desk.wait_for("only Conversation");
+    let text = desk.text();
+    assert!(
+        text.contains("Call") || text.contains("Chat"),
+        "calls or chats are listed:\n{text}"
+    );
+    assert!(!text.contains("Bill "), "no bills once filtered:\n{text}");
+
+    // Seven months is refused, naming the rule; the history window stays.
+    desk.keys("fd");
+    desk.wait_for("From and to");
+    desk.keys("2024-01-01 2024-08-01\r");
+    desk.wait_for("longer_than_six_months");
+    let text = desk.text();
+    assert!(text.contains("Refused by rule 4"), "{text}");
+    assert!(text.contains("by six months"), "the window stays:\n{text}");
+
+    // Reset: every category over the whole history, and the refusal is gone.
+    desk.keys("fr");
+    desk.wait_for("every category");
+    assert!(!desk.text().contains("Refused by rule"), "{}", desk.text());
+
+    // Open a service order from the feed: its hierarchy appears.
+    desk.keys("fc");
+    desk.wait_for("Filter by");
+    desk.keys("jjjjjj");
+    desk.keys("l");
+    desk.wait_for("[x] Service Order");
+    desk.keys("\r");
+    desk.wait_for("only Service Order");
+    let id = service_order_in_detail(&desk.text())
+        .unwrap_or_else(|| panic!("a service order in the detail pane:\n{}", desk.text()));
+    desk.keys("\r");
+    desk.wait_for(&format!("▼ {id}"));
+    let (status, _) = desk.quit();
+    assert!(status.ends_with(", 0)"), "exit status: {status}");
+
+    // After a restart the feed is as it was left: the customer, the filter.
+    let mut desk = Desk::open(&db, "sue");
+    desk.keys("4");
+    desk.wait_for("(C-1)");
+    desk.wait_for("only Service Order");
+    let (status, _) = desk.quit();
+    assert!(status.ends_with(", 0)"), "exit status: {status}");
+}
