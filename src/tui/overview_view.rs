@@ -46,6 +46,8 @@ pub struct OverviewState {
     pub cursor: Cursor,
     /// The last 24 hours, oldest first.
     pub hours: Vec<(crate::domain::Instant, HourCounts)>,
+    /// Disconnects the throttle batch released in each of those hours.
+    pub releases: Vec<u64>,
 }
 
 /// Re-reads every count.
@@ -79,10 +81,32 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
     }
     let now = app.status.clock.unwrap_or_else(chrono::Utc::now);
     app.overview.hours = app.reader.hourly(now, 24)?;
+    app.overview.releases = hourly_releases(app, now)?;
     app.overview.lines = lines;
     let len = app.overview.lines.len();
     app.overview.cursor.step(0, len);
     Ok(())
+}
+
+/// Releases per hour over the same 24 hours, from the batch's run records.
+fn hourly_releases(app: &App, now: crate::domain::Instant) -> Result<Vec<u64>, EngineError> {
+    let tz = app.reader.config().timezone;
+    let today = now.with_timezone(&tz).date_naive();
+    let mut runs = app.reader.releases_on(today)?.runs;
+    if let Some(yesterday) = today.pred_opt() {
+        runs.extend(app.reader.releases_on(yesterday)?.runs);
+    }
+    let hours = &app.overview.hours;
+    Ok(hours
+        .iter()
+        .map(|(start, _)| {
+            let end = *start + chrono::Duration::hours(1);
+            runs.iter()
+                .filter(|r| r.at >= *start && r.at < end)
+                .map(|r| r.released as u64)
+                .sum()
+        })
+        .collect())
 }
 
 fn heading(text: &str) -> Line {
@@ -180,8 +204,12 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
         .block(block(" Overview (Enter opens the list) ".into(), theme));
     frame.render_widget(table, left);
 
-    let [top, bottom] =
-        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
+    let [top, middle, bottom] = Layout::vertical([
+        Constraint::Ratio(1, 3),
+        Constraint::Ratio(1, 3),
+        Constraint::Ratio(1, 3),
+    ])
+    .areas(right);
     let transitions: Vec<u64> = app
         .overview
         .hours
@@ -203,6 +231,14 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     );
     frame.render_widget(
         spark(&errors, format!(" Errors, last 24 h: {total_e} ")).style(theme.error),
+        middle,
+    );
+    let total_r: u64 = app.overview.releases.iter().sum();
+    frame.render_widget(
+        spark(
+            &app.overview.releases,
+            format!(" Throttle releases, last 24 h: {total_r} "),
+        ),
         bottom,
     );
 }
