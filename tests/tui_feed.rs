@@ -10,10 +10,6 @@ use orderdesk::formats::FeedCategory;
 use orderdesk::tui::app::{Action, App, View};
 use orderdesk::tui::feed_view::FeedLine;
 use orderdesk::tui::keymap::{KeyAction, Keymap};
-use orderdesk::tui::theme::Theme;
-use orderdesk::tui::views;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 const T0: &str = "2025-06-10T09:00:00Z";
 
@@ -105,23 +101,6 @@ fn feed_of(w: &World, customer: &str) -> App {
 
 fn ids(app: &App) -> Vec<&str> {
     app.feed.items.iter().map(|i| i.id.as_str()).collect()
-}
-
-fn screen(app: &mut App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    let theme = Theme::new(true);
-    terminal
-        .draw(|frame| views::draw(frame, app, &theme))
-        .expect("draw");
-    let buffer = terminal.backend().buffer();
-    let mut lines = Vec::new();
-    for y in 0..buffer.area.height {
-        let line: String = (0..buffer.area.width)
-            .map(|x| buffer[(x, y)].symbol().to_string())
-            .collect();
-        lines.push(line.trim_end().to_string());
-    }
-    lines.join("\n")
 }
 
 fn both_sizes(name: &str, app: &mut App) {

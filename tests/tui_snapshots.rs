@@ -6,10 +6,6 @@ mod common;
 use common::*;
 use orderdesk::tui::app::{Action, App, Effect, Popup, View};
 use orderdesk::tui::keymap::{KeyAction, Keymap};
-use orderdesk::tui::theme::Theme;
-use orderdesk::tui::views;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 const T0: &str = "2025-06-10T09:00:00Z";
 
@@ -50,23 +46,6 @@ fn desk(w: &World) -> App {
     );
     app.update(Action::Clock(at("2025-06-10T09:05:00Z"), 1.0));
     app
-}
-
-fn screen(app: &mut App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    let theme = Theme::new(true);
-    terminal
-        .draw(|frame| views::draw(frame, app, &theme))
-        .expect("draw");
-    let buffer = terminal.backend().buffer();
-    let mut lines = Vec::new();
-    for y in 0..buffer.area.height {
-        let line: String = (0..buffer.area.width)
-            .map(|x| buffer[(x, y)].symbol().to_string())
-            .collect();
-        lines.push(line.trim_end().to_string());
-    }
-    lines.join("\n")
 }
 
 fn both_sizes(name: &str, app: &mut App) {

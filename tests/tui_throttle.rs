@@ -13,10 +13,6 @@ use orderdesk::domain::Role;
 use orderdesk::runtime::{Notice, Request, Ticket};
 use orderdesk::tui::app::{Action, App, Effect, Popup, View};
 use orderdesk::tui::keymap::{KeyAction, Keymap};
-use orderdesk::tui::theme::Theme;
-use orderdesk::tui::views;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 /// Imports `n` CNPs on smart, commissioned, On service points and ticks at `tick`; returns the
 /// throttled Remote Disconnects they made.
@@ -72,23 +68,6 @@ fn desk_as(w: &World, operator: &str, role: Role) -> App {
 
 fn desk(w: &World) -> App {
     desk_as(w, "sam", Role::Supervisor)
-}
-
-fn screen(app: &mut App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    let theme = Theme::new(true);
-    terminal
-        .draw(|frame| views::draw(frame, app, &theme))
-        .expect("draw");
-    let buffer = terminal.backend().buffer();
-    let mut lines = Vec::new();
-    for y in 0..buffer.area.height {
-        let line: String = (0..buffer.area.width)
-            .map(|x| buffer[(x, y)].symbol().to_string())
-            .collect();
-        lines.push(line.trim_end().to_string());
-    }
-    lines.join("\n")
 }
 
 fn both_sizes(name: &str, app: &mut App) {

@@ -197,3 +197,22 @@ pub fn cnp(id: &str, sp: &str, extra: &str) -> String {
         format!(r#","collection_data":{{"past_due_amount":"120.50","currency":"USD"}}{extra}"#);
     request(id, "cut_for_non_payment", sp, &extra)
 }
+
+/// The desk drawn on a `width`×`height` TestBackend without colour, as plain lines.
+pub fn screen(app: &mut orderdesk::tui::app::App, width: u16, height: u16) -> String {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend).expect("terminal");
+    let theme = orderdesk::tui::theme::Theme::new(true);
+    terminal
+        .draw(|frame| orderdesk::tui::views::draw(frame, app, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    let mut lines = Vec::new();
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        lines.push(line.trim_end().to_string());
+    }
+    lines.join("\n")
+}

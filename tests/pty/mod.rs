@@ -1,0 +1,135 @@
+//! The PTY harness of the desk's end-to-end tests: the real binary in a pseudo-terminal, its
+//! screen parsed with vt100.
+#![allow(dead_code)]
+
+use expectrl::Session;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The engine clock of every PTY test.
+pub const NOW: &str = "2025-06-10T09:00:00-05:00";
+/// The demo configuration.
+pub const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/config.toml");
+
+/// A desk running in a pseudo-terminal.
+pub struct Desk {
+    session: Session,
+    screen: vt100::Parser,
+    raw: Vec<u8>,
+}
+
+impl Desk {
+    pub fn open(db: &Path, operator: &str) -> Desk {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_orderdesk"));
+        command
+            .arg("--db")
+            .arg(db)
+            .args([
+                "--config",
+                CONFIG,
+                "--operator",
+                operator,
+                "--now",
+                NOW,
+                "--no-sim",
+            ])
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm-256color");
+        let mut session = Session::spawn(command).expect("spawn the desk in a pty");
+        session
+            .get_process_mut()
+            .set_window_size(120, 40)
+            .expect("window size");
+        let mut desk = Desk {
+            session,
+            screen: vt100::Parser::new(40, 120, 0),
+            raw: Vec::new(),
+        };
+        desk.wait_for("Open work orders");
+        desk
+    }
+
+    /// Reads whatever the desk wrote so far.
+    pub fn pump(&mut self) {
+        let mut buf = [0u8; 8192];
+        loop {
+            match self.session.try_read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.screen.process(&buf[..n]);
+                    self.raw.extend_from_slice(&buf[..n]);
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.screen.screen().contents()
+    }
+
+    /// Waits until the screen shows `needle` (polling, never a fixed sleep).
+    pub fn wait_for(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.pump();
+            if self.text().contains(needle) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?}; screen:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn keys(&mut self, keys: &str) {
+        self.session.write_all(keys.as_bytes()).expect("send keys");
+        self.session.flush().expect("flush");
+        std::thread::sleep(Duration::from_millis(150));
+        self.pump();
+    }
+
+    /// Quits and returns the exit status text and everything the desk wrote.
+    pub fn quit(mut self) -> (String, Vec<u8>) {
+        self.keys("q");
+        let status = self
+            .session
+            .get_process()
+            .wait()
+            .expect("wait for the desk");
+        self.pump();
+        (format!("{status:?}"), self.raw)
+    }
+}
+
+/// A demo database of 40 customers at NOW.
+pub fn demo_db(dir: &Path) -> PathBuf {
+    let db = dir.join("db");
+    let out = Command::new(env!("CARGO_BIN_EXE_orderdesk"))
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "--config",
+            CONFIG,
+            "--now",
+            NOW,
+            "demo",
+            "--customers",
+            "40",
+            "--seed",
+            "3",
+        ])
+        .output()
+        .expect("build the demo");
+    assert!(
+        out.status.success(),
+        "demo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    db
+}
