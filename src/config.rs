@@ -362,6 +362,12 @@ pub struct Simulators {
     pub head_end_result_seconds: u32,
     /// Share of commands that fault, in [0, 1].
     pub head_end_fault_rate: f64,
+    /// Share of answers the external systems send twice, in [0, 1] (fault injection).
+    pub duplicate_rate: f64,
+    /// Share of answers that arrive only after the response timeout, in [0, 1].
+    pub late_rate: f64,
+    /// Chance, per message handed over, of a stray answer for a communication nobody sent.
+    pub stray_rate: f64,
 }
 
 impl Default for Simulators {
@@ -374,6 +380,9 @@ impl Default for Simulators {
             field_work_fault_rate: 0.05,
             head_end_result_seconds: 10,
             head_end_fault_rate: 0.05,
+            duplicate_rate: 0.0,
+            late_rate: 0.0,
+            stray_rate: 0.0,
         }
     }
 }
@@ -651,6 +660,9 @@ struct RawSimulators {
     field_work_fault_rate: Option<Spanned<f64>>,
     head_end_result_seconds: Option<u32>,
     head_end_fault_rate: Option<Spanned<f64>>,
+    duplicate_rate: Option<Spanned<f64>>,
+    late_rate: Option<Spanned<f64>>,
+    stray_rate: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1038,6 +1050,14 @@ fn simulators(raw: RawSimulators, ck: &Checker<'_>) -> Result<Simulators, Config
             d.head_end_fault_rate,
             ck,
         )?,
+        duplicate_rate: rate(
+            raw.duplicate_rate,
+            "simulators.duplicate_rate",
+            d.duplicate_rate,
+            ck,
+        )?,
+        late_rate: rate(raw.late_rate, "simulators.late_rate", d.late_rate, ck)?,
+        stray_rate: rate(raw.stray_rate, "simulators.stray_rate", d.stray_rate, ck)?,
     })
 }
 

@@ -70,7 +70,12 @@ pub(crate) struct Simulators {
     rng: SplitMix64,
     queue: BTreeMap<(Instant, u64), Answer>,
     next: u64,
+    /// Stray answers sent so far (their made-up communication ids).
+    stray: u64,
 }
+
+/// How late a late answer is: past the default response timeouts (60 min).
+const LATE_MINUTES: i64 = 75;
 
 impl Simulators {
     /// Both systems, seeded from `[simulators] seed`.
@@ -80,6 +85,7 @@ impl Simulators {
             rng: SplitMix64::new(settings.seed),
             queue: BTreeMap::new(),
             next: 0,
+            stray: 0,
         }
     }
 
@@ -252,7 +258,32 @@ impl Simulators {
         self.schedule(at, None, message);
     }
 
+    /// Queues an answer, with the configured faults injected: sent late (after the response
+    /// timeout, so it meets a communication in error or already retried), sent twice, and now
+    /// and then a stray answer for a communication nobody sent. Each must end in a defined,
+    /// visible state; none may be dropped silently.
     fn schedule(&mut self, at: Instant, fa: Option<String>, message: InboundMessage) {
+        let late = self.rng.chance(self.settings.late_rate);
+        let at = if late {
+            at + chrono::Duration::minutes(LATE_MINUTES)
+        } else {
+            at
+        };
+        if self.rng.chance(self.settings.duplicate_rate) {
+            self.push(at + chrono::Duration::seconds(1), None, message.clone());
+        }
+        if self.rng.chance(self.settings.stray_rate) {
+            self.stray += 1;
+            let stray = InboundMessage::Ack {
+                comm: format!("CO-STRAY-{}", self.stray),
+                external_id: None,
+            };
+            self.push(at, None, stray);
+        }
+        self.push(at, fa, message);
+    }
+
+    fn push(&mut self, at: Instant, fa: Option<String>, message: InboundMessage) {
         self.next += 1;
         self.queue.insert((at, self.next), Answer { fa, message });
     }
@@ -475,5 +506,91 @@ mod tests {
                     && d < chrono::Duration::milliseconds(12_500)
             );
         }
+    }
+
+    /// An engine with one Disable Service on a smart meter (one head-end command), ticked once.
+    fn world() -> (crate::engine::Engine, crate::engine::Actor) {
+        let engine_config = crate::config::Config::default();
+        let mut engine =
+            crate::engine::Engine::new(Box::new(crate::store::MemStore::new()), engine_config);
+        let sam = crate::engine::Actor::system();
+        let lines = [
+            r#"{"kind":"service_point","id":"SP-1","sp_kind":"meter","status":"active","connected_at_source":true,"device":{"id":"D-1","badge":"B-1","smart":true,"commissioned":true,"switch":"on"}}"#,
+            r#"{"kind":"request","id":"SO-1","type":"disable_service","sp":"SP-1","service_datetime":"2025-06-10T09:00:00Z"}"#,
+        ]
+        .join("\n");
+        let records = crate::formats::parse_import(lines.as_bytes()).expect("import");
+        engine.import(&sam, t0(), records).expect("import");
+        engine.tick(&sam, t0()).expect("tick");
+        (engine, sam)
+    }
+
+    /// Hands the outbox to the simulators and feeds back everything due by `until`, ticking
+    /// every ten minutes of engine time so timeouts can fire in between.
+    fn run(engine: &mut crate::engine::Engine, sims: &mut Simulators, until: Instant) {
+        let sam = crate::engine::Actor::system();
+        let mut now = t0();
+        while now <= until {
+            for comm in engine.undelivered(100).expect("outbox") {
+                sims.hand_over(now, &comm, None);
+                engine
+                    .mark_delivered(now, std::slice::from_ref(&comm.id))
+                    .expect("mark");
+            }
+            for message in sims.due(now) {
+                engine.receive_from_system(now, message).expect("receive");
+            }
+            engine.tick(&sam, now).expect("tick");
+            now += chrono::Duration::minutes(10);
+        }
+    }
+
+    fn inbox_codes(engine: &crate::engine::Engine) -> Vec<String> {
+        engine
+            .error_inbox()
+            .expect("inbox")
+            .into_iter()
+            .filter_map(|c| c.status_reason.map(|r| r.code))
+            .collect()
+    }
+
+    #[test]
+    fn an_answer_sent_twice_lands_in_the_error_inbox_as_already_final() {
+        let (mut engine, sam) = world();
+        let mut sims = Simulators::new(&config::Simulators {
+            duplicate_rate: 1.0,
+            ..settings(0.0, 0.0)
+        });
+        run(&mut engine, &mut sims, t0() + chrono::Duration::hours(1));
+        assert_eq!(engine.show(&sam, "SO-1").expect("show").state, "COMPLETED");
+        assert_eq!(inbox_codes(&engine), ["ALREADY_FINAL"]);
+    }
+
+    #[test]
+    fn a_late_result_after_the_timeout_still_completes_the_command() {
+        let (mut engine, sam) = world();
+        let mut sims = Simulators::new(&config::Simulators {
+            late_rate: 1.0,
+            ..settings(0.0, 0.0)
+        });
+        run(&mut engine, &mut sims, t0() + chrono::Duration::hours(3));
+        let so = engine.show(&sam, "SO-1").expect("show");
+        // The timeout put the parent in error; the late result completed the command (§12.3)
+        // and the parent waits for the supervisor's retry.
+        assert_eq!(so.state, "ACTIVITY_ERROR");
+        assert_eq!(so.children[0].state, "COMPLETED");
+        assert!(inbox_codes(&engine).is_empty());
+    }
+
+    #[test]
+    fn a_stray_answer_is_kept_unmatched_never_dropped() {
+        let (mut engine, sam) = world();
+        let mut sims = Simulators::new(&config::Simulators {
+            stray_rate: 1.0,
+            ..settings(0.0, 0.0)
+        });
+        run(&mut engine, &mut sims, t0() + chrono::Duration::hours(1));
+        assert_eq!(engine.show(&sam, "SO-1").expect("show").state, "COMPLETED");
+        assert_eq!(inbox_codes(&engine), ["UNMATCHED_MESSAGE"]);
     }
 }

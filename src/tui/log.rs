@@ -35,3 +35,30 @@ impl DeskLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DeskLog;
+
+    #[test]
+    fn the_log_is_created_owner_only_and_appends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("orderdesk.log");
+        DeskLog::open(Some(&path)).line("first");
+        DeskLog::open(Some(&path)).line("second");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains("first") && text.contains("second"), "{text}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn an_unwritable_log_does_not_stop_the_desk() {
+        let mut log = DeskLog::open(Some(std::path::Path::new("/nonexistent/dir/orderdesk.log")));
+        log.line("nothing happens");
+    }
+}
