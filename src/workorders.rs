@@ -124,6 +124,21 @@ pub fn is_open(status: WoStatus) -> bool {
     matches!(status, WoStatus::New | WoStatus::Sent | WoStatus::Setup)
 }
 
+/// True when the id, status, kind, customer, site or assignee contains `needle`, which is
+/// lower case (the desk's `/` filter over the queue).
+pub fn matches_text(w: &WorkOrder, needle: &str) -> bool {
+    [
+        w.id.as_str(),
+        w.status.code(),
+        w.kind.code(),
+        &w.customer,
+        &w.site,
+        &w.assignee.label(),
+    ]
+    .iter()
+    .any(|f| f.to_ascii_lowercase().contains(needle))
+}
+
 /// The queue order: preferred date (none last), then creation time, then sequence (§12.10).
 pub fn queue_order(wo: &WorkOrder) -> (bool, Option<NaiveDate>, Instant, Seq) {
     (

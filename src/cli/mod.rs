@@ -130,6 +130,7 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
                 sp,
                 error_code,
                 limit: 0,
+                text: String::new(),
             };
             output::list(out, &engine.list(&actor, &filter)?, json)?;
         }

@@ -7,6 +7,7 @@
 //! in memory: it is a tool for tests and `orderdesk check`, not for the desk's hot paths.
 
 use super::codec::decode;
+use super::tally::Tallies;
 use super::tx::{activity_index, comm_index, work_order_index, Tag};
 use super::{Engine, EngineError};
 use crate::domain::{Activity, Communication};
@@ -48,8 +49,10 @@ impl Engine {
         let store = self.store.as_ref();
         let mut expected = Expected::new();
         let mut problems = Vec::new();
+        let mut tallies = Tallies::default();
         for_each(store, TreeId::Activities, |key, value| {
             let a: Activity = decode(TreeId::Activities, key, value)?;
+            tallies.add_activity(&a, 1);
             check_key(&mut problems, "activity", &a.id, a.seq, key);
             expect_id(&mut expected, &a.id, Tag::Activity, a.seq);
             expect(&mut expected, activity_index(&a));
@@ -64,6 +67,7 @@ impl Engine {
         })?;
         for_each(store, TreeId::WorkOrders, |key, value| {
             let wo: WorkOrder = decode(TreeId::WorkOrders, key, value)?;
+            tallies.add_work_order(&wo, 1);
             check_key(&mut problems, "work order", &wo.id, wo.seq, key);
             expect_id(&mut expected, &wo.id, Tag::WorkOrder, wo.seq);
             expect(&mut expected, work_order_index(&wo));
@@ -106,6 +110,11 @@ impl Engine {
                 printable(key)
             ));
         }
+        tallies.prune();
+        // No stored counts is an older database: they are recounted when read, not wrong.
+        if let Some(stored) = Tallies::load(store)? {
+            compare_tallies(&mut problems, &stored, &tallies);
+        }
         if problems.len() > MAX_PROBLEMS {
             let more = problems.len() - MAX_PROBLEMS;
             problems.truncate(MAX_PROBLEMS);
@@ -115,8 +124,43 @@ impl Engine {
     }
 }
 
+/// Lists every live count that differs from the count recomputed from the records.
+fn compare_tallies(problems: &mut Vec<String>, stored: &Tallies, want: &Tallies) {
+    let flat = |t: &Tallies| {
+        let mut all: BTreeMap<String, i64> = BTreeMap::new();
+        for (state, kinds) in &t.states {
+            for (kind, n) in kinds {
+                all.insert(format!("state {state} type {kind}"), *n);
+            }
+        }
+        for (code, n) in &t.errors {
+            all.insert(format!("error {code}"), *n);
+        }
+        for (status, n) in &t.queue {
+            all.insert(format!("open work orders {status}"), *n);
+        }
+        all
+    };
+    let (have, want) = (flat(stored), flat(want));
+    for key in have
+        .keys()
+        .chain(want.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let (h, w) = (
+            have.get(key).copied().unwrap_or(0),
+            want.get(key).copied().unwrap_or(0),
+        );
+        if h != w {
+            problems.push(format!(
+                "meta: count of {key} is {h} but the records make {w}"
+            ));
+        }
+    }
+}
+
 /// Calls `f` on every entry of `tree`, ascending, a page at a time.
-fn for_each(
+pub(super) fn for_each(
     store: &dyn Store,
     tree: TreeId,
     mut f: impl FnMut(&[u8], &[u8]) -> Result<(), EngineError>,
@@ -199,6 +243,31 @@ mod tests {
     fn a_fresh_database_is_consistent() {
         let engine = engine_with_one_request();
         assert_eq!(engine.check_consistency().unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_wrong_live_count_is_reported() {
+        let engine = engine_with_one_request();
+        let mut counts = Tallies::load(engine.store())
+            .unwrap()
+            .expect("counts are kept");
+        assert_eq!(
+            counts.states.values().flat_map(|k| k.values()).sum::<i64>(),
+            1
+        );
+        counts.queue.insert("NEW".into(), 3);
+        let mut batch = WriteBatch::default();
+        batch.put(
+            TreeId::Meta,
+            super::super::tally::TALLIES_KEY.to_vec(),
+            super::super::codec::encode(&counts).unwrap(),
+        );
+        engine.store().commit(&batch).unwrap();
+        let problems = engine.check_consistency().unwrap();
+        assert_eq!(
+            problems,
+            ["meta: count of open work orders NEW is 3 but the records make 0"]
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@ mod import;
 mod inbound;
 mod monitor;
 mod queries;
+mod tally;
 pub(crate) mod tx;
+mod window;
 mod workorders;
 
 pub use actions::{ActionReport, BulkActionReport, CompleteFa};
@@ -22,6 +24,7 @@ pub use import::Created;
 pub use inbound::InboundReport;
 pub use monitor::{BatchRun, CrwtoReport, DayReleases, TickReport, WaitingCommand};
 pub use queries::{ActivityRow, ActivityTree, CommView, ListFilter, TreeNode};
+pub use tally::Tallies;
 pub use tx::{HourCounts, TransitionNote};
 pub use workorders::{BulkReport, Move, MoveReport, NewWorkOrder};
 

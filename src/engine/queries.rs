@@ -24,6 +24,8 @@ pub struct ListFilter {
     pub error_code: Option<String>,
     /// At most this many rows (0 = no limit).
     pub limit: usize,
+    /// Only rows whose id, type, state, reason or service point contain this (any case).
+    pub text: String,
 }
 
 /// One row of `list`.
@@ -53,6 +55,27 @@ pub struct ActivityRow {
     /// Conflict warnings.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+impl ActivityRow {
+    /// True when the id, type, state, reason code or service point contains `needle`, which
+    /// is lower case (the desk's `/` filter).
+    pub fn matches(&self, needle: &str) -> bool {
+        let reason = self
+            .status_reason
+            .as_ref()
+            .map(|s| s.code.as_str())
+            .unwrap_or("");
+        [
+            self.id.as_str(),
+            &self.activity_type,
+            &self.state,
+            reason,
+            self.sp.as_deref().unwrap_or(""),
+        ]
+        .iter()
+        .any(|f| f.to_ascii_lowercase().contains(needle))
+    }
 }
 
 /// A communication as `outbox` and `show` present it.
@@ -177,13 +200,18 @@ impl Engine {
             all.dedup();
             all
         };
+        let needle = filter.text.to_ascii_lowercase();
         let mut rows = Vec::new();
         for seq in seqs {
             let a = read_activity(store, seq)?;
             if !a.is_top_level() || !self.visible(actor, &a) || !matches_filter(&a, filter) {
                 continue;
             }
-            rows.push(row_of(&a));
+            let row = row_of(&a);
+            if !needle.is_empty() && !row.matches(&needle) {
+                continue;
+            }
+            rows.push(row);
             if filter.limit > 0 && rows.len() >= filter.limit {
                 break;
             }
@@ -433,52 +461,6 @@ impl Engine {
         Ok(out)
     }
 
-    /// Top-level activities by state (non-zero counts), in lifecycle order.
-    pub fn counts_by_state(&self) -> Result<Vec<(String, usize)>, EngineError> {
-        let store = self.store.as_ref();
-        let mut counts = Vec::new();
-        let codes = crate::lifecycle::OrchState::ALL
-            .iter()
-            .map(|s| s.code())
-            .chain(crate::lifecycle::MaintState::ALL.iter().map(|s| s.code()));
-        for code in codes {
-            if counts.iter().any(|(c, _): &(String, usize)| c == code) {
-                continue;
-            }
-            let n = scan_prefix(store, TreeId::ByState, &text_prefix(code), usize::MAX)?.len();
-            if n > 0 {
-                counts.push((code.to_string(), n));
-            }
-        }
-        Ok(counts)
-    }
-
-    /// The error inbox: the status-reason codes of activities in an error state, with counts.
-    pub fn error_groups(&self) -> Result<Vec<(String, usize)>, EngineError> {
-        let mut groups: Vec<(String, usize)> = Vec::new();
-        let store = self.store.as_ref();
-        for (key, value) in store.range(TreeId::ByError, &[], None, usize::MAX, false)? {
-            // The inbox lists what an operator acts on: orchestration and maintenance activities.
-            let top_level = match (
-                value.first().and_then(|b| Tag::from_byte(*b)),
-                seq_from_key_tail(&key),
-            ) {
-                (Some(Tag::Activity), Some(seq)) => read_activity(store, seq)?.is_top_level(),
-                _ => false,
-            };
-            if !top_level {
-                continue;
-            }
-            let code = key.split(|b| *b == 0).next().unwrap_or_default();
-            let code = String::from_utf8_lossy(code).into_owned();
-            match groups.last_mut() {
-                Some((last, n)) if *last == code => *n += 1,
-                _ => groups.push((code, 1)),
-            }
-        }
-        Ok(groups)
-    }
-
     /// Outbound messages not yet handed to their system, oldest first, at most `limit`.
     pub fn undelivered(&self, limit: usize) -> Result<Vec<CommView>, EngineError> {
         let store = self.store.as_ref();
@@ -526,10 +508,15 @@ impl Engine {
 
     /// Division restriction (§9, §12.11): clerks see only their divisions' activity types.
     pub(crate) fn visible(&self, actor: &Actor, a: &Activity) -> bool {
+        self.visible_type(actor, a.activity_type())
+    }
+
+    /// Division restriction by activity type alone (what the live counts are kept by).
+    pub(crate) fn visible_type(&self, actor: &Actor, t: Option<ActivityType>) -> bool {
         if !self.config.division_restriction || actor.role != Some(Role::Clerk) {
             return true;
         }
-        let Some(t) = a.activity_type() else {
+        let Some(t) = t else {
             return true;
         };
         match self.config.type_config(t).division.as_deref() {
@@ -539,7 +526,7 @@ impl Engine {
     }
 }
 
-fn matches_filter(a: &Activity, f: &ListFilter) -> bool {
+pub(super) fn matches_filter(a: &Activity, f: &ListFilter) -> bool {
     let state_ok = f
         .state
         .as_ref()
@@ -555,7 +542,7 @@ fn matches_filter(a: &Activity, f: &ListFilter) -> bool {
     state_ok && type_ok && sp_ok && code_ok
 }
 
-fn row_of(a: &Activity) -> ActivityRow {
+pub(super) fn row_of(a: &Activity) -> ActivityRow {
     let (superseded_by, warnings, target) = match &a.body {
         Body::Orchestration(o) => (o.superseded_by.clone(), o.warnings.clone(), None),
         Body::Maintenance(m) => (None, Vec::new(), Some(m.target_id.clone())),

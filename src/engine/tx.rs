@@ -566,8 +566,14 @@ impl<'s> Tx<'s> {
     /// Writes everything atomically; returns the transitions made.
     pub fn commit(self) -> Result<Vec<TransitionNote>, EngineError> {
         let mut batch = WriteBatch::default();
+        // What this unit of work changes in the live counts, staged with the records below.
+        let mut delta = super::tally::Tallies::default();
         for (seq, staged) in &self.activities {
             if staged.dirty {
+                if let Some(old) = &staged.original {
+                    delta.add_activity(old, -1);
+                }
+                delta.add_activity(&staged.current, 1);
                 stage_record(
                     &mut batch,
                     TreeId::Activities,
@@ -591,6 +597,10 @@ impl<'s> Tx<'s> {
         }
         for (seq, staged) in &self.work_orders {
             if staged.dirty {
+                if let Some(old) = &staged.original {
+                    delta.add_work_order(old, -1);
+                }
+                delta.add_work_order(&staged.current, 1);
                 stage_record(
                     &mut batch,
                     TreeId::WorkOrders,
@@ -626,6 +636,8 @@ impl<'s> Tx<'s> {
             batch.put(TreeId::Meta, COUNTERS_KEY.to_vec(), encode(&self.counters)?);
         }
         self.stage_hourly(&mut batch)?;
+        delta.prune();
+        super::tally::Tallies::stage(self.store, &mut batch, &delta)?;
         self.store.commit(&batch)?;
         Ok(self.transitions)
     }

@@ -108,11 +108,6 @@ impl Engine {
         Ok(rows)
     }
 
-    /// How many work orders are open.
-    pub fn queue_len(&self) -> Result<usize, EngineError> {
-        Ok(self.store.count(TreeId::Queue)?)
-    }
-
     /// One work order by id.
     pub fn work_order(&self, id: &str) -> Result<WorkOrder, EngineError> {
         read_work_order(self.store.as_ref(), self.resolve_work_order(id)?)
@@ -361,7 +356,10 @@ impl Engine {
     }
 }
 
-fn read_work_order(store: &dyn crate::store::Store, seq: Seq) -> Result<WorkOrder, EngineError> {
+pub(super) fn read_work_order(
+    store: &dyn crate::store::Store,
+    seq: Seq,
+) -> Result<WorkOrder, EngineError> {
     let key = crate::store::seq_key(seq);
     let bytes = store
         .get(TreeId::WorkOrders, &key)?

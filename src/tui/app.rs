@@ -245,16 +245,24 @@ pub struct App {
     pub role: Option<Role>,
     /// The current view.
     pub view: View,
-    /// The open work orders, in queue order (after filters).
+    /// The window of open work orders read around the cursor, in queue order (after filters).
     pub orders: Vec<WorkOrder>,
+    /// The position of `orders[0]` in the whole (filtered) queue.
+    pub orders_from: usize,
+    /// How many orders the whole (filtered) queue has.
+    pub orders_total: usize,
     /// The queue's cursor.
     pub queue_cursor: Cursor,
     /// Marked work orders.
     pub marks: BTreeSet<String>,
     /// Only the orders scheduled for me.
     pub mine: bool,
-    /// Orchestration rows (after filters).
+    /// The window of orchestration rows read around the cursor (after filters).
     pub activities: Vec<ActivityRow>,
+    /// The position of `activities[0]` in the whole (filtered) list.
+    pub activities_from: usize,
+    /// How many rows the whole (filtered) list has.
+    pub activities_total: usize,
     /// The orchestration list's cursor.
     pub orch_cursor: Cursor,
     /// State filter (None: all).
@@ -313,10 +321,14 @@ impl App {
             role,
             view: View::Queue,
             orders: Vec::new(),
+            orders_from: 0,
+            orders_total: 0,
             queue_cursor: Cursor::default(),
             marks: BTreeSet::new(),
             mine: false,
             activities: Vec::new(),
+            activities_from: 0,
+            activities_total: 0,
             orch_cursor: Cursor::default(),
             state_filter: None,
             type_filter: None,
@@ -568,12 +580,14 @@ impl App {
         let page = self.page;
         match self.view {
             View::Queue => {
-                self.queue_cursor.step(delta, self.orders.len());
+                self.queue_cursor.step(delta, self.orders_total);
                 self.queue_cursor.scroll_into_view(page);
+                self.follow_cursor();
             }
             View::Orchestrations => {
-                self.orch_cursor.step(delta, self.activities.len());
+                self.orch_cursor.step(delta, self.activities_total);
                 self.orch_cursor.scroll_into_view(page);
+                self.follow_cursor();
             }
             View::Errors => {
                 self.errors_cursor.step(delta, self.error_groups.len());
@@ -598,7 +612,7 @@ impl App {
     fn open(&mut self) -> Vec<Effect> {
         match self.view {
             View::Orchestrations => {
-                if let Some(row) = self.activities.get(self.orch_cursor.selected) {
+                if let Some(row) = self.activity_at(self.orch_cursor.selected) {
                     let id = row.id.clone();
                     self.open_tree(&id);
                 }
@@ -653,7 +667,43 @@ impl App {
     // ---- queue ------------------------------------------------------------------------------
 
     fn selected_order(&self) -> Option<&WorkOrder> {
-        self.orders.get(self.queue_cursor.selected)
+        self.order_at(self.queue_cursor.selected)
+    }
+
+    /// The order at `at` in the whole (filtered) queue, when it is in the window read.
+    pub fn order_at(&self, at: usize) -> Option<&WorkOrder> {
+        self.orders.get(at.checked_sub(self.orders_from)?)
+    }
+
+    /// The row at `at` in the whole (filtered) list, when it is in the window read.
+    pub fn activity_at(&self, at: usize) -> Option<&ActivityRow> {
+        self.activities.get(at.checked_sub(self.activities_from)?)
+    }
+
+    /// Every order of the (filtered) queue: read whole only on an explicit action (mark all,
+    /// export), never on refresh.
+    pub fn whole_queue(&self) -> Result<Vec<WorkOrder>, crate::engine::EngineError> {
+        if self.orders_from == 0 && self.orders.len() == self.orders_total {
+            return Ok(self.orders.clone());
+        }
+        let actor = self.look_actor();
+        Ok(self
+            .reader
+            .queue_window(&actor, self.mine, &self.filter, 0, 0)?
+            .0)
+    }
+
+    /// Every row of the (filtered) orchestration list: read whole only on an explicit action
+    /// (retry all, discard all, export), never on refresh.
+    pub fn whole_list(&self) -> Result<Vec<ActivityRow>, crate::engine::EngineError> {
+        if self.activities_from == 0 && self.activities.len() == self.activities_total {
+            return Ok(self.activities.clone());
+        }
+        let actor = self.look_actor();
+        Ok(self
+            .reader
+            .list_window(&actor, &self.list_filter(), 0, 0)?
+            .0)
     }
 
     /// The marked orders, or the selected one when nothing is marked.
@@ -677,10 +727,13 @@ impl App {
                 }
                 self.move_cursor(1)
             }
-            KeyAction::MarkAll => {
-                self.marks = self.orders.iter().map(|w| w.id.clone()).collect();
-                Vec::new()
-            }
+            KeyAction::MarkAll => match self.whole_queue() {
+                Ok(orders) => {
+                    self.marks = orders.into_iter().map(|w| w.id).collect();
+                    Vec::new()
+                }
+                Err(err) => self.say(&format!("cannot read the database: {err}"), true),
+            },
             KeyAction::ClearMarks => {
                 self.marks.clear();
                 Vec::new()
@@ -750,8 +803,7 @@ impl App {
     fn selected_activity(&self) -> Option<String> {
         match self.view {
             View::Orchestrations => self
-                .activities
-                .get(self.orch_cursor.selected)
+                .activity_at(self.orch_cursor.selected)
                 .map(|r| r.id.clone()),
             View::Tree => self.tree.as_ref().map(|t| t.id.clone()),
             _ => None,
@@ -787,7 +839,10 @@ impl App {
                 Vec::new()
             }
             KeyAction::RetryAll | KeyAction::DiscardAll => {
-                let ids: Vec<String> = self.activities.iter().map(|r| r.id.clone()).collect();
+                let ids: Vec<String> = match self.whole_list() {
+                    Ok(rows) => rows.into_iter().map(|r| r.id).collect(),
+                    Err(err) => return self.say(&format!("cannot read the database: {err}"), true),
+                };
                 if ids.is_empty() {
                     return self.say("the list is empty: nothing to do", true);
                 }
@@ -1013,13 +1068,15 @@ impl App {
                 self.mine = false;
                 self.go(View::Queue);
                 let id = id.to_ascii_uppercase();
-                match self.orders.iter().position(|w| w.id == id) {
-                    Some(at) => {
+                match self.reader.queue_position(&id) {
+                    Ok(Some(at)) => {
                         self.queue_cursor.selected = at;
                         self.queue_cursor.scroll_into_view(self.page);
+                        self.follow_cursor();
                         Vec::new()
                     }
-                    None => self.say(&format!("{id} is not in the open queue"), true),
+                    Ok(None) => self.say(&format!("{id} is not in the open queue"), true),
+                    Err(err) => self.say(&format!("cannot read the database: {err}"), true),
                 }
             }
             ("sp", Some(sp)) => {
@@ -1103,8 +1160,7 @@ impl App {
         match self.view {
             View::Queue => self.selected_order().map(|w| w.id.clone()),
             View::Orchestrations => self
-                .activities
-                .get(self.orch_cursor.selected)
+                .activity_at(self.orch_cursor.selected)
                 .map(|r| r.id.clone()),
             View::Errors => self
                 .error_groups
@@ -1147,14 +1203,10 @@ impl App {
         let needle = self.filter.to_ascii_lowercase();
         match self.view {
             View::Queue => {
-                let orders = self.reader.queue(&actor, self.mine, 0, 0)?;
-                self.orders = orders
-                    .into_iter()
-                    .filter(|w| needle.is_empty() || order_matches(w, &needle))
-                    .collect();
-                self.marks
-                    .retain(|id| self.orders.iter().any(|w| &w.id == id));
-                self.queue_cursor.step(0, self.orders.len());
+                self.read_queue_window()?;
+                self.queue_cursor.step(0, self.orders_total);
+                self.follow_cursor();
+                self.keep_listed_marks()?;
             }
             View::Orchestrations if self.stuck => {
                 let now = self.status.clock.unwrap_or_else(chrono::Utc::now);
@@ -1163,27 +1215,20 @@ impl App {
                     .iter()
                     .map(|(r, why)| (r.id.clone(), why.clone()))
                     .collect();
+                // The stuck lens is found by a scan anyway and is short: it is held whole.
                 self.activities = rows
                     .into_iter()
                     .map(|(r, _)| r)
-                    .filter(|r| needle.is_empty() || row_matches(r, &needle))
+                    .filter(|r| needle.is_empty() || r.matches(&needle))
                     .collect();
-                self.orch_cursor.step(0, self.activities.len());
+                self.activities_from = 0;
+                self.activities_total = self.activities.len();
+                self.orch_cursor.step(0, self.activities_total);
             }
             View::Orchestrations => {
-                let filter = ListFilter {
-                    state: self.state_filter.map(|s| s.code().to_string()),
-                    activity_type: self.type_filter,
-                    sp: None,
-                    error_code: self.code_filter.clone(),
-                    limit: 0,
-                };
-                let rows = self.reader.list(&actor, &filter)?;
-                self.activities = rows
-                    .into_iter()
-                    .filter(|r| needle.is_empty() || row_matches(r, &needle))
-                    .collect();
-                self.orch_cursor.step(0, self.activities.len());
+                self.read_list_window()?;
+                self.orch_cursor.step(0, self.activities_total);
+                self.follow_cursor();
             }
             View::Errors => {
                 self.error_groups = self.reader.error_groups()?;
@@ -1203,39 +1248,128 @@ impl App {
     }
 }
 
+impl App {
+    /// Rows read per window: a few screens, so paging within them reads nothing.
+    fn window_span(&self) -> usize {
+        (self.page * 4).max(200)
+    }
+
+    /// Where a window around `cursor` starts: a screen above its first visible row.
+    fn window_start(&self, cursor: &Cursor) -> usize {
+        cursor.offset.min(cursor.selected).saturating_sub(self.page)
+    }
+
+    /// The orchestration list's filters as the engine takes them.
+    fn list_filter(&self) -> ListFilter {
+        ListFilter {
+            state: self.state_filter.map(|s| s.code().to_string()),
+            activity_type: self.type_filter,
+            sp: None,
+            error_code: self.code_filter.clone(),
+            limit: 0,
+            text: self.filter.clone(),
+        }
+    }
+
+    fn read_queue_window(&mut self) -> Result<(), crate::engine::EngineError> {
+        let actor = self.look_actor();
+        let start = self.window_start(&self.queue_cursor);
+        let span = self.window_span();
+        let (rows, total) =
+            self.reader
+                .queue_window(&actor, self.mine, &self.filter, start, span)?;
+        self.orders = rows;
+        self.orders_from = start.min(total);
+        self.orders_total = total;
+        Ok(())
+    }
+
+    fn read_list_window(&mut self) -> Result<(), crate::engine::EngineError> {
+        let actor = self.look_actor();
+        let start = self.window_start(&self.orch_cursor);
+        let span = self.window_span();
+        let (rows, total) = self
+            .reader
+            .list_window(&actor, &self.list_filter(), start, span)?;
+        self.activities = rows;
+        self.activities_from = start.min(total);
+        self.activities_total = total;
+        Ok(())
+    }
+
+    /// Re-reads the current list's window when the rows on screen (and the selection) are no
+    /// longer inside it, so a cursor can travel the whole list while only a window is held.
+    fn follow_cursor(&mut self) {
+        let page = self.page;
+        let covered = |cursor: &Cursor, from: usize, len: usize, total: usize| {
+            let shown = super::views::window(cursor, total, page);
+            let wanted = shown.start.min(cursor.selected)..shown.end.max(cursor.selected + 1);
+            total == 0 || (wanted.start >= from && wanted.end.min(total) <= from + len)
+        };
+        let result = match self.view {
+            View::Queue
+                if !covered(
+                    &self.queue_cursor,
+                    self.orders_from,
+                    self.orders.len(),
+                    self.orders_total,
+                ) =>
+            {
+                self.read_queue_window()
+            }
+            View::Orchestrations
+                if !self.stuck
+                    && !covered(
+                        &self.orch_cursor,
+                        self.activities_from,
+                        self.activities.len(),
+                        self.activities_total,
+                    ) =>
+            {
+                self.read_list_window()
+            }
+            _ => Ok(()),
+        };
+        if let Err(err) = result {
+            self.toast = Some(Toast {
+                text: format!("cannot read the database: {err}"),
+                error: true,
+            });
+        }
+    }
+
+    /// Drops marks of orders that left the (filtered) queue, as a whole list would: by the
+    /// window when it holds the whole list, else by reading the marked orders only.
+    fn keep_listed_marks(&mut self) -> Result<(), crate::engine::EngineError> {
+        if self.marks.is_empty() {
+            return Ok(());
+        }
+        if self.orders_from == 0 && self.orders.len() == self.orders_total {
+            let orders = &self.orders;
+            self.marks.retain(|id| orders.iter().any(|w| &w.id == id));
+            return Ok(());
+        }
+        let needle = self.filter.to_ascii_lowercase();
+        let mut keep = BTreeSet::new();
+        for id in &self.marks {
+            let Ok(wo) = self.reader.work_order(id) else {
+                continue;
+            };
+            let listed = crate::workorders::is_open(wo.status)
+                && (!self.mine || wo.scheduled_for.as_deref() == Some(self.operator.as_str()))
+                && (needle.is_empty() || crate::workorders::matches_text(&wo, &needle));
+            if listed {
+                keep.insert(id.clone());
+            }
+        }
+        self.marks = keep;
+        Ok(())
+    }
+}
+
 fn first_line(text: &str) -> &str {
     let line = text.lines().next().unwrap_or("");
     line.get(..60).unwrap_or(line)
-}
-
-fn order_matches(w: &WorkOrder, needle: &str) -> bool {
-    [
-        w.id.as_str(),
-        w.status.code(),
-        w.kind.code(),
-        &w.customer,
-        &w.site,
-        &w.assignee.label(),
-    ]
-    .iter()
-    .any(|f| f.to_ascii_lowercase().contains(needle))
-}
-
-fn row_matches(r: &ActivityRow, needle: &str) -> bool {
-    let reason = r
-        .status_reason
-        .as_ref()
-        .map(|s| s.code.as_str())
-        .unwrap_or("");
-    [
-        r.id.as_str(),
-        &r.activity_type,
-        &r.state,
-        reason,
-        r.sp.as_deref().unwrap_or(""),
-    ]
-    .iter()
-    .any(|f| f.to_ascii_lowercase().contains(needle))
 }
 
 /// The next value in `all` after `current`, then back to none.

@@ -5,52 +5,59 @@ use super::app::{App, View};
 /// The current list as CSV or JSON, or `None` when the view has no list.
 pub fn current_list(app: &App, json: bool) -> Option<String> {
     let (header, rows, values): (Vec<&str>, Vec<Vec<String>>, serde_json::Value) = match app.view {
-        View::Queue => (
-            vec![
-                "id",
-                "status",
-                "kind",
-                "customer",
-                "site",
-                "preferred_date",
-                "assignee",
-            ],
-            app.orders
-                .iter()
-                .map(|w| {
-                    vec![
-                        w.id.clone(),
-                        w.status.code().into(),
-                        w.kind.code().into(),
-                        w.customer.clone(),
-                        w.site.clone(),
-                        w.preferred_date.map(|d| d.to_string()).unwrap_or_default(),
-                        w.assignee.label(),
-                    ]
-                })
-                .collect(),
-            serde_json::to_value(&app.orders).ok()?,
-        ),
-        View::Orchestrations => (
-            vec!["id", "type", "state", "reason", "sp", "status_at"],
-            app.activities
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.id.clone(),
-                        r.activity_type.clone(),
-                        r.state.clone(),
-                        r.status_reason
-                            .as_ref()
-                            .map(|s| s.code.clone())
-                            .unwrap_or_default(),
-                        r.sp.clone().unwrap_or_default(),
-                        r.status_at.to_rfc3339(),
-                    ]
-                })
-                .collect(),
-            serde_json::to_value(&app.activities).ok()?,
-        ),
+        // The desk holds only a window: an export reads the whole list once, on request.
+        View::Queue => {
+            let orders = app.whole_queue().ok()?;
+            (
+                vec![
+                    "id",
+                    "status",
+                    "kind",
+                    "customer",
+                    "site",
+                    "preferred_date",
+                    "assignee",
+                ],
+                orders
+                    .iter()
+                    .map(|w| {
+                        vec![
+                            w.id.clone(),
+                            w.status.code().into(),
+                            w.kind.code().into(),
+                            w.customer.clone(),
+                            w.site.clone(),
+                            w.preferred_date.map(|d| d.to_string()).unwrap_or_default(),
+                            w.assignee.label(),
+                        ]
+                    })
+                    .collect(),
+                serde_json::to_value(&orders).ok()?,
+            )
+        }
+        View::Orchestrations => {
+            let activities = app.whole_list().ok()?;
+            (
+                vec!["id", "type", "state", "reason", "sp", "status_at"],
+                activities
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.id.clone(),
+                            r.activity_type.clone(),
+                            r.state.clone(),
+                            r.status_reason
+                                .as_ref()
+                                .map(|s| s.code.clone())
+                                .unwrap_or_default(),
+                            r.sp.clone().unwrap_or_default(),
+                            r.status_at.to_rfc3339(),
+                        ]
+                    })
+                    .collect(),
+                serde_json::to_value(&activities).ok()?,
+            )
+        }
         View::Errors => (
             vec!["code", "count"],
             app.error_groups

@@ -52,7 +52,6 @@ pub struct OverviewState {
 
 /// Re-reads every count.
 pub fn load(app: &mut App) -> Result<(), EngineError> {
-    let actor = app.look_actor();
     let mut lines = vec![heading("Orchestrations by state")];
     for (state, n) in app.reader.counts_by_state()? {
         lines.push(Line {
@@ -70,9 +69,7 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
         });
     }
     lines.push(heading("Open work orders by status"));
-    let orders = app.reader.queue(&actor, false, 0, 0)?;
-    for status in [WoStatus::New, WoStatus::Sent, WoStatus::Setup] {
-        let n = orders.iter().filter(|w| w.status == status).count();
+    for (status, n) in app.reader.queue_counts()? {
         lines.push(Line {
             label: status.code().to_string(),
             count: Some(n),

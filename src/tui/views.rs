@@ -110,11 +110,13 @@ fn draw_queue(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     };
     let title = format!(
         " Open work orders ({}){mine}{filter}{marked} ",
-        app.orders.len()
+        app.orders_total
     );
-    let visible = window(&app.queue_cursor, app.orders.len(), app.page);
-    let rows: Vec<Row> = app.orders[visible.clone()]
-        .iter()
+    // Only the window around the cursor is held: rows are built for what is on screen.
+    let visible = window(&app.queue_cursor, app.orders_total, app.page);
+    let rows: Vec<Row> = visible
+        .clone()
+        .filter_map(|at| app.order_at(at))
         .enumerate()
         .map(|(i, w)| {
             let mark = if app.marks.contains(&w.id) {
@@ -160,7 +162,7 @@ fn draw_queue(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .header(header)
         .block(block(title, theme));
     frame.render_widget(table, area);
-    if app.orders.is_empty() {
+    if app.orders_total == 0 {
         empty(
             frame,
             area,
@@ -211,10 +213,11 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
     } else {
         format!(" · {}", parts.join(" · "))
     };
-    let title = format!(" Orchestrations ({}){filters} ", app.activities.len());
-    let visible = window(&app.orch_cursor, app.activities.len(), app.page);
-    let rows: Vec<Row> = app.activities[visible.clone()]
-        .iter()
+    let title = format!(" Orchestrations ({}){filters} ", app.activities_total);
+    let visible = window(&app.orch_cursor, app.activities_total, app.page);
+    let rows: Vec<Row> = visible
+        .clone()
+        .filter_map(|at| app.activity_at(at))
         .enumerate()
         .map(|(i, r)| {
             let reason = match app.stuck_why.get(&r.id).filter(|_| app.stuck) {
@@ -262,7 +265,7 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
             .block(block(title, theme)),
         area,
     );
-    if app.activities.is_empty() {
+    if app.activities_total == 0 {
         empty(
             frame,
             area,

@@ -1,0 +1,197 @@
+//! The desk's hot paths over a demo world in a temporary sled database.
+//!
+//! `ORDERDESK_BENCH_CUSTOMERS` sets the world's size (default 30, so a smoke run stays under a
+//! minute); see BENCHMARKS.md for the sizes measured and what is left to measure.
+
+use orderdesk::config::Config;
+use orderdesk::demo::{build, DemoOptions};
+use orderdesk::domain::Instant;
+use orderdesk::engine::{Actor, Engine, FeedRequest, ListFilter, Reader};
+use orderdesk::store::SledStore;
+use orderdesk::tui::app::{Action, App, View};
+use orderdesk::tui::keymap::{KeyAction, Keymap};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::sync::{Mutex, OnceLock};
+
+fn main() {
+    divan::main();
+}
+
+/// The world every bench reads: built once per run.
+struct World {
+    engine: Mutex<Engine>,
+    reader: Reader,
+    now: Instant,
+    _dir: tempfile::TempDir,
+}
+
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let customers = std::env::var("ORDERDESK_BENCH_CUSTOMERS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(30);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SledStore::open(&dir.path().join("db"), "bench").expect("sled");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/config.toml");
+        let config: Config = orderdesk::config::load(&path).expect("demo config");
+        let mut engine = Engine::new(Box::new(store), config);
+        let now: Instant = "2025-06-10T14:00:00Z".parse().unwrap();
+        let options = DemoOptions {
+            seed: 42,
+            customers,
+            now,
+        };
+        let started = std::time::Instant::now();
+        let summary = build(&mut engine, &options, &mut |_| {}).expect("demo");
+        eprintln!(
+            "world: {customers} customers, {} activities, {} top-level, {} open work orders, built in {:.1} s",
+            summary.activities,
+            summary.top_level,
+            summary.open_work_orders,
+            started.elapsed().as_secs_f64()
+        );
+        World {
+            reader: engine.reader(),
+            engine: Mutex::new(engine),
+            now,
+            _dir: dir,
+        }
+    })
+}
+
+fn desk(view: View) -> App {
+    let w = world();
+    let keymap = Keymap::defaults().expect("keymap");
+    let mut app = App::new(
+        w.reader.clone(),
+        keymap,
+        "sam",
+        Some(orderdesk::domain::Role::Supervisor),
+    );
+    app.update(Action::Clock(w.now, 1.0));
+    app.go(view);
+    app
+}
+
+fn draw(terminal: &mut Terminal<TestBackend>, app: &mut App) {
+    let theme = orderdesk::tui::theme::Theme::new(true);
+    terminal
+        .draw(|frame| orderdesk::tui::views::draw(frame, app, &theme))
+        .expect("draw");
+}
+
+/// One frame of the queue on a 200×50 TestBackend (data already read).
+#[divan::bench]
+fn queue_frame_render(bencher: divan::Bencher) {
+    let mut app = desk(View::Queue);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    bencher.bench_local(|| draw(&mut terminal, &mut app));
+}
+
+/// Keypress to frame in the orchestration list: update (cursor, window re-read when it
+/// leaves the window) and render, paging down through the whole list and wrapping.
+#[divan::bench]
+fn orchestrations_keypress_to_frame(bencher: divan::Bencher) {
+    let mut app = desk(View::Orchestrations);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    draw(&mut terminal, &mut app);
+    bencher.bench_local(|| {
+        if app.orch_cursor.selected + 1 >= app.activities_total {
+            app.update(Action::Key(KeyAction::Top));
+        } else {
+            app.update(Action::Key(KeyAction::PageDown));
+        }
+        draw(&mut terminal, &mut app);
+    });
+}
+
+/// A refresh of the orchestration list (what every monitor pass with changes costs) and a frame.
+#[divan::bench]
+fn orchestrations_refresh_and_frame(bencher: divan::Bencher) {
+    let mut app = desk(View::Orchestrations);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    bencher.bench_local(|| {
+        app.update(Action::Refresh);
+        draw(&mut terminal, &mut app);
+    });
+}
+
+/// The same list read whole, as the desk did before windows: the naive baseline.
+#[divan::bench]
+fn orchestrations_whole_list_baseline(bencher: divan::Bencher) {
+    let w = world();
+    bencher.bench(|| {
+        w.reader
+            .list(&Actor::system(), &ListFilter::default())
+            .expect("list")
+            .len()
+    });
+}
+
+/// The status bar's counts (live counts, O(states)).
+#[divan::bench]
+fn counts_by_state(bencher: divan::Bencher) {
+    let w = world();
+    bencher.bench(|| w.reader.counts_by_state().expect("counts"));
+}
+
+/// One customer's feed, six-month window, one category.
+#[divan::bench]
+fn feed_query_one_customer(bencher: divan::Bencher) {
+    let w = world();
+    let customer = w
+        .reader
+        .queue_window(&Actor::system(), false, "", 0, 1)
+        .expect("queue")
+        .0
+        .first()
+        .map(|wo| wo.customer.clone())
+        .expect("an open work order");
+    let category = orderdesk::formats::FeedCategory::ALL[0];
+    let request = FeedRequest {
+        account: None,
+        categories: [category].into_iter().collect(),
+        range: None,
+    };
+    bencher.bench(|| {
+        w.reader
+            .feed(&Actor::system(), w.now, &customer, &request)
+            .expect("feed")
+    });
+}
+
+/// One operator action (retry of an activity in error) acknowledged after flush; a refusal
+/// (nothing to retry any more) is audited and flushed too, so every iteration writes.
+#[divan::bench]
+fn operator_retry_after_flush(bencher: divan::Bencher) {
+    let w = world();
+    let filter = ListFilter {
+        state: Some("ACTIVITY_ERROR".into()),
+        ..ListFilter::default()
+    };
+    let ids: Vec<String> = w
+        .reader
+        .list_window(&Actor::system(), &filter, 0, 50)
+        .expect("list")
+        .0
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let fallback = w
+        .reader
+        .list_window(&Actor::system(), &ListFilter::default(), 0, 1)
+        .expect("list")
+        .0[0]
+        .id
+        .clone();
+    let mut at = 0usize;
+    bencher.bench_local(|| {
+        let id = ids.get(at % ids.len().max(1)).unwrap_or(&fallback).clone();
+        at += 1;
+        let mut engine = w.engine.lock().expect("engine");
+        let _ = engine.retry(&Actor::system(), w.now, &id);
+    });
+}

@@ -1,0 +1,438 @@
+//! Windowed reads for the desk: only the rows on screen are read and decoded, walked in order
+//! through the ordered indexes, with the total from the live counts where they can answer.
+//!
+//! Cost, honestly: when only index keys decide membership (no text filter, no type filter, an
+//! operator who sees every type), a window at `offset` walks `min(offset, total - offset)` keys
+//! (from whichever end is nearer) and decodes only `limit` records. A type filter or a division
+//! restriction decodes records up to the window's end. A text filter, an error-code filter or
+//! "mine" must look at every candidate record to count them: those scan, and say so here.
+
+use super::queries::{matches_filter, read_activity, row_of, ActivityRow, ListFilter};
+use super::tally::Tallies;
+use super::{Actor, Engine, EngineError};
+use crate::domain::{ActivityType, Seq};
+use crate::store::{prefix_end, seq_from_key_tail, text_prefix, Store, TreeId};
+use crate::workorders::{WoStatus, WorkOrder};
+use std::collections::VecDeque;
+
+/// Keys one range read takes.
+const PAGE: usize = 512;
+
+/// Sequence numbers under one key prefix, in key order, read a page at a time.
+struct PrefixCursor {
+    prefix: Vec<u8>,
+    /// The last key read (the next page starts past it).
+    last: Option<Vec<u8>>,
+    buf: VecDeque<Seq>,
+    done: bool,
+}
+
+/// A merge of several prefixes of one index by the sequence number at the end of each key:
+/// the union of the state prefixes in sequence order, without reading them whole.
+struct SeqMerge<'s> {
+    store: &'s dyn Store,
+    tree: TreeId,
+    reverse: bool,
+    cursors: Vec<PrefixCursor>,
+}
+
+impl<'s> SeqMerge<'s> {
+    fn new(store: &'s dyn Store, tree: TreeId, prefixes: Vec<Vec<u8>>, reverse: bool) -> Self {
+        let cursors = prefixes
+            .into_iter()
+            .map(|prefix| PrefixCursor {
+                prefix,
+                last: None,
+                buf: VecDeque::new(),
+                done: false,
+            })
+            .collect();
+        SeqMerge {
+            store,
+            tree,
+            reverse,
+            cursors,
+        }
+    }
+
+    /// The next sequence number in order, or `None` at the end.
+    fn next_seq(&mut self) -> Result<Option<Seq>, EngineError> {
+        let mut best: Option<(usize, Seq)> = None;
+        for i in 0..self.cursors.len() {
+            refill(self.store, self.tree, self.reverse, &mut self.cursors[i])?;
+            if let Some(&seq) = self.cursors[i].buf.front() {
+                let better = match best {
+                    None => true,
+                    Some((_, b)) if self.reverse => seq > b,
+                    Some((_, b)) => seq < b,
+                };
+                if better {
+                    best = Some((i, seq));
+                }
+            }
+        }
+        Ok(best.map(|(i, seq)| {
+            self.cursors[i].buf.pop_front();
+            seq
+        }))
+    }
+
+    /// Skips `n` entries (keys only, no record read).
+    fn skip(&mut self, n: usize) -> Result<(), EngineError> {
+        for _ in 0..n {
+            if self.next_seq()?.is_none() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads the next page of one prefix when its buffer is empty.
+fn refill(
+    store: &dyn Store,
+    tree: TreeId,
+    reverse: bool,
+    c: &mut PrefixCursor,
+) -> Result<(), EngineError> {
+    if c.done || !c.buf.is_empty() {
+        return Ok(());
+    }
+    let end = prefix_end(&c.prefix);
+    let page = if reverse {
+        let to = c.last.clone().or(end);
+        store.range(tree, &c.prefix, to.as_deref(), PAGE, true)?
+    } else {
+        let from = match &c.last {
+            Some(last) => {
+                let mut from = last.clone();
+                from.push(0);
+                from
+            }
+            None => c.prefix.clone(),
+        };
+        store.range(tree, &from, end.as_deref(), PAGE, false)?
+    };
+    c.done = page.len() < PAGE;
+    c.last = page.last().map(|(k, _)| k.clone());
+    c.buf
+        .extend(page.iter().filter_map(|(k, _)| seq_from_key_tail(k)));
+    Ok(())
+}
+
+/// The state codes a top-level activity can have, in lifecycle order, once each.
+fn top_level_states() -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = Vec::new();
+    for code in crate::lifecycle::OrchState::ALL
+        .iter()
+        .map(|s| s.code())
+        .chain(crate::lifecycle::MaintState::ALL.iter().map(|s| s.code()))
+    {
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    codes
+}
+
+/// The window `[offset, offset + limit)` of a list `total` long, as (skip from the nearer end,
+/// rows to take, read from the end).
+fn plan(total: usize, offset: usize, limit: usize) -> (usize, usize, bool) {
+    let end = offset.saturating_add(limit).min(total);
+    let take = end.saturating_sub(offset);
+    let from_end = total - end;
+    if from_end < offset {
+        (from_end, take, true)
+    } else {
+        (offset, take, false)
+    }
+}
+
+impl Engine {
+    /// Top-level activities by state (non-zero counts), in lifecycle order, from the live counts.
+    pub fn counts_by_state(&self) -> Result<Vec<(String, usize)>, EngineError> {
+        let t = Tallies::current(self.store.as_ref())?;
+        Ok(top_level_states()
+            .into_iter()
+            .filter_map(|code| {
+                let n = t.in_state(code);
+                (n > 0).then(|| (code.to_string(), n as usize))
+            })
+            .collect())
+    }
+
+    /// The error inbox: status-reason codes of top-level activities in an error state, with
+    /// counts, ascending by code, from the live counts.
+    pub fn error_groups(&self) -> Result<Vec<(String, usize)>, EngineError> {
+        let t = Tallies::current(self.store.as_ref())?;
+        Ok(t.errors
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(code, n)| (code, n as usize))
+            .collect())
+    }
+
+    /// Open work orders by status (New, Sent, Setup), from the live counts.
+    pub fn queue_counts(&self) -> Result<Vec<(WoStatus, usize)>, EngineError> {
+        let t = Tallies::current(self.store.as_ref())?;
+        Ok([WoStatus::New, WoStatus::Sent, WoStatus::Setup]
+            .into_iter()
+            .map(|s| {
+                (
+                    s,
+                    t.queue.get(s.code()).copied().unwrap_or(0).max(0) as usize,
+                )
+            })
+            .collect())
+    }
+
+    /// How many work orders are open, from the live counts.
+    pub fn queue_len(&self) -> Result<usize, EngineError> {
+        Ok(self.queue_counts()?.iter().map(|(_, n)| n).sum())
+    }
+
+    /// True when the division restriction hides no activity type from `actor`.
+    fn sees_every_type(&self, actor: &Actor) -> bool {
+        ActivityType::ALL
+            .iter()
+            .all(|t| self.visible_type(actor, Some(*t)))
+    }
+
+    /// How many top-level activities `filter` lists for `actor`, from the live counts, when
+    /// they can tell (no error-code, service-point or text filter).
+    fn listed_count(&self, actor: &Actor, filter: &ListFilter, t: &Tallies) -> Option<usize> {
+        if filter.error_code.is_some() || filter.sp.is_some() || !filter.text.is_empty() {
+            return None;
+        }
+        let wanted_state = filter.state.as_ref().map(|s| s.to_ascii_uppercase());
+        let mut n = 0i64;
+        for (state, kinds) in &t.states {
+            if wanted_state.as_ref().is_some_and(|w| w != state) {
+                continue;
+            }
+            for (kind, count) in kinds {
+                let typ = ActivityType::ALL.iter().copied().find(|t| t.code() == kind);
+                if filter.activity_type.is_some_and(|want| typ != Some(want)) {
+                    continue;
+                }
+                if self.visible_type(actor, typ) {
+                    n += count;
+                }
+            }
+        }
+        Some(n.max(0) as usize)
+    }
+
+    /// The rows `[offset, offset + limit)` of `list(actor, filter)` (ascending by sequence;
+    /// `limit` 0 = to the end), and how many rows the whole list has. Reads only the window
+    /// unless a filter needs every record (see the module note).
+    pub fn list_window(
+        &self,
+        actor: &Actor,
+        filter: &ListFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<ActivityRow>, usize), EngineError> {
+        let store = self.store.as_ref();
+        let limit = if limit == 0 { usize::MAX } else { limit };
+        let counted = self.listed_count(actor, filter, &Tallies::current(store)?);
+        let (tree, prefixes) = if let Some(code) = &filter.error_code {
+            (TreeId::ByError, vec![text_prefix(code)])
+        } else if let Some(state) = &filter.state {
+            (
+                TreeId::ByState,
+                vec![text_prefix(&state.to_ascii_uppercase())],
+            )
+        } else if let Some(sp) = &filter.sp {
+            (TreeId::BySp, vec![text_prefix(sp)])
+        } else {
+            (
+                TreeId::ByState,
+                top_level_states().into_iter().map(text_prefix).collect(),
+            )
+        };
+        // Index keys alone decide membership: skip to the window without reading records.
+        if let (Some(total), None, true) =
+            (counted, filter.activity_type, self.sees_every_type(actor))
+        {
+            let (skip, take, reverse) = plan(total, offset, limit);
+            let mut merge = SeqMerge::new(store, tree, prefixes, reverse);
+            merge.skip(skip)?;
+            let mut rows = Vec::with_capacity(take.min(1024));
+            while rows.len() < take {
+                let Some(seq) = merge.next_seq()? else { break };
+                rows.push(row_of(&read_activity(store, seq)?));
+            }
+            if reverse {
+                rows.reverse();
+            }
+            return Ok((rows, total));
+        }
+        // Records decide: read in order up to the window's end, or to the end to count.
+        let needle = filter.text.to_ascii_lowercase();
+        let mut merge = SeqMerge::new(store, tree, prefixes, false);
+        let mut rows = Vec::new();
+        let mut seen = 0usize;
+        while let Some(seq) = merge.next_seq()? {
+            let a = read_activity(store, seq)?;
+            if !a.is_top_level() || !self.visible(actor, &a) || !matches_filter(&a, filter) {
+                continue;
+            }
+            let row = row_of(&a);
+            if !needle.is_empty() && !row.matches(&needle) {
+                continue;
+            }
+            if seen >= offset && rows.len() < limit {
+                rows.push(row);
+            }
+            seen += 1;
+            if counted.is_some() && rows.len() >= limit {
+                break;
+            }
+        }
+        Ok((rows, counted.unwrap_or(seen)))
+    }
+
+    /// The rows `[offset, offset + limit)` of the open queue in its order (`limit` 0 = to the
+    /// end), keeping `mine` and the text filter `text`, and how many orders match. Without
+    /// `mine` or text only the window is read; with either, every open order is read to count.
+    pub fn queue_window(
+        &self,
+        actor: &Actor,
+        mine: bool,
+        text: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<WorkOrder>, usize), EngineError> {
+        let store = self.store.as_ref();
+        let limit = if limit == 0 { usize::MAX } else { limit };
+        if !mine && text.is_empty() {
+            let total = self.queue_len()?;
+            let (skip, take, reverse) = plan(total, offset, limit);
+            // The queue's order is its key order, not sequence order: walk the one prefix.
+            let mut keys = QueueKeys::new(store, reverse);
+            keys.skip(skip)?;
+            let mut rows = Vec::with_capacity(take.min(1024));
+            while rows.len() < take {
+                let Some(seq) = keys.next_seq()? else { break };
+                rows.push(super::workorders::read_work_order(store, seq)?);
+            }
+            if reverse {
+                rows.reverse();
+            }
+            return Ok((rows, total));
+        }
+        let needle = text.to_ascii_lowercase();
+        let mut keys = QueueKeys::new(store, false);
+        let mut rows = Vec::new();
+        let mut seen = 0usize;
+        while let Some(seq) = keys.next_seq()? {
+            let wo = super::workorders::read_work_order(store, seq)?;
+            if mine && wo.scheduled_for.as_deref() != Some(actor.operator.as_str()) {
+                continue;
+            }
+            if !needle.is_empty() && !crate::workorders::matches_text(&wo, &needle) {
+                continue;
+            }
+            if seen >= offset && rows.len() < limit {
+                rows.push(wo);
+            }
+            seen += 1;
+        }
+        Ok((rows, seen))
+    }
+
+    /// Where the open order `id` stands in the unfiltered queue, walking keys only up to it.
+    pub fn queue_position(&self, id: &str) -> Result<Option<usize>, EngineError> {
+        let store = self.store.as_ref();
+        let Ok(wo) = self.work_order(id) else {
+            return Ok(None);
+        };
+        if !crate::workorders::is_open(wo.status) {
+            return Ok(None);
+        }
+        let key = super::tx::queue_key(&wo);
+        let mut before = 0usize;
+        let mut from: Vec<u8> = Vec::new();
+        loop {
+            let page = store.range(TreeId::Queue, &from, Some(&key), PAGE, false)?;
+            before += page.len();
+            match page.last() {
+                Some((last, _)) if page.len() == PAGE => {
+                    from = last.clone();
+                    from.push(0);
+                }
+                _ => return Ok(Some(before)),
+            }
+        }
+    }
+}
+
+/// The queue index in key order, a page at a time, from either end.
+struct QueueKeys<'s> {
+    store: &'s dyn Store,
+    reverse: bool,
+    last: Option<Vec<u8>>,
+    buf: VecDeque<Seq>,
+    done: bool,
+}
+
+impl<'s> QueueKeys<'s> {
+    fn new(store: &'s dyn Store, reverse: bool) -> Self {
+        QueueKeys {
+            store,
+            reverse,
+            last: None,
+            buf: VecDeque::new(),
+            done: false,
+        }
+    }
+
+    fn next_seq(&mut self) -> Result<Option<Seq>, EngineError> {
+        if self.buf.is_empty() && !self.done {
+            let page = if self.reverse {
+                self.store
+                    .range(TreeId::Queue, &[], self.last.as_deref(), PAGE, true)?
+            } else {
+                let from = match &self.last {
+                    Some(last) => {
+                        let mut from = last.clone();
+                        from.push(0);
+                        from
+                    }
+                    None => Vec::new(),
+                };
+                self.store.range(TreeId::Queue, &from, None, PAGE, false)?
+            };
+            self.done = page.len() < PAGE;
+            self.last = page.last().map(|(k, _)| k.clone());
+            self.buf
+                .extend(page.iter().filter_map(|(k, _)| seq_from_key_tail(k)));
+        }
+        Ok(self.buf.pop_front())
+    }
+
+    fn skip(&mut self, n: usize) -> Result<(), EngineError> {
+        for _ in 0..n {
+            if self.next_seq()?.is_none() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan;
+
+    #[test]
+    fn a_window_is_read_from_the_nearer_end() {
+        assert_eq!(plan(100, 0, 10), (0, 10, false));
+        assert_eq!(plan(100, 90, 10), (0, 10, true));
+        assert_eq!(plan(100, 95, 10), (0, 5, true));
+        assert_eq!(plan(100, 40, 10), (40, 10, false));
+        assert_eq!(plan(100, 60, 10), (30, 10, true));
+        assert_eq!(plan(5, 10, 10), (0, 0, true));
+    }
+}

@@ -1,0 +1,136 @@
+//! Windowed reads and live counts against the whole lists, on a demo world large enough that
+//! the index pages (512 keys) and the read-from-the-end path are exercised.
+
+use orderdesk::config::Config;
+use orderdesk::demo::{build, DemoOptions};
+use orderdesk::engine::{Actor, Engine, ListFilter};
+use orderdesk::store::MemStore;
+use std::path::Path;
+
+fn world() -> Engine {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/config.toml");
+    let config: Config = orderdesk::config::load(&path).expect("demo config");
+    let mut engine = Engine::new(Box::new(MemStore::new()), config);
+    let options = DemoOptions {
+        seed: 7,
+        customers: 90,
+        now: "2025-06-10T14:00:00Z".parse().unwrap(),
+    };
+    build(&mut engine, &options, &mut |_| {}).expect("demo");
+    engine
+}
+
+fn offsets(total: usize) -> Vec<usize> {
+    let mut all = vec![0, 1, 37, 511, 512, 513, total / 2, total + 5];
+    all.extend([1, 10, 37].iter().filter_map(|d| total.checked_sub(*d)));
+    all
+}
+
+#[test]
+fn windows_are_slices_of_the_whole_list_and_counts_agree() {
+    let engine = world();
+    let actor = Actor::system();
+    assert_eq!(engine.check_consistency().unwrap(), Vec::<String>::new());
+
+    let whole = engine.list(&actor, &ListFilter::default()).unwrap();
+    assert!(whole.len() > 600, "the world is too small: {}", whole.len());
+    let busiest = engine
+        .counts_by_state()
+        .unwrap()
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .unwrap();
+    let filters = [
+        ListFilter::default(),
+        ListFilter {
+            state: Some(busiest.0.to_ascii_lowercase()),
+            ..ListFilter::default()
+        },
+        ListFilter {
+            activity_type: Some(orderdesk::domain::ActivityType::EnableService),
+            ..ListFilter::default()
+        },
+        ListFilter {
+            text: "sp-1".into(),
+            ..ListFilter::default()
+        },
+    ];
+    for filter in &filters {
+        let ids: Vec<String> = engine
+            .list(&actor, filter)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        for offset in offsets(ids.len()) {
+            let (rows, total) = engine.list_window(&actor, filter, offset, 37).unwrap();
+            assert_eq!(total, ids.len(), "{filter:?}");
+            let want = &ids[offset.min(ids.len())..(offset + 37).min(ids.len())];
+            let got: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            assert_eq!(got, want, "{filter:?} at {offset}");
+        }
+    }
+
+    // The live counts agree with the lists they summarise.
+    for (state, n) in engine.counts_by_state().unwrap() {
+        assert_eq!(
+            whole.iter().filter(|r| r.state == state).count(),
+            n,
+            "{state}"
+        );
+    }
+    let queue = engine.queue(&actor, false, 0, 0).unwrap();
+    for (status, n) in engine.queue_counts().unwrap() {
+        assert_eq!(queue.iter().filter(|w| w.status == status).count(), n);
+    }
+    assert_eq!(engine.queue_len().unwrap(), queue.len());
+
+    let ids: Vec<&str> = queue.iter().map(|w| w.id.as_str()).collect();
+    for offset in offsets(ids.len()) {
+        let (rows, total) = engine.queue_window(&actor, false, "", offset, 9).unwrap();
+        assert_eq!(total, ids.len());
+        let got: Vec<&str> = rows.iter().map(|w| w.id.as_str()).collect();
+        assert_eq!(got, ids[offset.min(ids.len())..(offset + 9).min(ids.len())]);
+    }
+    let last = ids.len() - 1;
+    assert_eq!(engine.queue_position(ids[last]).unwrap(), Some(last));
+    let (narrow, total) = engine.queue_window(&actor, false, "new", 0, 0).unwrap();
+    assert_eq!(total, narrow.len());
+    assert!(narrow
+        .iter()
+        .all(|w| { orderdesk::workorders::matches_text(w, "new") }));
+}
+
+#[test]
+fn the_desk_holds_a_window_and_its_cursor_travels_the_whole_list() {
+    use orderdesk::tui::app::{Action, App, View};
+    use orderdesk::tui::keymap::{KeyAction, Keymap};
+    let engine = world();
+    let whole = engine
+        .list(&Actor::system(), &ListFilter::default())
+        .unwrap();
+    let keymap = Keymap::defaults().expect("default keymap");
+    let mut app = App::new(
+        engine.reader(),
+        keymap,
+        "sam",
+        Some(orderdesk::domain::Role::Supervisor),
+    );
+    app.update(Action::Key(KeyAction::GoOrchestrations));
+    assert_eq!(app.view, View::Orchestrations);
+    assert_eq!(app.activities_total, whole.len());
+    assert!(app.activities.len() < whole.len(), "only a window is held");
+    app.update(Action::Key(KeyAction::Bottom));
+    let last = whole.len() - 1;
+    assert_eq!(app.orch_cursor.selected, last);
+    assert_eq!(app.activity_at(last).map(|r| &r.id), Some(&whole[last].id));
+    for _ in 0..30 {
+        app.update(Action::Key(KeyAction::PageUp));
+    }
+    let at = app.orch_cursor.selected;
+    assert_eq!(app.activity_at(at).map(|r| &r.id), Some(&whole[at].id));
+    app.update(Action::Key(KeyAction::Refresh));
+    assert_eq!(app.activity_at(at).map(|r| &r.id), Some(&whole[at].id));
+    app.update(Action::Key(KeyAction::Top));
+    assert_eq!(app.activity_at(0).map(|r| &r.id), Some(&whole[0].id));
+}
