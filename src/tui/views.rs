@@ -601,7 +601,11 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     spans.push(Span::raw(format!("│ queue {} ", app.status.open_orders)));
     if let Some((at, n)) = app.status.last_monitor {
         spans.push(Span::styled(
-            format!("│ monitor {} +{n} ", at.format("%H:%M:%S")),
+            format!(
+                "│ monitor {} +{n} ",
+                at.with_timezone(&app.reader.config().timezone)
+                    .format("%H:%M:%S")
+            ),
             theme.dim,
         ));
     }
