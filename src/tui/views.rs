@@ -60,15 +60,18 @@ fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            // Narrow terminals get the short names so every tab stays visible.
-            let name = if area.width >= 100 {
-                v.title()
-            } else {
-                v.tab()
+            // Narrower terminals get short names, and below 80 columns only the current tab is
+            // named (the others show their digit), so every tab stays visible.
+            let name = match area.width {
+                w if w >= 100 => v.title(),
+                w if w >= 80 || *v == app.view => v.tab(),
+                _ => "",
             };
-            match v {
-                View::Tree => Line::from(name),
-                _ => Line::from(format!("{i} {name}")),
+            match (v, name.is_empty()) {
+                (View::Tree, true) => Line::from(v.tab()),
+                (View::Tree, false) => Line::from(name),
+                (_, true) => Line::from(format!("{i}")),
+                (_, false) => Line::from(format!("{i} {name}")),
             }
         })
         .collect();
