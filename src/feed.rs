@@ -1217,5 +1217,52 @@ mod tests {
                 .count();
             prop_assert_eq!(holders, usize::from(history_window(today, years).contains(date)));
         }
+
+        #[test]
+        fn parse_date_never_panics_and_names_its_input(text in "\\PC{0,16}") {
+            match parse_date(&text) {
+                Ok(date) => prop_assert_eq!(date.format("%Y-%m-%d").to_string(), text.trim()),
+                Err(message) => prop_assert!(message.contains(text.trim()), "{}", message),
+            }
+        }
+
+        #[test]
+        fn a_written_date_parses_back(offset in 0u64..3_652_059) {
+            let date = day("0000-01-01") + chrono::Days::new(offset);
+            prop_assert_eq!(parse_date(&date.format("%Y-%m-%d").to_string()), Ok(date));
+        }
+
+        /// The range is accepted exactly when it keeps all four rules; a refusal names the first
+        /// broken one and its limit. Todays around leap days and month ends (TV-24).
+        #[test]
+        fn validate_range_applies_the_first_broken_rule(
+            today in prop::sample::select(vec![
+                "2024-02-29", "2025-02-28", "2023-03-31", "2025-08-31", "2025-12-31", "2000-02-29",
+                "0000-01-01", "9999-12-31",
+            ]),
+            years in prop::sample::select(vec![0u32, 1, 2, 7, 400, u32::MAX]),
+            start_offset in -800i64..50, length in -40i64..400,
+        ) {
+            let today = day(today);
+            let start = today + chrono::Duration::days(start_offset);
+            let end = start + chrono::Duration::days(length);
+            let earliest = history_window(today, years).start;
+            let latest_end = add_months(start, SIX_MONTHS);
+            let rules = [
+                (RangeRule::StartAfterEnd, start > end, end),
+                (RangeRule::EndAfterToday, end > today, today),
+                (RangeRule::BeforeHistory, start < earliest, earliest),
+                (RangeRule::LongerThanSixMonths, end > latest_end, latest_end),
+            ];
+            let first_broken = rules.iter().find(|(_, broken, _)| *broken);
+            match (validate_range(start, end, today, years), first_broken) {
+                (Ok(range), None) => prop_assert_eq!(range, DateRange { start, end }),
+                (Err(error), Some(&(rule, _, limit))) => {
+                    prop_assert_eq!(error, RangeError { rule, start, end, limit });
+                    prop_assert!(error.to_string().contains(&limit.to_string()));
+                }
+                (outcome, expected) => prop_assert!(false, "{:?} but expected {:?}", outcome, expected),
+            }
+        }
     }
 }

@@ -112,9 +112,10 @@ pub(crate) fn schema_problem(path: &Path, message: &str) -> Problem {
         return Problem::field(child(name), "missing (required)");
     }
     if let Some(name) = quoted_after(message, "unknown field `") {
+        let name = key_text(name);
         let field = match &path {
-            Some(p) if p == name || p.ends_with(&format!(".{name}")) => p.clone(),
-            _ => child(name),
+            Some(p) if *p == name || p.ends_with(&format!(".{name}")) => p.clone(),
+            _ => child(&name),
         };
         let expected = message.split_once(", ").map_or("", |(_, rest)| rest);
         return Problem::field(field, format!("unknown field; {expected}"));
@@ -159,7 +160,7 @@ fn path_text(path: &Path) -> Option<String> {
                 if !text.is_empty() {
                     text.push('.');
                 }
-                text.push_str(key);
+                text.push_str(&key_text(key));
             }
             // The inbound reader wraps a line as `{kind: body}`; the kind is not a field.
             Segment::Enum { .. } => {}
@@ -167,6 +168,19 @@ fn path_text(path: &Path) -> Option<String> {
         }
     }
     (!text.is_empty()).then_some(text)
+}
+
+/// A key as a field path shows it: one that would read as blank or as another path (empty,
+/// whitespace, control characters, `.`, `[`, quotes, backticks) in JSON quotes (`""`, `"\t"`).
+fn key_text(key: &str) -> String {
+    let plain = !key.is_empty()
+        && !key
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || ".[]\"`".contains(c));
+    match plain {
+        true => key.to_owned(),
+        false => Value::from(key).to_string(),
+    }
 }
 
 /// A JSON syntax error; the line is known, so only the column is kept.

@@ -689,7 +689,20 @@ impl Source<'_> {
     fn toml_error(&self, error: &toml::de::Error) -> KeymapError {
         let line = error.span().map_or(1, |span| self.line_of_span(span));
         let message: Vec<&str> = error.message().lines().map(str::trim).collect();
-        self.error(line, Problem::Toml(message.join("; ")))
+        let mut message = message.join("; ");
+        if message.is_empty() {
+            // toml gives no words for some bad characters (a NUL in a comment): name the character.
+            let at = error.span().map_or(0, |span| span.start);
+            message = match self.text.get(at..).and_then(|rest| rest.chars().next()) {
+                Some(c) if c.is_control() => format!(
+                    "not valid TOML: control character U+{:04X} is not allowed here",
+                    u32::from(c)
+                ),
+                Some(c) => format!("not valid TOML: `{c}` is not allowed here"),
+                None => "not valid TOML: the file ends too early".to_owned(),
+            };
+        }
+        self.error(line, Problem::Toml(message))
     }
 }
 
@@ -1436,6 +1449,16 @@ mod tests {
     fn toml_syntax_error_names_its_line() {
         let message = error_text("[[global]]\non = \"q\"\nrun = quit\n");
         assert!(message.starts_with("test.toml: line 3: "), "{message}");
+    }
+
+    /// Found by `cargo fuzz run keymap`: toml's message for a NUL in a comment is empty.
+    #[test]
+    fn a_control_character_in_a_comment_is_named() {
+        let message = error_text("[[global]]\n# a\0b\non = \"q\"\nrun = \"quit\"\n");
+        assert_eq!(
+            message,
+            "test.toml: line 2: not valid TOML: control character U+0000 is not allowed here"
+        );
     }
 
     #[test]

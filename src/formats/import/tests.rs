@@ -285,6 +285,22 @@ fn service_and_field_orders_are_not_imported_as_feed_items() {
     }
 }
 
+/// Found by `cargo fuzz run import`: an empty key was reported as the blank field ``.
+#[test]
+fn an_unknown_empty_key_is_named_as_quotes() {
+    let e = the_error(r#"{"kind":"building","id":"B","":false}"#);
+    assert_eq!(field(&e), Some(r#""""#));
+    assert!(
+        e.message.starts_with("unknown field; expected"),
+        "{}",
+        e.message
+    );
+    let e = the_error(
+        r#"{"kind":"service_point","id":"SP-1","sp_kind":"meter","status":"active","connected_at_source":true,"division":"N","address":"a","device":{"id":"D","":1}}"#,
+    );
+    assert_eq!(field(&e), Some(r#"device."""#), "{e}");
+}
+
 #[test]
 fn an_unknown_field_at_the_top_is_named() {
     let e = the_error(r#"{"kind":"building","id":"B","nmae":"Elm"}"#);

@@ -193,6 +193,22 @@ fn an_unknown_field_is_named_at_any_depth() {
     assert_eq!(device.field.as_deref(), Some("device.serial"));
 }
 
+/// Found by `cargo fuzz run inbound`: an empty key was reported as the blank field ``.
+#[test]
+fn an_unknown_empty_key_is_named_as_quotes() {
+    let line = the_error(r#"{"kind":"ack","comm":"CO-1","":1}"#);
+    assert_eq!(line.field.as_deref(), Some(r#""""#));
+    let report = parse_completion_report(b"{\"status\":\"complete\",\n\"\":1}")
+        .expect_err("rejected")
+        .0;
+    assert_eq!(report[0].field.as_deref(), Some(r#""""#), "{report:?}");
+    assert_eq!(report[0].line, 2);
+    let tab = parse_completion_report(b"{\"status\":\"complete\",\"\\t\":1}")
+        .expect_err("rejected")
+        .0;
+    assert_eq!(tab[0].field.as_deref(), Some(r#""\t""#), "{tab:?}");
+}
+
 #[test]
 fn a_missing_or_mistyped_field_is_named() {
     let missing = the_error(r#"{"kind":"fa_cancelled","external_id":"MWM-88"}"#);
