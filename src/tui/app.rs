@@ -214,6 +214,20 @@ impl Cursor {
     }
 }
 
+/// How far a motion key moves a list cursor, `page` rows being one screen; `None` for other keys.
+/// Top and bottom are "very far", which `Cursor::step` clamps to the list's ends.
+pub fn motion(key: KeyAction, page: isize) -> Option<isize> {
+    match key {
+        KeyAction::Up => Some(-1),
+        KeyAction::Down => Some(1),
+        KeyAction::PageUp => Some(-page),
+        KeyAction::PageDown => Some(page),
+        KeyAction::Top => Some(isize::MIN / 2),
+        KeyAction::Bottom => Some(isize::MAX / 2),
+        _ => None,
+    }
+}
+
 /// The status bar's facts.
 #[derive(Debug, Clone, Default)]
 pub struct Status {
@@ -496,12 +510,10 @@ impl App {
                 self.refresh();
                 vec![Effect::Send(Request::MonitorNow)]
             }
-            KeyAction::Up if self.has_list() => self.move_cursor(-1),
-            KeyAction::Down if self.has_list() => self.move_cursor(1),
-            KeyAction::PageUp if self.has_list() => self.move_cursor(-(self.page as isize)),
-            KeyAction::PageDown if self.has_list() => self.move_cursor(self.page as isize),
-            KeyAction::Top if self.has_list() => self.move_cursor(isize::MIN / 2),
-            KeyAction::Bottom if self.has_list() => self.move_cursor(isize::MAX / 2),
+            k if self.has_list() && motion(k, self.page as isize).is_some() => {
+                let delta = motion(k, self.page as isize).unwrap_or(0);
+                self.move_cursor(delta)
+            }
             KeyAction::Back if self.has_list() => {
                 self.back();
                 Vec::new()

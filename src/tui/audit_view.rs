@@ -59,18 +59,15 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
     let len = app.audit.entries.len();
     let page = app.page as isize;
     let delta = match key {
-        KeyAction::Up => -1,
-        KeyAction::Down => 1,
-        KeyAction::PageUp => -page,
-        KeyAction::PageDown => page,
-        KeyAction::Top => isize::MIN / 2,
-        KeyAction::Bottom => isize::MAX / 2,
         KeyAction::Back if !app.filter.is_empty() => {
             app.filter.clear();
             app.refresh();
             return Vec::new();
         }
-        _ => return Vec::new(),
+        other => match super::app::motion(other, page) {
+            Some(delta) => delta,
+            None => return Vec::new(),
+        },
     };
     app.audit.cursor.step(delta, len);
     app.audit.cursor.scroll_into_view(app.page);

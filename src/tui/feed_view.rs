@@ -263,13 +263,10 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
             }
             return Vec::new();
         }
-        KeyAction::Up => -1,
-        KeyAction::Down => 1,
-        KeyAction::PageUp => -rows,
-        KeyAction::PageDown => rows,
-        KeyAction::Top => isize::MIN / 2,
-        KeyAction::Bottom => isize::MAX / 2,
-        _ => return Vec::new(),
+        other => match super::app::motion(other, rows) {
+            Some(delta) => delta,
+            None => return Vec::new(),
+        },
     };
     app.feed.cursor.step(delta, app.feed.items.len());
     Vec::new()

@@ -123,13 +123,10 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
             open(app);
             return Vec::new();
         }
-        KeyAction::Up => -1,
-        KeyAction::Down => 1,
-        KeyAction::PageUp => -page,
-        KeyAction::PageDown => page,
-        KeyAction::Top => isize::MIN / 2,
-        KeyAction::Bottom => isize::MAX / 2,
-        _ => return Vec::new(),
+        other => match super::app::motion(other, page) {
+            Some(delta) => delta,
+            None => return Vec::new(),
+        },
     };
     app.overview.cursor.step(delta, len);
     app.overview.cursor.scroll_into_view(app.page);

@@ -269,13 +269,10 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
     let delta = match key {
         KeyAction::RunBatch => return ask_to_run(app),
         KeyAction::Open => return open_selected(app),
-        KeyAction::Up => -1,
-        KeyAction::Down => 1,
-        KeyAction::PageUp => -page,
-        KeyAction::PageDown => page,
-        KeyAction::Top => isize::MIN / 2,
-        KeyAction::Bottom => isize::MAX / 2,
-        _ => return Vec::new(),
+        other => match super::app::motion(other, page) {
+            Some(delta) => delta,
+            None => return Vec::new(),
+        },
     };
     let state = &mut app.throttle;
     state.cursor.step(delta, state.whatif.len());
