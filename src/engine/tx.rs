@@ -209,24 +209,13 @@ impl<'s> Tx<'s> {
     // ---- activities ----------------------------------------------------------------------
 
     fn load_activity(&mut self, seq: Seq) -> Result<(), EngineError> {
-        if self.activities.contains_key(&seq) {
-            return Ok(());
-        }
-        let key = seq_key(seq);
-        let bytes = self
-            .store
-            .get(TreeId::Activities, &key)?
-            .ok_or_else(|| EngineError::Corrupt(format!("activity #{seq} is missing")))?;
-        let record: Activity = decode(TreeId::Activities, &key, &bytes)?;
-        self.activities.insert(
+        load_by_seq(
+            self.store,
+            &mut self.activities,
+            TreeId::Activities,
             seq,
-            Staged {
-                original: Some(record.clone()),
-                current: record,
-                dirty: false,
-            },
-        );
-        Ok(())
+            "activity",
+        )
     }
 
     /// An activity, read.
@@ -315,24 +304,13 @@ impl<'s> Tx<'s> {
     // ---- communications ------------------------------------------------------------------
 
     fn load_comm(&mut self, seq: Seq) -> Result<(), EngineError> {
-        if self.comms.contains_key(&seq) {
-            return Ok(());
-        }
-        let key = seq_key(seq);
-        let bytes = self
-            .store
-            .get(TreeId::Comms, &key)?
-            .ok_or_else(|| EngineError::Corrupt(format!("communication #{seq} is missing")))?;
-        let record: Communication = decode(TreeId::Comms, &key, &bytes)?;
-        self.comms.insert(
+        load_by_seq(
+            self.store,
+            &mut self.comms,
+            TreeId::Comms,
             seq,
-            Staged {
-                original: Some(record.clone()),
-                current: record,
-                dirty: false,
-            },
-        );
-        Ok(())
+            "communication",
+        )
     }
 
     /// A communication, read.
@@ -396,22 +374,13 @@ impl<'s> Tx<'s> {
 
     /// A work order, to read or change (marked changed).
     pub fn work_order_mut(&mut self, seq: Seq) -> Result<&mut WorkOrder, EngineError> {
-        if !self.work_orders.contains_key(&seq) {
-            let key = seq_key(seq);
-            let bytes = self
-                .store
-                .get(TreeId::WorkOrders, &key)?
-                .ok_or_else(|| EngineError::Corrupt(format!("work order #{seq} is missing")))?;
-            let record: WorkOrder = decode(TreeId::WorkOrders, &key, &bytes)?;
-            self.work_orders.insert(
-                seq,
-                Staged {
-                    original: Some(record.clone()),
-                    current: record,
-                    dirty: false,
-                },
-            );
-        }
+        load_by_seq(
+            self.store,
+            &mut self.work_orders,
+            TreeId::WorkOrders,
+            seq,
+            "work order",
+        )?;
         let staged = self
             .work_orders
             .get_mut(&seq)
@@ -568,53 +537,27 @@ impl<'s> Tx<'s> {
         let mut batch = WriteBatch::default();
         // What this unit of work changes in the live counts, staged with the records below.
         let mut delta = super::tally::Tallies::default();
-        for (seq, staged) in &self.activities {
-            if staged.dirty {
-                if let Some(old) = &staged.original {
-                    delta.add_activity(old, -1);
-                }
-                delta.add_activity(&staged.current, 1);
-                stage_record(
-                    &mut batch,
-                    TreeId::Activities,
-                    &seq_key(*seq),
-                    &staged.current,
-                )?;
-                let old = staged
-                    .original
-                    .as_ref()
-                    .map(activity_index)
-                    .unwrap_or_default();
-                diff_index(&mut batch, old, activity_index(&staged.current));
-            }
-        }
-        for (seq, staged) in &self.comms {
-            if staged.dirty {
-                stage_record(&mut batch, TreeId::Comms, &seq_key(*seq), &staged.current)?;
-                let old = staged.original.as_ref().map(comm_index).unwrap_or_default();
-                diff_index(&mut batch, old, comm_index(&staged.current));
-            }
-        }
-        for (seq, staged) in &self.work_orders {
-            if staged.dirty {
-                if let Some(old) = &staged.original {
-                    delta.add_work_order(old, -1);
-                }
-                delta.add_work_order(&staged.current, 1);
-                stage_record(
-                    &mut batch,
-                    TreeId::WorkOrders,
-                    &seq_key(*seq),
-                    &staged.current,
-                )?;
-                let old = staged
-                    .original
-                    .as_ref()
-                    .map(work_order_index)
-                    .unwrap_or_default();
-                diff_index(&mut batch, old, work_order_index(&staged.current));
-            }
-        }
+        stage_by_seq(
+            &mut batch,
+            TreeId::Activities,
+            &self.activities,
+            activity_index,
+            |a, n| delta.add_activity(a, n),
+        )?;
+        stage_by_seq(
+            &mut batch,
+            TreeId::Comms,
+            &self.comms,
+            comm_index,
+            |_, _| {},
+        )?;
+        stage_by_seq(
+            &mut batch,
+            TreeId::WorkOrders,
+            &self.work_orders,
+            work_order_index,
+            |w, n| delta.add_work_order(w, n),
+        )?;
         for item in &self.feed_items {
             stage_record(&mut batch, TreeId::FeedItems, &seq_key(item.seq), item)?;
             let key = super::feed::item_feed_key(item);
@@ -663,6 +606,57 @@ impl<'s> Tx<'s> {
         batch.put(TreeId::Meta, key, encode(&counts)?);
         Ok(())
     }
+}
+
+/// Reads a record keyed by sequence into `map`, unless it is staged already.
+fn load_by_seq<T: serde::de::DeserializeOwned + Clone>(
+    store: &dyn Store,
+    map: &mut BTreeMap<Seq, Staged<T>>,
+    tree: TreeId,
+    seq: Seq,
+    what: &str,
+) -> Result<(), EngineError> {
+    if map.contains_key(&seq) {
+        return Ok(());
+    }
+    let key = seq_key(seq);
+    let bytes = store
+        .get(tree, &key)?
+        .ok_or_else(|| EngineError::Corrupt(format!("{what} #{seq} is missing")))?;
+    let record: T = decode(tree, &key, &bytes)?;
+    map.insert(
+        seq,
+        Staged {
+            original: Some(record.clone()),
+            current: record,
+            dirty: false,
+        },
+    );
+    Ok(())
+}
+
+/// Stages every changed record of `map` with its index entries diffed against the version read,
+/// and tells `tally` what leaves (-1) and what arrives (+1) for the live counts.
+fn stage_by_seq<T: serde::Serialize>(
+    batch: &mut WriteBatch,
+    tree: TreeId,
+    map: &BTreeMap<Seq, Staged<T>>,
+    index: fn(&T) -> Vec<IndexEntry>,
+    mut tally: impl FnMut(&T, i64),
+) -> Result<(), EngineError> {
+    for (seq, staged) in map {
+        if !staged.dirty {
+            continue;
+        }
+        if let Some(old) = &staged.original {
+            tally(old, -1);
+        }
+        tally(&staged.current, 1);
+        stage_record(batch, tree, &seq_key(*seq), &staged.current)?;
+        let old = staged.original.as_ref().map(index).unwrap_or_default();
+        diff_index(batch, old, index(&staged.current));
+    }
+    Ok(())
 }
 
 fn load_by_id<T: serde::de::DeserializeOwned + Clone>(
