@@ -1,7 +1,10 @@
-//! The desk's hot paths over a demo world in a temporary sled database.
+//! The desk's hot paths over a demo world.
 //!
-//! `ORDERDESK_BENCH_CUSTOMERS` sets the world's size (default 30, so a smoke run stays under a
-//! minute); see BENCHMARKS.md for the sizes measured and what is left to measure.
+//! By default the world is built in a temporary sled database: `ORDERDESK_BENCH_CUSTOMERS` sets
+//! its size (default 30, so a smoke run stays under a minute). `ORDERDESK_BENCH_DB` names a
+//! database built beforehand with `orderdesk demo --customers N --seed 42 --now
+//! 2025-06-10T14:00:00Z` instead (the 50,000-customer world takes a quarter of an hour to build).
+//! The retry bench writes to it. See BENCHMARKS.md for the sizes measured.
 
 use orderdesk::config::Config;
 use orderdesk::demo::{build, DemoOptions};
@@ -23,36 +26,25 @@ struct World {
     engine: Mutex<Engine>,
     reader: Reader,
     now: Instant,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
+
+/// The engine time of the benches: the demo world's `--now`.
+const NOW: &str = "2025-06-10T14:00:00Z";
 
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let customers = std::env::var("ORDERDESK_BENCH_CUSTOMERS")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(30);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = SledStore::open(&dir.path().join("db"), "bench").expect("sled");
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/config.toml");
         let config: Config = orderdesk::config::load(&path).expect("demo config");
-        let mut engine = Engine::new(Box::new(store), config);
-        let now: Instant = "2025-06-10T14:00:00Z".parse().unwrap();
-        let options = DemoOptions {
-            seed: 42,
-            customers,
-            now,
+        let now: Instant = NOW.parse().expect("time");
+        let (engine, dir) = match std::env::var_os("ORDERDESK_BENCH_DB") {
+            Some(db) => (open_built(std::path::Path::new(&db), config), None),
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                (build_world(&dir.path().join("db"), config, now), Some(dir))
+            }
         };
-        let started = std::time::Instant::now();
-        let summary = build(&mut engine, &options, &mut |_| {}).expect("demo");
-        eprintln!(
-            "world: {customers} customers, {} activities, {} top-level, {} open work orders, built in {:.1} s",
-            summary.activities,
-            summary.top_level,
-            summary.open_work_orders,
-            started.elapsed().as_secs_f64()
-        );
         World {
             reader: engine.reader(),
             engine: Mutex::new(engine),
@@ -60,6 +52,52 @@ fn world() -> &'static World {
             _dir: dir,
         }
     })
+}
+
+/// Opens a database built by `orderdesk demo`.
+fn open_built(db: &std::path::Path, config: Config) -> Engine {
+    let started = std::time::Instant::now();
+    let store = SledStore::open(db, "bench").expect("the database at ORDERDESK_BENCH_DB");
+    let engine = Engine::new(Box::new(store), config);
+    let top_level: usize = engine
+        .reader()
+        .counts_by_state()
+        .expect("counts")
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    eprintln!(
+        "world: {} ({top_level} top-level activities, {} open work orders), opened in {:.2} s",
+        db.display(),
+        engine.reader().queue_len().expect("queue"),
+        started.elapsed().as_secs_f64()
+    );
+    engine
+}
+
+/// Builds the demo world of `ORDERDESK_BENCH_CUSTOMERS` customers at `db`.
+fn build_world(db: &std::path::Path, config: Config, now: Instant) -> Engine {
+    let customers = std::env::var("ORDERDESK_BENCH_CUSTOMERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(30);
+    let store = SledStore::open(db, "bench").expect("sled");
+    let mut engine = Engine::new(Box::new(store), config);
+    let options = DemoOptions {
+        seed: 42,
+        customers,
+        now,
+    };
+    let started = std::time::Instant::now();
+    let summary = build(&mut engine, &options, &mut |_| {}).expect("demo");
+    eprintln!(
+        "world: {customers} customers, {} activities, {} top-level, {} open work orders, built in {:.1} s",
+        summary.activities,
+        summary.top_level,
+        summary.open_work_orders,
+        started.elapsed().as_secs_f64()
+    );
+    engine
 }
 
 fn desk(view: View) -> App {
@@ -89,6 +127,84 @@ fn queue_frame_render(bencher: divan::Bencher) {
     let mut app = desk(View::Queue);
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     bencher.bench_local(|| draw(&mut terminal, &mut app));
+}
+
+/// The naive baseline of the queue frame: every open order read and built into table rows,
+/// then the same 200×50 frame drawn.
+#[divan::bench]
+fn queue_frame_naive_full_table(bencher: divan::Bencher) {
+    use ratatui::widgets::{Row, Table};
+    let w = world();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    bencher.bench_local(|| {
+        let (orders, _) = w
+            .reader
+            .queue_window(&Actor::system(), false, "", 0, 0)
+            .expect("queue");
+        let rows: Vec<Row> = orders
+            .iter()
+            .map(|o| {
+                Row::new(vec![
+                    o.id.clone(),
+                    o.status.code().to_string(),
+                    o.customer.clone(),
+                    o.site.clone(),
+                    o.preferred_date.map_or("-".into(), |d| d.to_string()),
+                    o.assignee.label(),
+                ])
+            })
+            .collect();
+        let widths = [ratatui::layout::Constraint::Length(12); 6];
+        terminal
+            .draw(|frame| frame.render_widget(Table::new(rows, widths), frame.area()))
+            .expect("draw");
+    });
+}
+
+/// Keypress to frame in the queue: paging down through every open order and wrapping.
+#[divan::bench]
+fn queue_keypress_to_frame(bencher: divan::Bencher) {
+    let mut app = desk(View::Queue);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    draw(&mut terminal, &mut app);
+    bencher.bench_local(|| {
+        if app.queue_cursor.selected + 1 >= app.orders_total {
+            app.update(Action::Key(KeyAction::Top));
+        } else {
+            app.update(Action::Key(KeyAction::PageDown));
+        }
+        draw(&mut terminal, &mut app);
+    });
+}
+
+/// Keypress to frame when switching views (Tab through every view: each reads its data).
+#[divan::bench]
+fn next_view_keypress_to_frame(bencher: divan::Bencher) {
+    let mut app = desk(View::Overview);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    draw(&mut terminal, &mut app);
+    bencher.bench_local(|| {
+        app.update(Action::Key(KeyAction::NextView));
+        draw(&mut terminal, &mut app);
+    });
+}
+
+/// Jump to the last row of the orchestration list and back to the top.
+#[divan::bench]
+fn orchestrations_jump_to_end_and_back(bencher: divan::Bencher) {
+    let mut app = desk(View::Orchestrations);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    draw(&mut terminal, &mut app);
+    let mut bottom = false;
+    bencher.bench_local(|| {
+        bottom = !bottom;
+        app.update(Action::Key(if bottom {
+            KeyAction::Bottom
+        } else {
+            KeyAction::Top
+        }));
+        draw(&mut terminal, &mut app);
+    });
 }
 
 /// Keypress to frame in the orchestration list: update (cursor, window re-read when it
