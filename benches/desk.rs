@@ -224,6 +224,30 @@ fn orchestrations_keypress_to_frame(bencher: divan::Bencher) {
     });
 }
 
+/// Keypress to frame paging down from the middle of the orchestration list (back to the middle
+/// near the end): the windows read there are the farthest from either end of the index.
+#[divan::bench]
+fn orchestrations_page_down_mid_list(bencher: divan::Bencher) {
+    let mut app = desk(View::Orchestrations);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    let middle = app.activities_total / 2;
+    let to_middle = |app: &mut App| {
+        app.orch_cursor.selected = middle;
+        app.orch_cursor.offset = middle;
+        app.update(Action::Refresh);
+    };
+    to_middle(&mut app);
+    draw(&mut terminal, &mut app);
+    bencher.bench_local(|| {
+        if app.orch_cursor.selected + 100 >= app.activities_total {
+            to_middle(&mut app);
+        } else {
+            app.update(Action::Key(KeyAction::PageDown));
+        }
+        draw(&mut terminal, &mut app);
+    });
+}
+
 /// A refresh of the orchestration list (what every monitor pass with changes costs) and a frame.
 #[divan::bench]
 fn orchestrations_refresh_and_frame(bencher: divan::Bencher) {

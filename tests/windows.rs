@@ -40,8 +40,18 @@ fn windows_are_slices_of_the_whole_list_and_counts_agree() {
         .into_iter()
         .max_by_key(|(_, n)| *n)
         .unwrap();
+    let commonest_error = engine
+        .error_groups()
+        .unwrap()
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .unwrap();
     let filters = [
         ListFilter::default(),
+        ListFilter {
+            error_code: Some(commonest_error.0),
+            ..ListFilter::default()
+        },
         ListFilter {
             state: Some(busiest.0.to_ascii_lowercase()),
             ..ListFilter::default()

@@ -12,7 +12,7 @@ use args::{WoAction, YesNo};
 use orderdesk::config::{self, Config};
 use orderdesk::domain::{ActivityType, Instant};
 use orderdesk::engine::{Actor, Engine, EngineError, ListFilter};
-use orderdesk::engine::{FeedRequest, Move, NewWorkOrder};
+use orderdesk::engine::{FeedRequest, Move, NewWorkOrder, Visit};
 use orderdesk::formats::FeedCategory;
 use orderdesk::store::SledStore;
 use orderdesk::workorders::{Assignee, WoKind, WoOrigin, WoStatus};
@@ -132,7 +132,22 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
                 limit: 0,
                 text: String::new(),
             };
-            output::list(out, &engine.list(&actor, &filter)?, json)?;
+            // Streamed: the whole list of a large utility is never held at once.
+            if json {
+                let mut array = output::JsonArray::begin(out)?;
+                engine.list_each(&actor, &filter, |row| {
+                    array.item(out, &row)?;
+                    Ok::<_, Failure>(Visit::More)
+                })?;
+                array.end(out)?;
+            } else {
+                let mut cells = Vec::new();
+                engine.list_each(&actor, &filter, |row| {
+                    cells.push(output::list_cells(&row));
+                    Ok::<_, Failure>(Visit::More)
+                })?;
+                output::list_table(out, &cells)?;
+            }
         }
         Command::Show { id } => output::show(out, &engine.show(&actor, &id)?, json)?,
         Command::Check => {

@@ -65,41 +65,66 @@ fn table(out: Out<'_>, header: &[&str], rows: &[Vec<String>]) -> std::io::Result
     Ok(())
 }
 
-/// `list`.
-pub fn list(out: Out<'_>, rows: &[ActivityRow], as_json: bool) -> std::io::Result<()> {
-    if as_json {
-        return json(out, &rows);
+/// A JSON array written one element at a time: the same bytes `json` writes for a slice,
+/// without holding the slice.
+pub struct JsonArray {
+    items: usize,
+}
+
+impl JsonArray {
+    /// Opens the array.
+    pub fn begin(out: Out<'_>) -> std::io::Result<JsonArray> {
+        out.write_all(b"[")?;
+        Ok(JsonArray { items: 0 })
     }
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let mut flags = String::new();
-            if r.superseded_by.is_some() {
-                flags.push_str(" ⚠superseded");
-            }
-            if !r.warnings.is_empty() {
-                flags.push_str(" ⚠conflict");
-            }
-            vec![
-                r.id.clone(),
-                r.activity_type.clone(),
-                r.state.clone(),
-                reason(&r.status_reason),
-                r.sp.clone().or(r.target.clone()).unwrap_or_default(),
-                format!("{}{flags}", r.status_at.format("%Y-%m-%d %H:%M")),
-            ]
-        })
-        .collect();
+
+    /// Writes one element.
+    pub fn item<T: Serialize>(&mut self, out: Out<'_>, value: &T) -> std::io::Result<()> {
+        if self.items > 0 {
+            out.write_all(b",")?;
+        }
+        self.items += 1;
+        serde_json::to_writer(&mut *out, value)?;
+        Ok(())
+    }
+
+    /// Closes the array and the line.
+    pub fn end(self, out: Out<'_>) -> std::io::Result<()> {
+        out.write_all(b"]\n")
+    }
+}
+
+/// One `list` row as table cells.
+pub fn list_cells(r: &ActivityRow) -> Vec<String> {
+    let mut flags = String::new();
+    if r.superseded_by.is_some() {
+        flags.push_str(" ⚠superseded");
+    }
+    if !r.warnings.is_empty() {
+        flags.push_str(" ⚠conflict");
+    }
+    vec![
+        r.id.clone(),
+        r.activity_type.clone(),
+        r.state.clone(),
+        reason(&r.status_reason),
+        r.sp.clone().or(r.target.clone()).unwrap_or_default(),
+        format!("{}{flags}", r.status_at.format("%Y-%m-%d %H:%M")),
+    ]
+}
+
+/// The `list` table from its rows' cells.
+pub fn list_table(out: Out<'_>, cells: &[Vec<String>]) -> std::io::Result<()> {
     table(
         out,
         &["ID", "TYPE", "STATE", "REASON", "SP/TARGET", "SINCE"],
-        &cells,
+        cells,
     )?;
     writeln!(
         out,
         "{} activit{}",
-        rows.len(),
-        if rows.len() == 1 { "y" } else { "ies" }
+        cells.len(),
+        if cells.len() == 1 { "y" } else { "ies" }
     )
 }
 

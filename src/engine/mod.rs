@@ -16,6 +16,7 @@ mod queries;
 mod tally;
 pub(crate) mod tx;
 mod window;
+pub use window::Visit;
 mod workorders;
 
 pub use actions::{ActionReport, BulkActionReport, CompleteFa};

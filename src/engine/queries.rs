@@ -3,6 +3,7 @@
 
 use super::codec::decode;
 use super::tx::Tag;
+use super::window::Visit;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
     Activity, ActivityType, AuditEntry, Body, CommBody, Communication, CompletionEvent, Instant,
@@ -176,46 +177,12 @@ impl Engine {
         actor: &Actor,
         filter: &ListFilter,
     ) -> Result<Vec<ActivityRow>, EngineError> {
-        let store = self.store.as_ref();
-        let seqs: Vec<Seq> = if let Some(code) = &filter.error_code {
-            keys_under(store, TreeId::ByError, &text_prefix(code))?
-        } else if let Some(state) = &filter.state {
-            keys_under(
-                store,
-                TreeId::ByState,
-                &text_prefix(&state.to_ascii_uppercase()),
-            )?
-        } else if let Some(sp) = &filter.sp {
-            keys_under(store, TreeId::BySp, &text_prefix(sp))?
-        } else {
-            let mut all: Vec<Seq> = Vec::new();
-            for s in crate::lifecycle::OrchState::ALL
-                .iter()
-                .map(|s| s.code())
-                .chain(crate::lifecycle::MaintState::ALL.iter().map(|s| s.code()))
-            {
-                all.extend(keys_under(store, TreeId::ByState, &text_prefix(s))?);
-            }
-            all.sort_unstable();
-            all.dedup();
-            all
-        };
-        let needle = filter.text.to_ascii_lowercase();
         let mut rows = Vec::new();
-        for seq in seqs {
-            let a = read_activity(store, seq)?;
-            if !a.is_top_level() || !self.visible(actor, &a) || !matches_filter(&a, filter) {
-                continue;
-            }
-            let row = row_of(&a);
-            if !needle.is_empty() && !row.matches(&needle) {
-                continue;
-            }
+        self.list_each(actor, filter, |row| {
             rows.push(row);
-            if filter.limit > 0 && rows.len() >= filter.limit {
-                break;
-            }
-        }
+            let full = filter.limit > 0 && rows.len() >= filter.limit;
+            Ok::<_, EngineError>(if full { Visit::Stop } else { Visit::More })
+        })?;
         Ok(rows)
     }
 

@@ -4,8 +4,9 @@
 //! Cost, honestly: when only index keys decide membership (no text filter, no type filter, an
 //! operator who sees every type), a window at `offset` walks `min(offset, total - offset)` keys
 //! (from whichever end is nearer) and decodes only `limit` records. A type filter or a division
-//! restriction decodes records up to the window's end. A text filter, an error-code filter or
-//! "mine" must look at every candidate record to count them: those scan, and say so here.
+//! restriction decodes records up to the window's end, and so does an error-code filter (its
+//! index also holds children and communications; the total comes from the error counts). A
+//! text filter or "mine" must look at every candidate record to count them: those scan.
 
 use super::queries::{matches_filter, read_activity, row_of, ActivityRow, ListFilter};
 use super::tally::Tallies;
@@ -121,6 +122,34 @@ fn refill(
 }
 
 /// The state codes a top-level activity can have, in lifecycle order, once each.
+/// Whether a walk goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visit {
+    /// Hand over the next row.
+    More,
+    /// Stop here.
+    Stop,
+}
+
+/// The index and key prefixes a list filter walks: the narrowest the filter names.
+fn list_source(filter: &ListFilter) -> (TreeId, Vec<Vec<u8>>) {
+    if let Some(code) = &filter.error_code {
+        (TreeId::ByError, vec![text_prefix(code)])
+    } else if let Some(state) = &filter.state {
+        (
+            TreeId::ByState,
+            vec![text_prefix(&state.to_ascii_uppercase())],
+        )
+    } else if let Some(sp) = &filter.sp {
+        (TreeId::BySp, vec![text_prefix(sp)])
+    } else {
+        (
+            TreeId::ByState,
+            top_level_states().into_iter().map(text_prefix).collect(),
+        )
+    }
+}
+
 fn top_level_states() -> Vec<&'static str> {
     let mut codes: Vec<&'static str> = Vec::new();
     for code in crate::lifecycle::OrchState::ALL
@@ -199,10 +228,16 @@ impl Engine {
     }
 
     /// How many top-level activities `filter` lists for `actor`, from the live counts, when
-    /// they can tell (no error-code, service-point or text filter).
+    /// they can tell: no service-point or text filter, and an error code only on its own (the
+    /// error counts are by code alone).
     fn listed_count(&self, actor: &Actor, filter: &ListFilter, t: &Tallies) -> Option<usize> {
-        if filter.error_code.is_some() || filter.sp.is_some() || !filter.text.is_empty() {
+        if filter.sp.is_some() || !filter.text.is_empty() {
             return None;
+        }
+        if let Some(code) = &filter.error_code {
+            let alone = filter.state.is_none() && filter.activity_type.is_none();
+            return (alone && self.sees_every_type(actor))
+                .then(|| t.errors.get(code).copied().unwrap_or(0).max(0) as usize);
         }
         let wanted_state = filter.state.as_ref().map(|s| s.to_ascii_uppercase());
         let mut n = 0i64;
@@ -236,25 +271,15 @@ impl Engine {
         let store = self.store.as_ref();
         let limit = if limit == 0 { usize::MAX } else { limit };
         let counted = self.listed_count(actor, filter, &Tallies::current(store)?);
-        let (tree, prefixes) = if let Some(code) = &filter.error_code {
-            (TreeId::ByError, vec![text_prefix(code)])
-        } else if let Some(state) = &filter.state {
-            (
-                TreeId::ByState,
-                vec![text_prefix(&state.to_ascii_uppercase())],
-            )
-        } else if let Some(sp) = &filter.sp {
-            (TreeId::BySp, vec![text_prefix(sp)])
-        } else {
-            (
-                TreeId::ByState,
-                top_level_states().into_iter().map(text_prefix).collect(),
-            )
-        };
-        // Index keys alone decide membership: skip to the window without reading records.
-        if let (Some(total), None, true) =
-            (counted, filter.activity_type, self.sees_every_type(actor))
-        {
+        let (tree, prefixes) = list_source(filter);
+        // Index keys alone decide membership: skip to the window without reading records. (The
+        // error index also holds children and communications, so records decide there.)
+        if let (Some(total), None, None, true) = (
+            counted,
+            filter.activity_type,
+            &filter.error_code,
+            self.sees_every_type(actor),
+        ) {
             let (skip, take, reverse) = plan(total, offset, limit);
             let mut merge = SeqMerge::new(store, tree, prefixes, reverse);
             merge.skip(skip)?;
@@ -269,10 +294,31 @@ impl Engine {
             return Ok((rows, total));
         }
         // Records decide: read in order up to the window's end, or to the end to count.
-        let needle = filter.text.to_ascii_lowercase();
-        let mut merge = SeqMerge::new(store, tree, prefixes, false);
         let mut rows = Vec::new();
         let mut seen = 0usize;
+        self.list_each(actor, filter, |row| {
+            if seen >= offset && rows.len() < limit {
+                rows.push(row);
+            }
+            seen += 1;
+            let done = counted.is_some() && rows.len() >= limit;
+            Ok::<_, EngineError>(if done { Visit::Stop } else { Visit::More })
+        })?;
+        Ok((rows, counted.unwrap_or(seen)))
+    }
+
+    /// Every row of `list(actor, filter)` in order, handed to `visit` one at a time until it
+    /// says stop: a list of any length is walked without being held, one record at a time.
+    pub fn list_each<E: From<EngineError>>(
+        &self,
+        actor: &Actor,
+        filter: &ListFilter,
+        mut visit: impl FnMut(ActivityRow) -> Result<Visit, E>,
+    ) -> Result<(), E> {
+        let store = self.store.as_ref();
+        let (tree, prefixes) = list_source(filter);
+        let needle = filter.text.to_ascii_lowercase();
+        let mut merge = SeqMerge::new(store, tree, prefixes, false);
         while let Some(seq) = merge.next_seq()? {
             let a = read_activity(store, seq)?;
             if !a.is_top_level() || !self.visible(actor, &a) || !matches_filter(&a, filter) {
@@ -282,15 +328,11 @@ impl Engine {
             if !needle.is_empty() && !row.matches(&needle) {
                 continue;
             }
-            if seen >= offset && rows.len() < limit {
-                rows.push(row);
-            }
-            seen += 1;
-            if counted.is_some() && rows.len() >= limit {
+            if visit(row)? == Visit::Stop {
                 break;
             }
         }
-        Ok((rows, counted.unwrap_or(seen)))
+        Ok(())
     }
 
     /// The rows `[offset, offset + limit)` of the open queue in its order (`limit` 0 = to the
