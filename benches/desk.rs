@@ -16,9 +16,45 @@ use orderdesk::tui::keymap::{KeyAction, Keymap};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 fn main() {
     divan::main();
+    report_percentiles();
+}
+
+/// Every timed iteration of the latency benches, by bench: divan reports medians and the
+/// slowest sample, and the targets are p99s.
+static LATENCIES: Mutex<Vec<(&'static str, Duration)>> = Mutex::new(Vec::new());
+
+/// Runs `f`, recording how long it took under `bench`.
+fn timed<T>(bench: &'static str, f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = f();
+    let took = started.elapsed();
+    LATENCIES.lock().expect("latencies").push((bench, took));
+    out
+}
+
+/// Prints p50, p99 and the slowest iteration of every latency bench that ran.
+fn report_percentiles() {
+    let all = LATENCIES.lock().expect("latencies");
+    let mut by_bench: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
+    for (bench, took) in all.iter() {
+        by_bench.entry(bench).or_default().push(*took);
+    }
+    for (bench, mut times) in by_bench {
+        times.sort();
+        let at =
+            |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
+        println!(
+            "{bench}: {} iterations, p50 {:.3} ms, p99 {:.3} ms, slowest {:.3} ms",
+            times.len(),
+            at(0.50).as_secs_f64() * 1e3,
+            at(0.99).as_secs_f64() * 1e3,
+            times[times.len() - 1].as_secs_f64() * 1e3
+        );
+    }
 }
 
 /// The world every bench reads: built once per run.
@@ -168,12 +204,14 @@ fn queue_keypress_to_frame(bencher: divan::Bencher) {
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     draw(&mut terminal, &mut app);
     bencher.bench_local(|| {
-        if app.queue_cursor.selected + 1 >= app.orders_total {
-            app.update(Action::Key(KeyAction::Top));
-        } else {
-            app.update(Action::Key(KeyAction::PageDown));
-        }
-        draw(&mut terminal, &mut app);
+        timed("queue_keypress_to_frame", || {
+            if app.queue_cursor.selected + 1 >= app.orders_total {
+                app.update(Action::Key(KeyAction::Top));
+            } else {
+                app.update(Action::Key(KeyAction::PageDown));
+            }
+            draw(&mut terminal, &mut app);
+        })
     });
 }
 
@@ -184,8 +222,23 @@ fn next_view_keypress_to_frame(bencher: divan::Bencher) {
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     draw(&mut terminal, &mut app);
     bencher.bench_local(|| {
+        let started = std::time::Instant::now();
         app.update(Action::Key(KeyAction::NextView));
         draw(&mut terminal, &mut app);
+        let bench = match app.view {
+            View::Overview => "next_view_to_overview",
+            View::Queue => "next_view_to_queue",
+            View::Orchestrations => "next_view_to_orchestrations",
+            View::Errors => "next_view_to_errors",
+            View::Tree => "next_view_to_tree",
+            View::Feed => "next_view_to_feed",
+            View::Throttle => "next_view_to_throttle",
+            View::Audit => "next_view_to_audit",
+        };
+        LATENCIES
+            .lock()
+            .expect("latencies")
+            .push((bench, started.elapsed()));
     });
 }
 
@@ -197,13 +250,15 @@ fn orchestrations_jump_to_end_and_back(bencher: divan::Bencher) {
     draw(&mut terminal, &mut app);
     let mut bottom = false;
     bencher.bench_local(|| {
-        bottom = !bottom;
-        app.update(Action::Key(if bottom {
-            KeyAction::Bottom
-        } else {
-            KeyAction::Top
-        }));
-        draw(&mut terminal, &mut app);
+        timed("orchestrations_jump_to_end_and_back", || {
+            bottom = !bottom;
+            app.update(Action::Key(if bottom {
+                KeyAction::Bottom
+            } else {
+                KeyAction::Top
+            }));
+            draw(&mut terminal, &mut app);
+        })
     });
 }
 
@@ -215,12 +270,14 @@ fn orchestrations_keypress_to_frame(bencher: divan::Bencher) {
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     draw(&mut terminal, &mut app);
     bencher.bench_local(|| {
-        if app.orch_cursor.selected + 1 >= app.activities_total {
-            app.update(Action::Key(KeyAction::Top));
-        } else {
-            app.update(Action::Key(KeyAction::PageDown));
-        }
-        draw(&mut terminal, &mut app);
+        timed("orchestrations_keypress_to_frame", || {
+            if app.orch_cursor.selected + 1 >= app.activities_total {
+                app.update(Action::Key(KeyAction::Top));
+            } else {
+                app.update(Action::Key(KeyAction::PageDown));
+            }
+            draw(&mut terminal, &mut app);
+        })
     });
 }
 
@@ -239,12 +296,14 @@ fn orchestrations_page_down_mid_list(bencher: divan::Bencher) {
     to_middle(&mut app);
     draw(&mut terminal, &mut app);
     bencher.bench_local(|| {
-        if app.orch_cursor.selected + 100 >= app.activities_total {
-            to_middle(&mut app);
-        } else {
-            app.update(Action::Key(KeyAction::PageDown));
-        }
-        draw(&mut terminal, &mut app);
+        timed("orchestrations_page_down_mid_list", || {
+            if app.orch_cursor.selected + 100 >= app.activities_total {
+                to_middle(&mut app);
+            } else {
+                app.update(Action::Key(KeyAction::PageDown));
+            }
+            draw(&mut terminal, &mut app);
+        })
     });
 }
 
@@ -254,8 +313,10 @@ fn orchestrations_refresh_and_frame(bencher: divan::Bencher) {
     let mut app = desk(View::Orchestrations);
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     bencher.bench_local(|| {
-        app.update(Action::Refresh);
-        draw(&mut terminal, &mut app);
+        timed("orchestrations_refresh_and_frame", || {
+            app.update(Action::Refresh);
+            draw(&mut terminal, &mut app);
+        })
     });
 }
 
@@ -297,9 +358,11 @@ fn feed_query_one_customer(bencher: divan::Bencher) {
         range: None,
     };
     bencher.bench(|| {
-        w.reader
-            .feed(&Actor::system(), w.now, &customer, &request)
-            .expect("feed")
+        timed("feed_query_one_customer", || {
+            w.reader
+                .feed(&Actor::system(), w.now, &customer, &request)
+                .expect("feed")
+        })
     });
 }
 
@@ -329,9 +392,11 @@ fn operator_retry_after_flush(bencher: divan::Bencher) {
         .clone();
     let mut at = 0usize;
     bencher.bench_local(|| {
-        let id = ids.get(at % ids.len().max(1)).unwrap_or(&fallback).clone();
-        at += 1;
-        let mut engine = w.engine.lock().expect("engine");
-        let _ = engine.retry(&Actor::system(), w.now, &id);
+        timed("operator_retry_after_flush", || {
+            let id = ids.get(at % ids.len().max(1)).unwrap_or(&fallback).clone();
+            at += 1;
+            let mut engine = w.engine.lock().expect("engine");
+            let _ = engine.retry(&Actor::system(), w.now, &id);
+        })
     });
 }

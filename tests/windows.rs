@@ -3,7 +3,7 @@
 
 use orderdesk::config::Config;
 use orderdesk::demo::{build, DemoOptions};
-use orderdesk::engine::{Actor, Engine, ListFilter};
+use orderdesk::engine::{Actor, Engine, ListFilter, Near};
 use orderdesk::store::MemStore;
 use std::path::Path;
 
@@ -66,12 +66,30 @@ fn windows_are_slices_of_the_whole_list_and_counts_agree() {
         },
     ];
     for filter in &filters {
-        let ids: Vec<String> = engine
-            .list(&actor, filter)
-            .unwrap()
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
+        let rows = engine.list(&actor, filter).unwrap();
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        // Windows walked from a row held near them are the same slices.
+        let n = ids.len();
+        for (offset, at) in [
+            (n / 2, n / 2 - n / 8),
+            (n / 2, n / 2 + n / 8),
+            (n / 3, n / 3),
+        ] {
+            let near = Some(Near {
+                at,
+                seq: rows[at].seq,
+            });
+            let (got, total) = engine
+                .list_window_near(&actor, filter, offset, 37, near)
+                .unwrap();
+            assert_eq!(total, n, "{filter:?}");
+            let got: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
+            assert_eq!(
+                got,
+                ids[offset..(offset + 37).min(n)],
+                "{filter:?} at {offset} near {at}"
+            );
+        }
         for offset in offsets(ids.len()) {
             let (rows, total) = engine.list_window(&actor, filter, offset, 37).unwrap();
             assert_eq!(total, ids.len(), "{filter:?}");
@@ -101,6 +119,22 @@ fn windows_are_slices_of_the_whole_list_and_counts_agree() {
         assert_eq!(total, ids.len());
         let got: Vec<&str> = rows.iter().map(|w| w.id.as_str()).collect();
         assert_eq!(got, ids[offset.min(ids.len())..(offset + 9).min(ids.len())]);
+    }
+    let n = queue.len();
+    for (offset, at) in [(n / 2, n / 2 - n / 8), (n / 2, n / 2 + n / 8)] {
+        let near = Some(Near {
+            at,
+            seq: queue[at].seq,
+        });
+        let (rows, _) = engine
+            .queue_window_near(&actor, false, "", offset, 9, near)
+            .unwrap();
+        let got: Vec<&str> = rows.iter().map(|w| w.id.as_str()).collect();
+        assert_eq!(
+            got,
+            ids[offset..(offset + 9).min(n)],
+            "queue at {offset} near {at}"
+        );
     }
     let last = ids.len() - 1;
     assert_eq!(engine.queue_position(ids[last]).unwrap(), Some(last));

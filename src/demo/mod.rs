@@ -164,6 +164,10 @@ pub fn build(
         }
         desk.run_stage(stage, now_due)?;
     }
+    // The history was sent and answered long ago: only what is still in flight is left for the
+    // desk's sender, so opening the desk does not re-hand years of messages.
+    (desk.progress)("settling answered messages");
+    desk.engine.settle_answered(options.now)?;
     desk.finish()
 }
 

@@ -81,6 +81,44 @@ impl Engine {
         })
     }
 
+    /// Marks delivered every undelivered outbound message that no longer awaits its response,
+    /// a page at a time; returns how many. A world built with its history already answered
+    /// (the demo) leaves only the messages still in flight for the desk's sender to hand over.
+    pub fn settle_answered(&mut self, now: crate::domain::Instant) -> Result<usize, EngineError> {
+        const PAGE: usize = 512;
+        let mut settled = 0;
+        let mut from: Vec<u8> = Vec::new();
+        loop {
+            let page =
+                self.store
+                    .range(crate::store::TreeId::Undelivered, &from, None, PAGE, false)?;
+            let Some((last, _)) = page.last() else {
+                break;
+            };
+            from = last.clone();
+            from.push(0);
+            let mut tx = Tx::begin(self.store.as_ref(), now)?;
+            for (key, _) in &page {
+                let Some(seq) = crate::store::seq_from_key_tail(key) else {
+                    continue;
+                };
+                let answered = match &tx.comm(seq)?.body {
+                    CommBody::Outbound(o) => o.state != OutState::AwaitingResponse,
+                    CommBody::Inbound(_) => false,
+                };
+                if answered {
+                    tx.mark_delivered(seq)?;
+                    settled += 1;
+                }
+            }
+            tx.commit()?;
+            if page.len() < PAGE {
+                break;
+            }
+        }
+        Ok(settled)
+    }
+
     /// Records that the sender handed these outbound messages to their systems (not audited:
     /// the sender is the runtime, not an operator).
     pub fn mark_delivered(

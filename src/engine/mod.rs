@@ -16,7 +16,7 @@ mod queries;
 mod tally;
 pub(crate) mod tx;
 mod window;
-pub use window::Visit;
+pub use window::{Near, Visit};
 mod workorders;
 
 pub use actions::{ActionReport, BulkActionReport, CompleteFa};

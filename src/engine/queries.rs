@@ -13,7 +13,7 @@ use crate::store::{scan_prefix, seq_from_key_tail, seq_key, text_prefix, Store, 
 use serde::Serialize;
 
 /// Which orchestration activities `list` shows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
     /// Only this state (code, any case).
     pub state: Option<String>,
@@ -32,6 +32,9 @@ pub struct ListFilter {
 /// One row of `list`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActivityRow {
+    /// The internal sequence number (where the row stands in the indexes; not shown).
+    #[serde(skip)]
+    pub seq: Seq,
     /// The id.
     pub id: String,
     /// The activity type.
@@ -516,6 +519,7 @@ pub(super) fn row_of(a: &Activity) -> ActivityRow {
         _ => (None, Vec::new(), None),
     };
     ActivityRow {
+        seq: a.seq,
         id: a.id.clone(),
         activity_type: a.kind_name(),
         state: a.state_code().to_string(),

@@ -12,7 +12,7 @@ use super::queries::{matches_filter, read_activity, row_of, ActivityRow, ListFil
 use super::tally::Tallies;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{ActivityType, Seq};
-use crate::store::{prefix_end, seq_from_key_tail, text_prefix, Store, TreeId};
+use crate::store::{prefix_end, seq_from_key_tail, seq_key, text_prefix, Store, TreeId};
 use crate::workorders::{WoStatus, WorkOrder};
 use std::collections::VecDeque;
 
@@ -22,6 +22,9 @@ const PAGE: usize = 512;
 /// Sequence numbers under one key prefix, in key order, read a page at a time.
 struct PrefixCursor {
     prefix: Vec<u8>,
+    /// Where the walk starts inside the prefix: the first key forward (inclusive), the key
+    /// backward walks stop short of (exclusive); `None` = the prefix's end.
+    bound: Option<Vec<u8>>,
     /// The last key read (the next page starts past it).
     last: Option<Vec<u8>>,
     buf: VecDeque<Seq>,
@@ -43,6 +46,7 @@ impl<'s> SeqMerge<'s> {
             .into_iter()
             .map(|prefix| PrefixCursor {
                 prefix,
+                bound: None,
                 last: None,
                 buf: VecDeque::new(),
                 done: false,
@@ -54,6 +58,18 @@ impl<'s> SeqMerge<'s> {
             reverse,
             cursors,
         }
+    }
+
+    /// Starts the walk at `seq`: forward from it (inclusive), backward from just before it.
+    fn starting_at(mut self, seq: Option<Seq>) -> Self {
+        if let Some(seq) = seq {
+            for c in &mut self.cursors {
+                let mut key = c.prefix.clone();
+                key.extend_from_slice(&seq_key(seq));
+                c.bound = Some(key);
+            }
+        }
+        self
     }
 
     /// The next sequence number in order, or `None` at the end.
@@ -101,7 +117,7 @@ fn refill(
     }
     let end = prefix_end(&c.prefix);
     let page = if reverse {
-        let to = c.last.clone().or(end);
+        let to = c.last.clone().or(c.bound.clone()).or(end);
         store.range(tree, &c.prefix, to.as_deref(), PAGE, true)?
     } else {
         let from = match &c.last {
@@ -110,7 +126,7 @@ fn refill(
                 from.push(0);
                 from
             }
-            None => c.prefix.clone(),
+            None => c.bound.clone().unwrap_or_else(|| c.prefix.clone()),
         };
         store.range(tree, &from, end.as_deref(), PAGE, false)?
     };
@@ -164,17 +180,41 @@ fn top_level_states() -> Vec<&'static str> {
     codes
 }
 
-/// The window `[offset, offset + limit)` of a list `total` long, as (skip from the nearer end,
-/// rows to take, read from the end).
-fn plan(total: usize, offset: usize, limit: usize) -> (usize, usize, bool) {
+/// A row the caller already holds and where it stands in the list: a window near it is walked
+/// from its key instead of from an end of the index, so paging deep in a long list stays cheap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Near {
+    /// The row's position in the (filtered) list when it was read.
+    pub at: usize,
+    /// Its sequence number.
+    pub seq: Seq,
+}
+
+/// How to read rows `[offset, offset + limit)` of `total`: keys to skip, rows to take, whether
+/// to walk backward, and the row to start at (`None`: an end of the index), whichever of the
+/// two ends and the `near` row walks the fewest keys. Backward walks return rows last first.
+fn plan(
+    total: usize,
+    offset: usize,
+    limit: usize,
+    near: Option<Near>,
+) -> (usize, usize, bool, Option<Seq>) {
     let end = offset.saturating_add(limit).min(total);
     let take = end.saturating_sub(offset);
     let from_end = total - end;
-    if from_end < offset {
-        (from_end, take, true)
+    let mut best = if from_end < offset {
+        (from_end, take, true, None)
     } else {
-        (offset, take, false)
+        (offset, take, false, None)
+    };
+    if let Some(n) = near.filter(|n| n.at < total) {
+        if offset >= n.at && offset - n.at < best.0 {
+            best = (offset - n.at, take, false, Some(n.seq));
+        } else if end <= n.at && n.at - end < best.0 {
+            best = (n.at - end, take, true, Some(n.seq));
+        }
     }
+    best
 }
 
 impl Engine {
@@ -268,6 +308,19 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<ActivityRow>, usize), EngineError> {
+        self.list_window_near(actor, filter, offset, limit, None)
+    }
+
+    /// [`Engine::list_window`], walking from the `near` row when that is shorter. If the list
+    /// changed since `near` was read, the window follows the rows, not the positions.
+    pub fn list_window_near(
+        &self,
+        actor: &Actor,
+        filter: &ListFilter,
+        offset: usize,
+        limit: usize,
+        near: Option<Near>,
+    ) -> Result<(Vec<ActivityRow>, usize), EngineError> {
         let store = self.store.as_ref();
         let limit = if limit == 0 { usize::MAX } else { limit };
         let counted = self.listed_count(actor, filter, &Tallies::current(store)?);
@@ -280,8 +333,8 @@ impl Engine {
             &filter.error_code,
             self.sees_every_type(actor),
         ) {
-            let (skip, take, reverse) = plan(total, offset, limit);
-            let mut merge = SeqMerge::new(store, tree, prefixes, reverse);
+            let (skip, take, reverse, start) = plan(total, offset, limit, near);
+            let mut merge = SeqMerge::new(store, tree, prefixes, reverse).starting_at(start);
             merge.skip(skip)?;
             let mut rows = Vec::with_capacity(take.min(1024));
             while rows.len() < take {
@@ -346,13 +399,34 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<WorkOrder>, usize), EngineError> {
+        self.queue_window_near(actor, mine, text, offset, limit, None)
+    }
+
+    /// [`Engine::queue_window`], walking from the `near` order when that is shorter.
+    pub fn queue_window_near(
+        &self,
+        actor: &Actor,
+        mine: bool,
+        text: &str,
+        offset: usize,
+        limit: usize,
+        near: Option<Near>,
+    ) -> Result<(Vec<WorkOrder>, usize), EngineError> {
         let store = self.store.as_ref();
         let limit = if limit == 0 { usize::MAX } else { limit };
         if !mine && text.is_empty() {
             let total = self.queue_len()?;
-            let (skip, take, reverse) = plan(total, offset, limit);
-            // The queue's order is its key order, not sequence order: walk the one prefix.
+            let (skip, take, reverse, start) = plan(total, offset, limit, near);
+            // The queue's order is its key order, not sequence order: walk the one prefix, from
+            // the `near` order's key when that is the shorter walk.
+            let bound = match start {
+                Some(seq) => Some(super::tx::queue_key(&super::workorders::read_work_order(
+                    store, seq,
+                )?)),
+                None => None,
+            };
             let mut keys = QueueKeys::new(store, reverse);
+            keys.bound = bound;
             keys.skip(skip)?;
             let mut rows = Vec::with_capacity(take.min(1024));
             while rows.len() < take {
@@ -414,6 +488,8 @@ impl Engine {
 struct QueueKeys<'s> {
     store: &'s dyn Store,
     reverse: bool,
+    /// As [`PrefixCursor::bound`].
+    bound: Option<Vec<u8>>,
     last: Option<Vec<u8>>,
     buf: VecDeque<Seq>,
     done: bool,
@@ -424,6 +500,7 @@ impl<'s> QueueKeys<'s> {
         QueueKeys {
             store,
             reverse,
+            bound: None,
             last: None,
             buf: VecDeque::new(),
             done: false,
@@ -433,8 +510,9 @@ impl<'s> QueueKeys<'s> {
     fn next_seq(&mut self) -> Result<Option<Seq>, EngineError> {
         if self.buf.is_empty() && !self.done {
             let page = if self.reverse {
+                let to = self.last.as_ref().or(self.bound.as_ref());
                 self.store
-                    .range(TreeId::Queue, &[], self.last.as_deref(), PAGE, true)?
+                    .range(TreeId::Queue, &[], to.map(Vec::as_slice), PAGE, true)?
             } else {
                 let from = match &self.last {
                     Some(last) => {
@@ -442,7 +520,7 @@ impl<'s> QueueKeys<'s> {
                         from.push(0);
                         from
                     }
-                    None => Vec::new(),
+                    None => self.bound.clone().unwrap_or_default(),
                 };
                 self.store.range(TreeId::Queue, &from, None, PAGE, false)?
             };
@@ -470,11 +548,23 @@ mod tests {
 
     #[test]
     fn a_window_is_read_from_the_nearer_end() {
-        assert_eq!(plan(100, 0, 10), (0, 10, false));
-        assert_eq!(plan(100, 90, 10), (0, 10, true));
-        assert_eq!(plan(100, 95, 10), (0, 5, true));
-        assert_eq!(plan(100, 40, 10), (40, 10, false));
-        assert_eq!(plan(100, 60, 10), (30, 10, true));
-        assert_eq!(plan(5, 10, 10), (0, 0, true));
+        assert_eq!(plan(100, 0, 10, None), (0, 10, false, None));
+        assert_eq!(plan(100, 90, 10, None), (0, 10, true, None));
+        assert_eq!(plan(100, 95, 10, None), (0, 5, true, None));
+        assert_eq!(plan(100, 40, 10, None), (40, 10, false, None));
+        assert_eq!(plan(100, 60, 10, None), (30, 10, true, None));
+        assert_eq!(plan(5, 10, 10, None), (0, 0, true, None));
+    }
+
+    #[test]
+    fn a_window_deep_in_a_long_list_is_read_from_a_row_held_near_it() {
+        use super::Near;
+        let near = |at| Some(Near { at, seq: 7 });
+        assert_eq!(plan(1000, 500, 10, near(480)), (20, 10, false, Some(7)));
+        assert_eq!(plan(1000, 500, 10, near(530)), (20, 10, true, Some(7)));
+        assert_eq!(plan(1000, 500, 10, near(500)), (0, 10, false, Some(7)));
+        // An end nearer than the row wins; a row past the end is ignored.
+        assert_eq!(plan(1000, 5, 10, near(480)), (5, 10, false, None));
+        assert_eq!(plan(100, 40, 10, near(400)), (40, 10, false, None));
     }
 }

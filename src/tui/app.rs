@@ -6,7 +6,7 @@
 
 use super::keymap::{Context, KeyAction, Keymap};
 use crate::domain::{ActivityType, Instant, Role};
-use crate::engine::{ActivityRow, ActivityTree, ListFilter, Reader};
+use crate::engine::{ActivityRow, ActivityTree, ListFilter, Near, Reader};
 use crate::lifecycle::OrchState;
 use crate::runtime::{Notice, Request};
 use crate::workorders::{Assignee, WorkOrder};
@@ -263,6 +263,9 @@ pub struct App {
     pub orders: Vec<WorkOrder>,
     /// The position of `orders[0]` in the whole (filtered) queue.
     pub orders_from: usize,
+    /// What `orders` was read with (mine, text): a later window is walked from a held row
+    /// only when it belongs to the same list.
+    orders_read_with: Option<(bool, String)>,
     /// How many orders the whole (filtered) queue has.
     pub orders_total: usize,
     /// The queue's cursor.
@@ -275,6 +278,8 @@ pub struct App {
     pub activities: Vec<ActivityRow>,
     /// The position of `activities[0]` in the whole (filtered) list.
     pub activities_from: usize,
+    /// The filter `activities` was read with (`None`: the stuck lens, held whole).
+    activities_read_with: Option<ListFilter>,
     /// How many rows the whole (filtered) list has.
     pub activities_total: usize,
     /// The orchestration list's cursor.
@@ -336,12 +341,14 @@ impl App {
             view: View::Queue,
             orders: Vec::new(),
             orders_from: 0,
+            orders_read_with: None,
             orders_total: 0,
             queue_cursor: Cursor::default(),
             marks: BTreeSet::new(),
             mine: false,
             activities: Vec::new(),
             activities_from: 0,
+            activities_read_with: None,
             activities_total: 0,
             orch_cursor: Cursor::default(),
             state_filter: None,
@@ -1234,6 +1241,7 @@ impl App {
                     .filter(|r| needle.is_empty() || r.matches(&needle))
                     .collect();
                 self.activities_from = 0;
+                self.activities_read_with = None;
                 self.activities_total = self.activities.len();
                 self.orch_cursor.step(0, self.activities_total);
             }
@@ -1287,11 +1295,20 @@ impl App {
         let actor = self.look_actor();
         let start = self.window_start(&self.queue_cursor);
         let span = self.window_span();
+        let list = (self.mine, self.filter.clone());
+        let near = self
+            .order_at(self.orders_from)
+            .filter(|_| self.orders_read_with.as_ref() == Some(&list))
+            .map(|w| Near {
+                at: self.orders_from,
+                seq: w.seq,
+            });
         let (rows, total) =
             self.reader
-                .queue_window(&actor, self.mine, &self.filter, start, span)?;
+                .queue_window_near(&actor, self.mine, &self.filter, start, span, near)?;
         self.orders = rows;
         self.orders_from = start.min(total);
+        self.orders_read_with = Some(list);
         self.orders_total = total;
         Ok(())
     }
@@ -1300,11 +1317,20 @@ impl App {
         let actor = self.look_actor();
         let start = self.window_start(&self.orch_cursor);
         let span = self.window_span();
+        let filter = self.list_filter();
+        let near = self
+            .activity_at(self.activities_from)
+            .filter(|_| self.activities_read_with.as_ref() == Some(&filter))
+            .map(|r| Near {
+                at: self.activities_from,
+                seq: r.seq,
+            });
         let (rows, total) = self
             .reader
-            .list_window(&actor, &self.list_filter(), start, span)?;
+            .list_window_near(&actor, &filter, start, span, near)?;
         self.activities = rows;
         self.activities_from = start.min(total);
+        self.activities_read_with = Some(filter);
         self.activities_total = total;
         Ok(())
     }
