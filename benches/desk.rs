@@ -157,6 +157,21 @@ fn draw(terminal: &mut Terminal<TestBackend>, app: &mut App) {
         .expect("draw");
 }
 
+/// The desk's part of the first frame: the model built over an open database (the overview's
+/// counts, errors, queue and sparklines read) and drawn. The PTY bench in `startup.rs` times
+/// the whole launch, the database open included.
+#[divan::bench]
+fn first_frame_over_open_database(bencher: divan::Bencher) {
+    world();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    bencher.bench_local(|| {
+        timed("first_frame_over_open_database", || {
+            let mut app = desk(View::Overview);
+            draw(&mut terminal, &mut app);
+        })
+    });
+}
+
 /// One frame of the queue on a 200×50 TestBackend (data already read).
 #[divan::bench]
 fn queue_frame_render(bencher: divan::Bencher) {

@@ -178,3 +178,24 @@ fn the_desk_holds_a_window_and_its_cursor_travels_the_whole_list() {
     app.update(Action::Key(KeyAction::Top));
     assert_eq!(app.activity_at(0).map(|r| &r.id), Some(&whole[0].id));
 }
+
+#[test]
+fn the_newest_audit_entries_are_read_from_the_end_in_order() {
+    let engine = world();
+    let all = engine.audit(None, 0).unwrap();
+    assert!(all.len() > 5, "the world has operator actions");
+    let newest = engine.audit(None, 5).unwrap();
+    assert_eq!(newest, all[all.len() - 5..].to_vec());
+    let id = all
+        .iter()
+        .rev()
+        .find_map(|e| e.ids.first().cloned())
+        .expect("an action on an id");
+    let about: Vec<_> = all
+        .iter()
+        .filter(|e| e.ids.contains(&id))
+        .cloned()
+        .collect();
+    let last = engine.audit(Some(&id), 1).unwrap();
+    assert_eq!(last, about[about.len() - 1..].to_vec());
+}

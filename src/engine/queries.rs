@@ -464,14 +464,25 @@ impl Engine {
     pub fn audit(&self, id: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>, EngineError> {
         let store = self.store.as_ref();
         let mut entries = Vec::new();
-        for (key, value) in store.range(TreeId::Audit, &[], None, usize::MAX, false)? {
+        // The newest `limit` are wanted: walk back from the end, and without an id to look for,
+        // read no more than that.
+        let newest_first = limit > 0;
+        let read = if id.is_none() && limit > 0 {
+            limit
+        } else {
+            usize::MAX
+        };
+        for (key, value) in store.range(TreeId::Audit, &[], None, read, newest_first)? {
             let entry: AuditEntry = decode(TreeId::Audit, &key, &value)?;
             if id.is_none_or(|id| entry.ids.iter().any(|i| i == id)) {
                 entries.push(entry);
+                if limit > 0 && entries.len() >= limit {
+                    break;
+                }
             }
         }
-        if limit > 0 && entries.len() > limit {
-            entries.drain(..entries.len() - limit);
+        if newest_first {
+            entries.reverse();
         }
         Ok(entries)
     }
