@@ -47,6 +47,10 @@ struct Prepared {
     batches: Vec<WriteBatch>,
     /// Their bytes (keys and values).
     bytes: usize,
+    /// The batches one throttle batch run over `waiting` commits.
+    release_batches: Vec<WriteBatch>,
+    /// Their bytes.
+    release_bytes: usize,
     config: Config,
     now: Instant,
     _dir: tempfile::TempDir,
@@ -92,10 +96,9 @@ fn prepared() -> &'static Prepared {
             .expect("engine dropped");
         let batches = recorded.batches.into_inner().expect("batches");
         eprintln!("monitor pass writes: {}", tree_bytes(&batches));
-        eprintln!(
-            "batch release writes: {}",
-            tree_bytes(&release_writes(&waiting, &config, now, n.min(RELEASE)))
-        );
+        let release_batches = release_writes(&waiting, &config, now, n.min(RELEASE));
+        eprintln!("batch release writes: {}", tree_bytes(&release_batches));
+        let release_bytes = release_batches.iter().map(batch_bytes).sum();
         let bytes = batches.iter().map(batch_bytes).sum();
         eprintln!(
             "world: {n} due requests, {} transitions, {} batches, {bytes} bytes written, prepared in {:.1} s",
@@ -109,6 +112,8 @@ fn prepared() -> &'static Prepared {
             transitions: report.transitions.len(),
             batches,
             bytes,
+            release_batches,
+            release_bytes,
             config,
             now,
             _dir: dir,
@@ -233,10 +238,23 @@ fn monitor_pass(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn raw_sled_apply_batch_same_bytes(bencher: divan::Bencher) {
     let p = prepared();
+    raw_replay(bencher, &p.pending, &p.batches, p.bytes);
+}
+
+/// The throttle batch's baseline: the batches one release commits, replayed the same way into
+/// a copy of the database it ran on.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn raw_sled_apply_batch_release_bytes(bencher: divan::Bencher) {
+    let p = prepared();
+    raw_replay(bencher, &p.waiting, &p.release_batches, p.release_bytes);
+}
+
+/// Replays `batches` into a fresh copy of `db` with plain `apply_batch` per tree and one flush.
+fn raw_replay(bencher: divan::Bencher, db: &Path, batches: &[WriteBatch], bytes: usize) {
     bencher
-        .counter(divan::counter::BytesCount::new(p.bytes))
+        .counter(divan::counter::BytesCount::new(bytes))
         .with_inputs(|| {
-            let (dir, path) = fresh_copy(&p.pending);
+            let (dir, path) = fresh_copy(db);
             let db = sled::Config::new()
                 .path(&path)
                 .cache_capacity(64 * 1024 * 1024)
@@ -249,7 +267,7 @@ fn raw_sled_apply_batch_same_bytes(bencher: divan::Bencher) {
             (dir, db, trees)
         })
         .bench_local_values(|(dir, db, trees)| {
-            for batch in &p.batches {
+            for batch in batches {
                 let mut per_tree: Vec<Option<sled::Batch>> = vec![None; TreeId::ALL.len()];
                 for (tree, key, value) in batch.ops() {
                     let at = TreeId::ALL.iter().position(|t| t == tree).expect("tree");
