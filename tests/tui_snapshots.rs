@@ -217,3 +217,23 @@ fn audit_view() {
     assert_eq!(app.audit.entries.len(), 1);
     assert_eq!(app.audit.entries[0].operator, "bo");
 }
+
+#[test]
+fn times_on_screen_are_in_the_configured_zone() {
+    let mut w = World::with_toml("timezone = \"America/Chicago\"");
+    w.import(
+        T0,
+        &[
+            sp_line("SP-1", true, "null"),
+            request("SO-1", "enable_service", "SP-1", ""),
+        ]
+        .join("\n"),
+    );
+    w.tick(T0);
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::GoOrchestrations));
+    let text = screen(&mut app, 120, 40);
+    // 09:00 UTC is 04:00 in Chicago (CDT), the zone the status bar's clock is shown in.
+    assert!(text.contains("06-10 04:00"), "{text}");
+    assert!(!text.contains("06-10 09:00"), "{text}");
+}

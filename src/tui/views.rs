@@ -195,6 +195,8 @@ pub fn empty(frame: &mut Frame, area: Rect, text: &str) {
 }
 
 fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    // Times in the operator's zone, as the status bar shows the clock.
+    let tz = app.reader.config().timezone;
     let mut parts = Vec::new();
     if let Some(s) = app.state_filter {
         parts.push(format!("state {}", s.code()));
@@ -245,7 +247,12 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
                 Cell::from(Span::styled(r.state.clone(), state_style)),
                 Cell::from(reason),
                 Cell::from(r.sp.clone().or(r.target.clone()).unwrap_or_default()),
-                Cell::from(r.status_at.format("%m-%d %H:%M").to_string()),
+                Cell::from(
+                    r.status_at
+                        .with_timezone(&tz)
+                        .format("%m-%d %H:%M")
+                        .to_string(),
+                ),
                 Cell::from(flags),
             ]);
             style_row(row, visible.start + i == app.orch_cursor.selected, theme)
@@ -401,7 +408,7 @@ fn node_item(n: &TreeNode) -> TreeItem<'static, String> {
 }
 
 /// The hierarchy as tree items: the activity, its communications, notifications and children.
-pub fn tree_items(tree: &ActivityTree) -> Vec<TreeItem<'static, String>> {
+pub fn tree_items(tree: &ActivityTree, tz: chrono_tz::Tz) -> Vec<TreeItem<'static, String>> {
     let reason = tree
         .status_reason
         .as_ref()
@@ -415,7 +422,7 @@ pub fn tree_items(tree: &ActivityTree) -> Vec<TreeItem<'static, String>> {
                 "✉ {:?} to {} at {}",
                 n.kind,
                 n.to,
-                n.at.format("%Y-%m-%d %H:%M")
+                n.at.with_timezone(&tz).format("%Y-%m-%d %H:%M")
             ),
         ));
     }
@@ -437,7 +444,8 @@ fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     };
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let items = tree_items(&tree);
+    let tz = app.reader.config().timezone;
+    let items = tree_items(&tree, tz);
     let title = format!(" {} {} ", tree.id, tree.activity_type);
     if let Ok(widget) = Tree::new(&items) {
         let widget = widget
@@ -451,7 +459,7 @@ fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
         .last()
         .cloned()
         .unwrap_or_else(|| tree.id.clone());
-    let detail = detail_lines(&tree, &selected);
+    let detail = detail_lines(&tree, &selected, tz);
     let paragraph = Paragraph::new(detail)
         .wrap(Wrap { trim: false })
         .block(block(format!(" {selected} "), theme));
@@ -459,7 +467,7 @@ fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
 }
 
 /// The detail pane of the selected node: fields, payload, status reason, transition log.
-fn detail_lines(tree: &ActivityTree, id: &str) -> Vec<Line<'static>> {
+fn detail_lines(tree: &ActivityTree, id: &str, tz: chrono_tz::Tz) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let push_log = |lines: &mut Vec<Line<'static>>, log: &[crate::domain::LogLine]| {
         lines.push(Line::from(Span::styled(
@@ -473,7 +481,7 @@ fn detail_lines(tree: &ActivityTree, id: &str) -> Vec<Line<'static>> {
             };
             lines.push(Line::from(format!(
                 "  {} {arrow}{}",
-                l.at.format("%m-%d %H:%M"),
+                l.at.with_timezone(&tz).format("%m-%d %H:%M"),
                 l.note
             )));
         }
