@@ -177,6 +177,36 @@ fn the_desk_holds_a_window_and_its_cursor_travels_the_whole_list() {
     assert_eq!(app.activity_at(at).map(|r| &r.id), Some(&whole[at].id));
     app.update(Action::Key(KeyAction::Top));
     assert_eq!(app.activity_at(0).map(|r| &r.id), Some(&whole[0].id));
+
+    // Paging down the whole list and back up, every row on screen is the list's row there,
+    // though the desk reads only what its window lacks as it slides.
+    let check = |app: &App| {
+        let on_screen =
+            app.orch_cursor.offset..(app.orch_cursor.offset + app.page).min(whole.len());
+        for at in on_screen {
+            assert_eq!(
+                app.activity_at(at).map(|r| &r.id),
+                Some(&whole[at].id),
+                "row {at}"
+            );
+        }
+    };
+    while app.orch_cursor.selected + 1 < whole.len() {
+        app.update(Action::Key(KeyAction::PageDown));
+        check(&app);
+    }
+    while app.orch_cursor.selected > 0 {
+        app.update(Action::Key(KeyAction::PageUp));
+        check(&app);
+    }
+    for _ in 0..whole.len() / 3 {
+        app.update(Action::Key(KeyAction::Down));
+    }
+    check(&app);
+    for _ in 0..whole.len() / 7 {
+        app.update(Action::Key(KeyAction::Up));
+    }
+    check(&app);
 }
 
 #[test]

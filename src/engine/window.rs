@@ -60,12 +60,17 @@ impl<'s> SeqMerge<'s> {
         }
     }
 
-    /// Starts the walk at `seq`: forward from it (inclusive), backward from just before it.
-    fn starting_at(mut self, seq: Option<Seq>) -> Self {
-        if let Some(seq) = seq {
+    /// Starts the walk at a row: forward from it (or past it), backward from just before it.
+    fn starting_at(mut self, start: Start) -> Self {
+        if let Some((seq, past)) = start {
+            let first = if past && !self.reverse {
+                seq.saturating_add(1)
+            } else {
+                seq
+            };
             for c in &mut self.cursors {
                 let mut key = c.prefix.clone();
-                key.extend_from_slice(&seq_key(seq));
+                key.extend_from_slice(&seq_key(first));
                 c.bound = Some(key);
             }
         }
@@ -190,15 +195,19 @@ pub struct Near {
     pub seq: Seq,
 }
 
+/// Where a walk starts: an end of the index (`None`), or a row's sequence number and whether
+/// the walk starts past it (`true`; backward walks always do) or at it.
+type Start = Option<(Seq, bool)>;
+
 /// How to read rows `[offset, offset + limit)` of `total`: keys to skip, rows to take, whether
-/// to walk backward, and the row to start at (`None`: an end of the index), whichever of the
-/// two ends and the `near` row walks the fewest keys. Backward walks return rows last first.
+/// to walk backward, and where to start, whichever of the two ends and the `near` row walks the
+/// fewest keys. Backward walks return rows last first.
 fn plan(
     total: usize,
     offset: usize,
     limit: usize,
     near: Option<Near>,
-) -> (usize, usize, bool, Option<Seq>) {
+) -> (usize, usize, bool, Start) {
     let end = offset.saturating_add(limit).min(total);
     let take = end.saturating_sub(offset);
     let from_end = total - end;
@@ -208,10 +217,14 @@ fn plan(
         (offset, take, false, None)
     };
     if let Some(n) = near.filter(|n| n.at < total) {
-        if offset >= n.at && offset - n.at < best.0 {
-            best = (offset - n.at, take, false, Some(n.seq));
+        // Walks start past the near row, or at it for a window that begins there: either way a
+        // near row that has left the list since costs no row of the window.
+        if offset == n.at {
+            best = (0, take, false, Some((n.seq, false)));
+        } else if offset > n.at && offset - n.at - 1 < best.0 {
+            best = (offset - n.at - 1, take, false, Some((n.seq, true)));
         } else if end <= n.at && n.at - end < best.0 {
-            best = (n.at - end, take, true, Some(n.seq));
+            best = (n.at - end, take, true, Some((n.seq, true)));
         }
     }
     best
@@ -420,9 +433,14 @@ impl Engine {
             // The queue's order is its key order, not sequence order: walk the one prefix, from
             // the `near` order's key when that is the shorter walk.
             let bound = match start {
-                Some(seq) => Some(super::tx::queue_key(&super::workorders::read_work_order(
-                    store, seq,
-                )?)),
+                Some((seq, past)) => {
+                    let mut key =
+                        super::tx::queue_key(&super::workorders::read_work_order(store, seq)?);
+                    if past && !reverse {
+                        key.push(0);
+                    }
+                    Some(key)
+                }
                 None => None,
             };
             let mut keys = QueueKeys::new(store, reverse);
@@ -560,9 +578,22 @@ mod tests {
     fn a_window_deep_in_a_long_list_is_read_from_a_row_held_near_it() {
         use super::Near;
         let near = |at| Some(Near { at, seq: 7 });
-        assert_eq!(plan(1000, 500, 10, near(480)), (20, 10, false, Some(7)));
-        assert_eq!(plan(1000, 500, 10, near(530)), (20, 10, true, Some(7)));
-        assert_eq!(plan(1000, 500, 10, near(500)), (0, 10, false, Some(7)));
+        assert_eq!(
+            plan(1000, 500, 10, near(480)),
+            (19, 10, false, Some((7, true)))
+        );
+        assert_eq!(
+            plan(1000, 500, 10, near(530)),
+            (20, 10, true, Some((7, true)))
+        );
+        assert_eq!(
+            plan(1000, 500, 10, near(500)),
+            (0, 10, false, Some((7, false)))
+        );
+        assert_eq!(
+            plan(1000, 501, 10, near(500)),
+            (0, 10, false, Some((7, true)))
+        );
         // An end nearer than the row wins; a row past the end is ignored.
         assert_eq!(plan(1000, 5, 10, near(480)), (5, 10, false, None));
         assert_eq!(plan(100, 40, 10, near(400)), (40, 10, false, None));

@@ -1222,7 +1222,7 @@ impl App {
         let needle = self.filter.to_ascii_lowercase();
         match self.view {
             View::Queue => {
-                self.read_queue_window()?;
+                self.read_queue_window(false)?;
                 self.queue_cursor.step(0, self.orders_total);
                 self.follow_cursor();
                 self.keep_listed_marks()?;
@@ -1246,7 +1246,7 @@ impl App {
                 self.orch_cursor.step(0, self.activities_total);
             }
             View::Orchestrations => {
-                self.read_list_window()?;
+                self.read_list_window(false)?;
                 self.orch_cursor.step(0, self.activities_total);
                 self.follow_cursor();
             }
@@ -1291,45 +1291,50 @@ impl App {
         }
     }
 
-    fn read_queue_window(&mut self) -> Result<(), crate::engine::EngineError> {
+    /// Reads the queue's window around the cursor; `sliding` (the cursor moved, nothing
+    /// changed) reads only the rows the held window lacks.
+    fn read_queue_window(&mut self, sliding: bool) -> Result<(), crate::engine::EngineError> {
         let actor = self.look_actor();
         let start = self.window_start(&self.queue_cursor);
         let span = self.window_span();
         let list = (self.mine, self.filter.clone());
-        let near = self
-            .order_at(self.orders_from)
-            .filter(|_| self.orders_read_with.as_ref() == Some(&list))
-            .map(|w| Near {
-                at: self.orders_from,
-                seq: w.seq,
-            });
-        let (rows, total) =
-            self.reader
-                .queue_window_near(&actor, self.mine, &self.filter, start, span, near)?;
+        let same_list = self.orders_read_with.as_ref() == Some(&list);
+        let (reader, mine, filter) = (&self.reader, self.mine, &self.filter);
+        let (rows, from, total) = slide(
+            (&self.orders, self.orders_from),
+            same_list,
+            sliding,
+            (start, span),
+            |w| w.seq,
+            |offset, limit, near| {
+                reader.queue_window_near(&actor, mine, filter, offset, limit, near)
+            },
+        )?;
         self.orders = rows;
-        self.orders_from = start.min(total);
+        self.orders_from = from;
         self.orders_read_with = Some(list);
         self.orders_total = total;
         Ok(())
     }
 
-    fn read_list_window(&mut self) -> Result<(), crate::engine::EngineError> {
+    /// As [`App::read_queue_window`], for the orchestration list.
+    fn read_list_window(&mut self, sliding: bool) -> Result<(), crate::engine::EngineError> {
         let actor = self.look_actor();
         let start = self.window_start(&self.orch_cursor);
         let span = self.window_span();
         let filter = self.list_filter();
-        let near = self
-            .activity_at(self.activities_from)
-            .filter(|_| self.activities_read_with.as_ref() == Some(&filter))
-            .map(|r| Near {
-                at: self.activities_from,
-                seq: r.seq,
-            });
-        let (rows, total) = self
-            .reader
-            .list_window_near(&actor, &filter, start, span, near)?;
+        let same_list = self.activities_read_with.as_ref() == Some(&filter);
+        let reader = &self.reader;
+        let (rows, from, total) = slide(
+            (&self.activities, self.activities_from),
+            same_list,
+            sliding,
+            (start, span),
+            |r| r.seq,
+            |offset, limit, near| reader.list_window_near(&actor, &filter, offset, limit, near),
+        )?;
         self.activities = rows;
-        self.activities_from = start.min(total);
+        self.activities_from = from;
         self.activities_read_with = Some(filter);
         self.activities_total = total;
         Ok(())
@@ -1353,7 +1358,7 @@ impl App {
                     self.orders_total,
                 ) =>
             {
-                self.read_queue_window()
+                self.read_queue_window(true)
             }
             View::Orchestrations
                 if !self.stuck
@@ -1364,7 +1369,7 @@ impl App {
                         self.activities_total,
                     ) =>
             {
-                self.read_list_window()
+                self.read_list_window(true)
             }
             _ => Ok(()),
         };
@@ -1447,4 +1452,55 @@ fn complete_report() -> crate::engine::CompleteFa {
         old_device: None,
         readings: Vec::new(),
     }
+}
+
+/// Moves a held window of rows `[from, from + rows.len())` to `[start, start + span)` and
+/// returns the new rows, their first position and the list's total. Sliding (the cursor moved,
+/// nothing changed), the rows already held are kept and only the missing ones are read, walked
+/// from the held row next to them; otherwise the whole window is read, from the held window's
+/// first row when it is the same list. `read(offset, limit, near)` reads a window.
+fn slide<T: Clone>(
+    (rows, from): (&[T], usize),
+    same_list: bool,
+    sliding: bool,
+    (start, span): (usize, usize),
+    seq_of: impl Fn(&T) -> crate::domain::Seq,
+    mut read: impl FnMut(
+        usize,
+        usize,
+        Option<Near>,
+    ) -> Result<(Vec<T>, usize), crate::engine::EngineError>,
+) -> Result<(Vec<T>, usize, usize), crate::engine::EngineError> {
+    let end = start + span;
+    let held_end = from + rows.len();
+    if same_list && sliding {
+        if let (Some(last), true) = (
+            rows.last(),
+            start >= from && start < held_end && end > held_end,
+        ) {
+            let near = Near {
+                at: held_end - 1,
+                seq: seq_of(last),
+            };
+            let (more, total) = read(held_end, end - held_end, Some(near))?;
+            let mut kept = rows[start - from..].to_vec();
+            kept.extend(more);
+            return Ok((kept, start.min(total), total));
+        }
+        if let (Some(first), true) = (rows.first(), start < from && end > from && end <= held_end) {
+            let near = Near {
+                at: from,
+                seq: seq_of(first),
+            };
+            let (mut more, total) = read(start, from - start, Some(near))?;
+            more.extend_from_slice(&rows[..end - from]);
+            return Ok((more, start.min(total), total));
+        }
+    }
+    let near = rows.first().filter(|_| same_list).map(|r| Near {
+        at: from,
+        seq: seq_of(r),
+    });
+    let (rows, total) = read(start, span, near)?;
+    Ok((rows, start.min(total), total))
 }
