@@ -32,7 +32,8 @@ struct PrefixCursor {
 }
 
 /// A merge of several prefixes of one index by the sequence number at the end of each key:
-/// the union of the state prefixes in sequence order, without reading them whole.
+/// the union of the state prefixes in sequence order, without reading them whole. With one
+/// prefix it is that prefix in key order, whatever its keys end in.
 struct SeqMerge<'s> {
     store: &'s dyn Store,
     tree: TreeId,
@@ -58,6 +59,15 @@ impl<'s> SeqMerge<'s> {
             reverse,
             cursors,
         }
+    }
+
+    /// Starts every prefix's walk at `bound` (see [`PrefixCursor::bound`]): for a walk of one
+    /// prefix whose keys do not end in the start row's sequence number, such as the queue's.
+    fn bounded(mut self, bound: Option<Vec<u8>>) -> Self {
+        for c in &mut self.cursors {
+            c.bound = bound.clone();
+        }
+        self
     }
 
     /// Starts the walk at a row: forward from it (or past it), backward from just before it.
@@ -108,6 +118,11 @@ impl<'s> SeqMerge<'s> {
         }
         Ok(())
     }
+}
+
+/// The queue index in key order (its one prefix is the whole tree), from either end.
+fn queue_keys(store: &dyn Store, reverse: bool) -> SeqMerge<'_> {
+    SeqMerge::new(store, TreeId::Queue, vec![Vec::new()], reverse)
 }
 
 /// Reads the next page of one prefix when its buffer is empty.
@@ -443,8 +458,7 @@ impl Engine {
                 }
                 None => None,
             };
-            let mut keys = QueueKeys::new(store, reverse);
-            keys.bound = bound;
+            let mut keys = queue_keys(store, reverse).bounded(bound);
             keys.skip(skip)?;
             let mut rows = Vec::with_capacity(take.min(1024));
             while rows.len() < take {
@@ -457,7 +471,7 @@ impl Engine {
             return Ok((rows, total));
         }
         let needle = text.to_ascii_lowercase();
-        let mut keys = QueueKeys::new(store, false);
+        let mut keys = queue_keys(store, false);
         let mut rows = Vec::new();
         let mut seen = 0usize;
         while let Some(seq) = keys.next_seq()? {
@@ -499,64 +513,6 @@ impl Engine {
                 _ => return Ok(Some(before)),
             }
         }
-    }
-}
-
-/// The queue index in key order, a page at a time, from either end.
-struct QueueKeys<'s> {
-    store: &'s dyn Store,
-    reverse: bool,
-    /// As [`PrefixCursor::bound`].
-    bound: Option<Vec<u8>>,
-    last: Option<Vec<u8>>,
-    buf: VecDeque<Seq>,
-    done: bool,
-}
-
-impl<'s> QueueKeys<'s> {
-    fn new(store: &'s dyn Store, reverse: bool) -> Self {
-        QueueKeys {
-            store,
-            reverse,
-            bound: None,
-            last: None,
-            buf: VecDeque::new(),
-            done: false,
-        }
-    }
-
-    fn next_seq(&mut self) -> Result<Option<Seq>, EngineError> {
-        if self.buf.is_empty() && !self.done {
-            let page = if self.reverse {
-                let to = self.last.as_ref().or(self.bound.as_ref());
-                self.store
-                    .range(TreeId::Queue, &[], to.map(Vec::as_slice), PAGE, true)?
-            } else {
-                let from = match &self.last {
-                    Some(last) => {
-                        let mut from = last.clone();
-                        from.push(0);
-                        from
-                    }
-                    None => self.bound.clone().unwrap_or_default(),
-                };
-                self.store.range(TreeId::Queue, &from, None, PAGE, false)?
-            };
-            self.done = page.len() < PAGE;
-            self.last = page.last().map(|(k, _)| k.clone());
-            self.buf
-                .extend(page.iter().filter_map(|(k, _)| seq_from_key_tail(k)));
-        }
-        Ok(self.buf.pop_front())
-    }
-
-    fn skip(&mut self, n: usize) -> Result<(), EngineError> {
-        for _ in 0..n {
-            if self.next_seq()?.is_none() {
-                break;
-            }
-        }
-        Ok(())
     }
 }
 

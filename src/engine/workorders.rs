@@ -9,7 +9,7 @@ use crate::domain::{
     Capability, CommBody, Communication, Instant, LogLine, MessageKind, Outbound, Seq, Target,
 };
 use crate::lifecycle::OutState;
-use crate::store::{seq_from_key_tail, TreeId};
+use crate::store::TreeId;
 use crate::workorders::{
     self, Assignee, MoveOutFacts, RowOutcome, WoKind, WoOrigin, WoStatus, WorkOrder,
 };
@@ -76,36 +76,7 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<WorkOrder>, EngineError> {
-        let store = self.store.as_ref();
-        let mut rows = Vec::new();
-        let mut skipped = 0;
-        let mut from: Vec<u8> = Vec::new();
-        loop {
-            let page = store.range(TreeId::Queue, &from, None, 512, false)?;
-            let Some((last, _)) = page.last() else {
-                break;
-            };
-            from = last.clone();
-            from.push(0);
-            for (key, _) in &page {
-                let Some(seq) = seq_from_key_tail(key) else {
-                    continue;
-                };
-                let wo = read_work_order(store, seq)?;
-                if mine && wo.scheduled_for.as_deref() != Some(actor.operator.as_str()) {
-                    continue;
-                }
-                if skipped < offset {
-                    skipped += 1;
-                    continue;
-                }
-                rows.push(wo);
-                if limit > 0 && rows.len() >= limit {
-                    return Ok(rows);
-                }
-            }
-        }
-        Ok(rows)
+        Ok(self.queue_window(actor, mine, "", offset, limit)?.0)
     }
 
     /// One work order by id.
