@@ -140,10 +140,13 @@ fn desk(view: View) -> App {
     let w = world();
     let keymap = Keymap::defaults().expect("keymap");
     let mut app = App::new(
-        w.reader.clone(),
+        orderdesk::client::Local::reading(
+            w.reader.clone(),
+            orderdesk::engine::Actor::with_role("sam", Some(orderdesk::domain::Role::Supervisor)),
+            orderdesk::runtime::Clock::wall(),
+        )
+        .shared(),
         keymap,
-        "sam",
-        Some(orderdesk::domain::Role::Supervisor),
     );
     app.update(Action::Clock(w.now, 1.0));
     app.go(view);

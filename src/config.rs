@@ -53,6 +53,48 @@ pub struct Config {
     pub communications: Communications,
     /// Smart meter command types.
     pub commands: Commands,
+    /// `[access]`: who may act for others.
+    pub access: AccessRules,
+    /// `[server]`: `orderdesk serve`.
+    pub server: Server,
+    /// The file as written (empty for the defaults), so a server can hand its clients the
+    /// very configuration it runs under.
+    pub text: Source,
+}
+
+/// A configuration's text as written. Two configurations that mean the same are equal however
+/// they were written (comments, order, defaults spelled out), so the text never decides.
+#[derive(Debug, Clone, Default)]
+pub struct Source(pub String);
+
+impl PartialEq for Source {
+    fn eq(&self, _: &Source) -> bool {
+        true
+    }
+}
+
+/// `[access]`: identity rules beyond the `[operators]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessRules {
+    /// The accounts (Unix users, token holders) that may name another operator with
+    /// `--operator`; `"*"` lets anyone (meant for the demo only).
+    pub act_for_others: Vec<String>,
+}
+
+impl AccessRules {
+    /// True when `account` may act as another operator.
+    pub fn may_act_for_others(&self, account: &str) -> bool {
+        self.act_for_others.iter().any(|a| a == "*" || a == account)
+    }
+}
+
+/// `[server]`: the long-running service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Server {
+    /// A log file, besides stderr.
+    pub log: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -72,6 +114,9 @@ impl Default for Config {
             inbound: Inbound::default(),
             simulators: Simulators::default(),
             desk: Desk::default(),
+            access: AccessRules::default(),
+            server: Server::default(),
+            text: Source::default(),
             communications: Communications::default(),
             commands: Commands::default(),
         }
@@ -593,6 +638,8 @@ struct RawConfig {
     desk: Desk,
     communications: Communications,
     commands: RawCommands,
+    access: AccessRules,
+    server: Server,
 }
 
 /// An operator entry: `name = "role"` or `name = { role = "...", divisions = [...] }`.
@@ -808,6 +855,9 @@ fn build(raw: RawConfig, ck: &Checker<'_>) -> Result<Config, ConfigError> {
         commands: Commands {
             remote_disconnect: remote_disconnect(raw.commands.remote_disconnect, ck)?,
         },
+        access: raw.access,
+        server: raw.server,
+        text: Source(ck.text.to_string()),
     })
 }
 

@@ -5,14 +5,17 @@
 //! monitor batch), and the front ends in the binary.
 
 pub mod calendar;
+pub mod client;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod feed;
 pub mod formats;
+pub mod identity;
 pub mod lifecycle;
 pub mod runtime;
+pub mod server;
 pub mod store;
 pub mod throttle;
 pub mod tui;

@@ -7,7 +7,7 @@ use crate::calendar::WorkCalendar;
 use crate::domain::{Instant, Seq};
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// How far a local time inside a daylight-saving gap is moved forward at most; real gaps are an
@@ -25,7 +25,7 @@ pub fn truncate_to_minute(t: Instant) -> Instant {
 }
 
 /// The business-hours parameters of an activity type (§4.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BusinessHours {
     /// Whether effective times are moved into business hours at all.
     pub ensure: bool,
@@ -127,7 +127,7 @@ fn resolve_local(naive: NaiveDateTime, tz: Tz) -> Option<Instant> {
 }
 
 /// One row of the Remote Disconnect throttle schedule: up to `requests` per run in `[from, to)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleRow {
     /// Local start of the range (inclusive).
     pub from: NaiveTime,
@@ -150,7 +150,7 @@ impl ScheduleRow {
 }
 
 /// The throttle schedule of the Remote Disconnect command type (§4.2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     /// The rows, in the order the configuration lists them.
     pub rows: Vec<ScheduleRow>,
@@ -190,7 +190,7 @@ impl Schedule {
 }
 
 /// A throttled command waiting in WAIT_EFF, as the batch sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     /// The command's sequence number (the tie-break, §12.1).
     pub seq: Seq,
@@ -199,7 +199,7 @@ pub struct Candidate {
 }
 
 /// The outcome of one D1-CRWTO run (§4.2 step 6, §12.8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Release {
     /// The released commands, in release order.
     pub released: Vec<Seq>,

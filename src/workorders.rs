@@ -300,14 +300,14 @@ pub fn kind_label(kind: WoKind) -> &'static str {
 }
 
 /// One row of a bulk action's result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowOutcome {
     /// The work order.
     pub id: String,
     /// `completed`, `cancelled`, `skipped`.
     pub outcome: String,
     /// Why it was skipped.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

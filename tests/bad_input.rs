@@ -15,6 +15,10 @@ timezone = "America/Chicago"
 
 [operators]
 ada = "supervisor"
+
+# The tests run as root and act as each operator in turn.
+[access]
+act_for_others = ["root"]
 "#;
 
 const T0: &str = "2025-06-10T09:00:00-05:00";

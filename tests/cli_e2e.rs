@@ -12,6 +12,10 @@ timezone = "America/Chicago"
 ada = "supervisor"
 bo = "clerk"
 sue = "support"
+
+# The tests run as root and act as each operator in turn.
+[access]
+act_for_others = ["root"]
 "#;
 
 struct Desk {

@@ -3,10 +3,12 @@
 //! minutes) over an in-memory store. Given / when / then.
 
 use chrono::{DateTime, Utc};
+use orderdesk::client::{Connection, Local, Request};
 use orderdesk::config::Config;
 use orderdesk::domain::Role;
+use orderdesk::engine::Reader;
 use orderdesk::engine::{Actor, Engine};
-use orderdesk::runtime::{Clock, Notice, Request, Runtime, RuntimeOptions, Ticket};
+use orderdesk::runtime::{Clock, Notice, Runtime, RuntimeOptions, Ticket};
 use orderdesk::store::MemStore;
 use std::time::Duration;
 
@@ -27,6 +29,8 @@ fn actor(name: &str, role: Role) -> Actor {
         role: Some(role),
         divisions: Vec::new(),
         read_only: false,
+        channel: None,
+        account: None,
     }
 }
 
@@ -56,14 +60,50 @@ fn enable_without_meter(config: Config) -> Engine {
 fn options(simulate: bool) -> RuntimeOptions {
     RuntimeOptions {
         clock: Clock::starting_at(at(T0), 600.0),
-        monitor_every: Duration::from_millis(10),
+        monitor_every: Some(Duration::from_millis(10)),
         crwto_every_minutes: 15,
         simulate,
     }
 }
 
+/// A desk's side of the runtime: the engine in this process, and the desk's connection to it.
+struct Desk {
+    runtime: Runtime,
+    connection: Connection,
+}
+
+impl Desk {
+    fn start(engine: Engine, actor: Actor, options: RuntimeOptions) -> Desk {
+        let runtime = Runtime::start(engine, options).expect("runtime starts");
+        let local = Local::new(runtime.handle().clone(), actor.via("desk"), "test");
+        let connection = Connection::new(local.shared());
+        Desk {
+            runtime,
+            connection,
+        }
+    }
+
+    fn reader(&self) -> &Reader {
+        self.runtime.handle().reader()
+    }
+
+    fn send(&mut self, request: Request) -> Ticket {
+        self.connection.send(request)
+    }
+
+    fn try_notice(&mut self) -> Option<Notice> {
+        self.connection.try_notice()
+    }
+
+    /// Quits as the desk does: the actions started are finished, then the engine stops.
+    async fn shutdown(mut self) -> Result<(), orderdesk::engine::EngineError> {
+        self.connection.finish().await;
+        self.runtime.shutdown().await
+    }
+}
+
 /// The state code of an activity, read as the desk's views read it.
-fn state(runtime: &Runtime, id: &str) -> String {
+fn state(runtime: &Desk, id: &str) -> String {
     runtime
         .reader()
         .show(&Actor::system(), id)
@@ -73,10 +113,10 @@ fn state(runtime: &Runtime, id: &str) -> String {
 
 /// Drains notices into `seen` until `done` holds; panics after [`PATIENCE`].
 async fn wait_for(
-    runtime: &mut Runtime,
+    runtime: &mut Desk,
     seen: &mut Vec<Notice>,
     what: &str,
-    done: impl Fn(&Runtime, &[Notice]) -> bool,
+    done: impl Fn(&Desk, &[Notice]) -> bool,
 ) {
     let start = tokio::time::Instant::now();
     loop {
@@ -109,7 +149,7 @@ fn outcome(seen: &[Notice], ticket: Ticket) -> Option<&Notice> {
 async fn simulators_drive_an_enable_without_meter_to_completed() {
     // Given an Enable on a service point with no meter, and simulators that never fault
     let engine = enable_without_meter(config(0.0, 0.0));
-    let mut runtime = Runtime::start(engine, actor("sam", Role::Supervisor), options(true));
+    let mut runtime = Desk::start(engine, actor("sam", Role::Supervisor), options(true));
     let mut seen = Vec::new();
     // When the runtime runs: the install is acked and completed, the new meter commissioned
     // and connected by the head-end
@@ -139,7 +179,7 @@ async fn simulators_drive_an_enable_without_meter_to_completed() {
 async fn faults_end_in_activity_error_and_a_supervisor_retry_is_done() {
     // Given simulators that always fault
     let engine = enable_without_meter(config(1.0, 1.0));
-    let mut runtime = Runtime::start(engine, actor("sam", Role::Supervisor), options(true));
+    let mut runtime = Desk::start(engine, actor("sam", Role::Supervisor), options(true));
     let mut seen = Vec::new();
     // When the field work system rejects the install
     wait_for(&mut runtime, &mut seen, "SO-1 ACTIVITY_ERROR", |rt, _| {
@@ -165,7 +205,7 @@ async fn faults_end_in_activity_error_and_a_supervisor_retry_is_done() {
 async fn a_clerk_retry_is_refused_and_dropping_the_runtime_does_not_hang() {
     // Given a clerk's desk on an orchestration in ACTIVITY_ERROR
     let engine = enable_without_meter(config(1.0, 1.0));
-    let mut runtime = Runtime::start(engine, actor("bo", Role::Clerk), options(true));
+    let mut runtime = Desk::start(engine, actor("bo", Role::Clerk), options(true));
     let mut seen = Vec::new();
     wait_for(&mut runtime, &mut seen, "SO-1 ACTIVITY_ERROR", |rt, _| {
         state(rt, "SO-1") == "ACTIVITY_ERROR"
@@ -185,6 +225,11 @@ async fn a_clerk_retry_is_refused_and_dropping_the_runtime_does_not_hang() {
     );
     assert_eq!(state(&runtime, "SO-1"), "ACTIVITY_ERROR");
     // And dropping the runtime instead of shutting it down returns at once
+    let Desk {
+        runtime,
+        connection,
+    } = runtime;
+    drop(connection);
     let dropped = tokio::task::spawn_blocking(move || drop(runtime));
     tokio::time::timeout(Duration::from_secs(2), dropped)
         .await
@@ -197,7 +242,7 @@ async fn shutdown_finishes_accepted_requests_and_stops_cleanly() {
     // Given a supervisor's desk
     let engine = enable_without_meter(config(0.0, 0.0));
     let reader = engine.reader();
-    let mut runtime = Runtime::start(engine, actor("sam", Role::Supervisor), options(true));
+    let mut runtime = Desk::start(engine, actor("sam", Role::Supervisor), options(true));
     let mut seen = Vec::new();
     // When the supervisor runs the batch by hand
     let ticket = runtime.send(Request::RunCrwto);
@@ -229,7 +274,7 @@ async fn shutdown_finishes_accepted_requests_and_stops_cleanly() {
 async fn without_simulators_messages_are_delivered_but_never_answered() {
     // Given a desk connected to nothing (--no-sim)
     let engine = enable_without_meter(config(0.0, 0.0));
-    let mut runtime = Runtime::start(engine, actor("sam", Role::Supervisor), options(false));
+    let mut runtime = Desk::start(engine, actor("sam", Role::Supervisor), options(false));
     let mut seen = Vec::new();
     // When the install's fa_create has been sent
     wait_for(
@@ -260,9 +305,11 @@ async fn without_simulators_messages_are_delivered_but_never_answered() {
 #[test]
 fn the_handle_and_its_notices_can_cross_threads() {
     fn send<T: Send>(_: &T) {}
-    fn check(runtime: &mut Runtime) {
+    fn check(runtime: &mut Runtime, connection: &mut Connection) {
         send(runtime);
-        send(&runtime.next_notice());
+        send(runtime.handle());
+        send(connection);
+        send(&connection.next_notice());
     }
-    let _ = check as fn(&mut Runtime);
+    let _ = check as fn(&mut Runtime, &mut Connection);
 }

@@ -69,10 +69,13 @@ fn world() -> World {
 fn desk(w: &World) -> App {
     let keymap = Keymap::defaults().expect("default keymap");
     let mut app = App::new(
-        w.engine.reader(),
+        orderdesk::client::Local::reading(
+            w.engine.reader(),
+            orderdesk::engine::Actor::with_role("sue", Some(orderdesk::domain::Role::Supervisor)),
+            orderdesk::runtime::Clock::wall(),
+        )
+        .shared(),
         keymap,
-        "sue",
-        Some(orderdesk::domain::Role::Supervisor),
     );
     app.update(Action::Clock(at("2025-06-10T09:05:00Z"), 1.0));
     app

@@ -9,8 +9,9 @@
 mod common;
 
 use common::*;
+use orderdesk::client::Request;
 use orderdesk::domain::Role;
-use orderdesk::runtime::{Notice, Request, Ticket};
+use orderdesk::runtime::{Notice, Ticket};
 use orderdesk::tui::app::{Action, App, Effect, Popup, View};
 use orderdesk::tui::keymap::{KeyAction, Keymap};
 
@@ -59,7 +60,15 @@ fn world() -> World {
 
 fn desk_as(w: &World, operator: &str, role: Role) -> App {
     let keymap = Keymap::defaults().expect("default keymap");
-    let mut app = App::new(w.engine.reader(), keymap, operator, Some(role));
+    let mut app = App::new(
+        orderdesk::client::Local::reading(
+            w.engine.reader(),
+            orderdesk::engine::Actor::with_role(operator, Some(role)),
+            orderdesk::runtime::Clock::wall(),
+        )
+        .shared(),
+        keymap,
+    );
     app.update(Action::Clock(at("2025-06-09T09:05:00Z"), 1.0));
     app.update(Action::Key(KeyAction::GoThrottle));
     assert_eq!(app.view, View::Throttle);

@@ -155,10 +155,13 @@ fn the_desk_holds_a_window_and_its_cursor_travels_the_whole_list() {
         .unwrap();
     let keymap = Keymap::defaults().expect("default keymap");
     let mut app = App::new(
-        engine.reader(),
+        orderdesk::client::Local::reading(
+            engine.reader(),
+            orderdesk::engine::Actor::with_role("sam", Some(orderdesk::domain::Role::Supervisor)),
+            orderdesk::runtime::Clock::wall(),
+        )
+        .shared(),
         keymap,
-        "sam",
-        Some(orderdesk::domain::Role::Supervisor),
     );
     app.update(Action::Key(KeyAction::GoOrchestrations));
     assert_eq!(app.view, View::Orchestrations);

@@ -30,7 +30,8 @@ pub struct Global {
     /// Fix the engine's clock (RFC 3339 with offset, e.g. 2025-06-10T09:00:00-05:00).
     #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
-    /// Who acts; recorded in the audit log (default: $USER).
+    /// Act as another operator (only for accounts listed in act_for_others of [access]);
+    /// without it, the operator is the Unix user running orderdesk.
     #[arg(long, global = true, value_name = "NAME")]
     pub operator: Option<String>,
     /// Refuse every change.
@@ -229,6 +230,15 @@ pub enum Command {
         /// FIELD=VALUE (repeatable).
         #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
         sets: Vec<String>,
+    },
+    /// Run the engine as a service for every desk, script and partner on this host.
+    Serve,
+    /// The clients connected to the server (names for supervisors).
+    Sessions,
+    /// End a client's session on the server (supervisors).
+    EndSession {
+        /// The session id (from `orderdesk sessions`).
+        id: u64,
     },
     /// Create (or with --reset recreate) the deterministic demo database.
     Demo {

@@ -5,19 +5,22 @@
 mod args;
 mod demo;
 mod output;
+mod serve;
 
 pub use args::{Cli, Command, Global};
 
 use args::{WoAction, YesNo};
+use orderdesk::client::{Api, Local, Remote, RemoteError, Wanted};
 use orderdesk::config::{self, Config};
 use orderdesk::domain::{ActivityType, Instant};
-use orderdesk::engine::{Actor, Engine, EngineError, ListFilter};
-use orderdesk::engine::{FeedRequest, Move, NewWorkOrder, Visit};
+use orderdesk::engine::{Engine, EngineError, FeedRequest, ListFilter, Move, NewWorkOrder};
 use orderdesk::formats::FeedCategory;
+use orderdesk::runtime::{Clock, Runtime, RuntimeOptions};
 use orderdesk::store::SledStore;
 use orderdesk::workorders::{Assignee, WoKind, WoOrigin, WoStatus};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A failure with its exit code and machine-readable code.
 #[derive(Debug)]
@@ -56,54 +59,142 @@ pub struct Done {
     pub exit: i32,
 }
 
-/// Runs a subcommand.
+/// Runs a subcommand: through the server of the database when one runs, else on the
+/// database directly (the engine in this process for the length of the command).
 pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
-    if let Command::Demo {
-        reset,
-        seed,
-        customers,
-    } = command
-    {
+    match command {
         // Before anything opens the database: --reset may have to delete it first.
-        return demo::run(global, reset, seed, customers);
+        Command::Demo {
+            reset,
+            seed,
+            customers,
+        } => demo::run(global, reset, seed, customers),
+        Command::Serve => serve::run(global),
+        command => {
+            let reach = open(global, "cli")?;
+            let result = execute(reach.api(), command, global.json);
+            reach.close()?;
+            result
+        }
+    }
+}
+
+/// The engine as this process reaches it.
+pub enum Reach {
+    /// The server of the database answered on its socket.
+    Server(Arc<dyn Api>),
+    /// This process opened the database itself.
+    Here {
+        /// The runtime it started.
+        runtime: Box<Runtime>,
+        /// The client acting as the verified operator.
+        local: Arc<dyn Api>,
+    },
+}
+
+impl Reach {
+    /// The client interface.
+    pub fn api(&self) -> &dyn Api {
+        match self {
+            Reach::Server(api) | Reach::Here { local: api, .. } => api.as_ref(),
+        }
+    }
+
+    /// Lets go: the engine in this process finishes, flushes and stops.
+    pub fn close(self) -> Result<(), Failure> {
+        match self {
+            Reach::Server(_) => Ok(()),
+            Reach::Here { runtime, local } => {
+                drop(local);
+                Ok(runtime.shutdown_blocking()?)
+            }
+        }
+    }
+}
+
+/// Connects to the server of the database, or opens the database here when none runs.
+pub fn open(global: &Global, channel: &str) -> Result<Reach, Failure> {
+    let db = database_path(global.db.as_deref())?;
+    if let Some(api) = connect(global, &db, channel)? {
+        return Ok(Reach::Server(api));
     }
     let config = load_config(global.config.as_deref())?;
-    let now = engine_now(global.now.as_deref())?;
-    let operator = operator_name(global);
-    let actor = Actor::from_config(&config, &operator, global.read_only);
-    let db = database_path(global.db.as_deref())?;
+    let account = orderdesk::identity::real_user();
+    let actor = orderdesk::identity::actor_for(
+        &config,
+        &account,
+        global.operator.as_deref(),
+        global.read_only,
+        channel,
+    )?;
+    let clock = match global.now.as_deref() {
+        Some(text) => Clock::starting_at(parse_time("--now", text)?, 0.0),
+        None => Clock::wall(),
+    };
     let store = SledStore::open(
         &db,
-        &format!("pid {}, operator {operator}", std::process::id()),
+        &format!("pid {}, operator {}", std::process::id(), actor.operator),
     )
     .map_err(EngineError::from)?;
-    let mut engine = Engine::new(Box::new(store), config);
-    let json = global.json;
+    let engine = Engine::new(Box::new(store), config);
+    let runtime = Runtime::start(engine, RuntimeOptions::manual(clock))?;
+    let local = Local::new(runtime.handle().clone(), actor, "in this process").shared();
+    Ok(Reach::Here {
+        runtime: Box::new(runtime),
+        local,
+    })
+}
+
+/// The server of `db`, when one answers on its socket.
+fn connect(global: &Global, db: &Path, channel: &str) -> Result<Option<Arc<dyn Api>>, Failure> {
+    let socket = orderdesk::server::socket_path(db);
+    let wanted = Wanted {
+        operator: global.operator.clone(),
+        read_only: global.read_only,
+        channel: channel.to_string(),
+    };
+    match Remote::connect(&socket, wanted) {
+        Ok(remote) => {
+            if global.now.is_some() {
+                return Err(Failure::bad_input(format!(
+                    "--now: a server runs this database ({}), and the engine runs on its clock; \
+                     leave out --now",
+                    socket.display()
+                )));
+            }
+            Ok(Some(remote.shared()))
+        }
+        Err(RemoteError::NotRunning) => Ok(None),
+        Err(RemoteError::Refused(err)) => Err(err.into()),
+        Err(err) => Err(Failure {
+            exit: 3,
+            code: "SERVER".into(),
+            message: format!("{}: {err}", socket.display()),
+        }),
+    }
+}
+
+/// Runs one subcommand through the client interface.
+fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure> {
     let out = &mut std::io::stdout().lock();
     match command {
         Command::Import { file } => {
             let bytes = read_input(&file)?;
-            let records = orderdesk::formats::parse_import(&bytes)
-                .map_err(|e| Failure::bad_input(prefix_errors(&file, &e.to_string())))?;
-            let created = engine
-                .import(&actor, now, records)
-                .map_err(|e| with_file(&file, e))?;
+            let created = api.import(&bytes).map_err(|e| with_file(&file, e))?;
             output::json_lines(out, &created)?;
         }
         Command::Inbound { file } => {
             let bytes = read_input(&file)?;
-            let messages = orderdesk::formats::parse_inbound(&bytes)
-                .map_err(|e| Failure::bad_input(prefix_errors(&file, &e.to_string())))?;
-            let report = engine.inbound(&actor, now, messages)?;
+            let report = api.inbound(&bytes).map_err(|e| with_file(&file, e))?;
             output::inbound(out, &report, json)?;
             if report.errors() > 0 {
                 return Ok(Done { exit: 1 });
             }
         }
-        Command::Tick => output::json(out, &engine.tick(&actor, now)?)?,
+        Command::Tick => output::json(out, &api.tick()?)?,
         Command::Crwto { throttle } => {
             let throttle = throttle.map(|t| matches!(t, YesNo::Yes));
-            output::json(out, &engine.crwto(&actor, now, throttle)?)?;
+            output::json(out, &api.crwto(throttle)?)?;
         }
         Command::List {
             state,
@@ -135,23 +226,22 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
             // Streamed: the whole list of a large utility is never held at once.
             if json {
                 let mut array = output::JsonArray::begin(out)?;
-                engine.list_each(&actor, &filter, |row| {
-                    array.item(out, &row)?;
-                    Ok::<_, Failure>(Visit::More)
+                orderdesk::client::list_each(api, &filter, |row| {
+                    array.item(out, &row).map_err(Failure::from)
                 })?;
                 array.end(out)?;
             } else {
                 let mut cells = Vec::new();
-                engine.list_each(&actor, &filter, |row| {
+                orderdesk::client::list_each(api, &filter, |row| {
                     cells.push(output::list_cells(&row));
-                    Ok::<_, Failure>(Visit::More)
+                    Ok::<_, Failure>(())
                 })?;
                 output::list_table(out, &cells)?;
             }
         }
-        Command::Show { id } => output::show(out, &engine.show(&actor, &id)?, json)?,
+        Command::Show { id } => output::show(out, &api.show(&id)?, json)?,
         Command::Check => {
-            let problems = engine.check_consistency()?;
+            let problems = api.check()?;
             if json {
                 output::json(out, &problems)?;
             } else if problems.is_empty() {
@@ -165,31 +255,23 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
                 return Ok(Done { exit: 1 });
             }
         }
-        Command::Outbox { all } => output::outbox(out, &engine.outbox(all)?, json)?,
-        Command::Audit { id } => output::audit(out, &engine.audit(id.as_deref(), 0)?, json)?,
-        Command::Retry { id } => {
-            output::action(out, "retried", &engine.retry(&actor, now, &id)?, json)?
-        }
+        Command::Outbox { all } => output::outbox(out, &api.outbox(all)?, json)?,
+        Command::Audit { id } => output::audit(out, &api.audit(id.as_deref(), 0)?, json)?,
+        Command::Retry { id } => output::action(out, "retried", &api.retry(&id)?, json)?,
         Command::Discard { id, reason } => output::action(
             out,
             "discarded",
-            &engine.discard(&actor, now, &id, reason.as_deref())?,
+            &api.discard(&id, reason.as_deref())?,
             json,
         )?,
-        Command::ExecuteNow { id } => output::action(
-            out,
-            "executed now",
-            &engine.execute_now(&actor, now, &id)?,
-            json,
-        )?,
+        Command::ExecuteNow { id } => {
+            output::action(out, "executed now", &api.execute_now(&id)?, json)?
+        }
         Command::Cancel {
             id,
             reason,
             related,
-        } => {
-            let filed = engine.cancel(&actor, now, &id, &reason, related.as_deref())?;
-            output::filed(out, &filed, json)?;
-        }
+        } => output::filed(out, &api.cancel(&id, &reason, related.as_deref())?, json)?,
         Command::Update {
             id,
             comments,
@@ -200,7 +282,7 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
                 .as_deref()
                 .map(|s| parse_time("--start", s))
                 .transpose()?;
-            let filed = engine.update(&actor, now, &id, &comments, start, related.as_deref())?;
+            let filed = api.update(&id, &comments, start, related.as_deref())?;
             output::filed(out, &filed, json)?;
         }
         Command::CompleteFa { id, from } => {
@@ -213,50 +295,30 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
                 None => orderdesk::formats::parse_completion_report(br#"{"status":"complete"}"#)
                     .map_err(|e| Failure::bad_input(e.to_string()))?,
             };
-            output::action(
-                out,
-                "completed",
-                &engine.complete_fa(&actor, now, &id, report)?,
-                json,
-            )?;
+            output::action(out, "completed", &api.complete_fa(&id, report)?, json)?;
         }
-        Command::CancelFa { id, reason } => output::action(
-            out,
-            "cancelled",
-            &engine.cancel_fa(&actor, now, &id, &reason)?,
-            json,
-        )?,
-        Command::Queue { mine } => output::queue(out, &engine.queue(&actor, mine, 0, 0)?, json)?,
-        Command::Wo { action } => work_order(out, &mut engine, &actor, now, action, json)?,
+        Command::CancelFa { id, reason } => {
+            output::action(out, "cancelled", &api.cancel_fa(&id, &reason)?, json)?
+        }
+        Command::Queue { mine } => {
+            output::queue(out, &api.queue_window(mine, "", 0, 0, None)?.0, json)?
+        }
+        Command::Wo { action } => work_order(out, api, action, json)?,
         Command::MoveIn {
             customer,
             site,
             date,
         } => {
-            let report = engine.move_event(
-                &actor,
-                now,
-                Move::In,
-                &customer,
-                &site,
-                parse_date("--date", &date)?,
-            )?;
-            output::json(out, &report)?;
+            let date = parse_date("--date", &date)?;
+            output::json(out, &api.move_event(Move::In, &customer, &site, date)?)?;
         }
         Command::MoveOut {
             customer,
             site,
             date,
         } => {
-            let report = engine.move_event(
-                &actor,
-                now,
-                Move::Out,
-                &customer,
-                &site,
-                parse_date("--date", &date)?,
-            )?;
-            output::json(out, &report)?;
+            let date = parse_date("--date", &date)?;
+            output::json(out, &api.move_event(Move::Out, &customer, &site, date)?)?;
         }
         Command::Feed {
             customer,
@@ -286,9 +348,14 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
             if let (Some(from), Some(to)) = (from, to) {
                 request.range = Some((parse_date("--from", &from)?, parse_date("--to", &to)?));
             }
-            output::feed(out, &engine.feed(&actor, now, &customer, &request)?, json)?;
+            let now = api.session().clock.now();
+            output::feed(out, &api.feed(now, &customer, &request)?, json)?;
         }
-        Command::Demo { .. } => unreachable!("demo is handled before the database opens"),
+        Command::Sessions => output::sessions(out, &api.sessions()?, json)?,
+        Command::EndSession { id } => {
+            api.end_session(id)?;
+            writeln!(out, "session {id} ended")?;
+        }
         Command::Edit { id, sets } => {
             let pairs = sets
                 .iter()
@@ -300,12 +367,10 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
                         })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            output::action(
-                out,
-                "corrected",
-                &engine.edit(&actor, now, &id, &pairs)?,
-                json,
-            )?;
+            output::action(out, "corrected", &api.edit(&id, &pairs)?, json)?;
+        }
+        Command::Demo { .. } | Command::Serve => {
+            unreachable!("demo and serve are handled before the engine is reached")
         }
     }
     Ok(Done { exit: 0 })
@@ -313,18 +378,14 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
 
 fn work_order(
     out: &mut dyn std::io::Write,
-    engine: &mut Engine,
-    actor: &Actor,
-    now: Instant,
+    api: &dyn Api,
     action: WoAction,
     json: bool,
 ) -> Result<(), Failure> {
     match action {
-        WoAction::Complete { ids } => {
-            output::bulk(out, &engine.wo_complete(actor, now, &ids)?, json)?
-        }
+        WoAction::Complete { ids } => output::bulk(out, &api.wo_complete(&ids)?, json)?,
         WoAction::Cancel { ids, reason } => {
-            output::bulk(out, &engine.wo_cancel(actor, now, &ids, &reason)?, json)?
+            output::bulk(out, &api.wo_cancel(&ids, &reason)?, json)?
         }
         WoAction::Assign {
             id,
@@ -333,17 +394,13 @@ fn work_order(
         } => {
             let assignee =
                 Assignee::parse(&to).map_err(|e| Failure::bad_input(format!("--to {e}")))?;
-            output::queue(
-                out,
-                &[engine.wo_assign(actor, now, &id, assignee, schedule_for)?],
-                json,
-            )?;
+            output::queue(out, &[api.wo_assign(&id, assignee, schedule_for)?], json)?;
         }
         WoAction::SetStatus { id, status } => {
             let to = WoStatus::parse(&status).ok_or_else(|| {
                 Failure::bad_input(format!("status `{status}`: expected SENT or SETUP"))
             })?;
-            output::queue(out, &[engine.wo_set_status(actor, now, &id, to)?], json)?;
+            output::queue(out, &[api.wo_set_status(&id, to)?], json)?;
         }
         WoAction::Create {
             kind,
@@ -375,8 +432,7 @@ fn work_order(
                 status: WoStatus::New,
                 preferred_date,
             };
-            let id = engine.create_work_order(actor, now, new)?;
-            output::queue(out, &[engine.work_order(&id)?], json)?;
+            output::queue(out, &[api.wo_create(new)?], json)?;
         }
     }
     Ok(())
@@ -387,7 +443,9 @@ fn parse_date(option: &str, text: &str) -> Result<chrono::NaiveDate, Failure> {
         .map_err(|e| Failure::bad_input(format!("{option} {text}: {e}; use YYYY-MM-DD")))
 }
 
-/// Opens the desk: a missing database is created and filled with the demo world first.
+/// Opens the desk: on the server of the database when one runs; else the engine starts in
+/// this process (a missing database is created and filled with the demo world first) and
+/// serves the same API on the database's socket while the desk is open.
 pub fn desk(global: &Global) -> Result<(), Failure> {
     if !(global.speed > 0.0 && global.speed.is_finite()) {
         return Err(Failure::bad_input(format!(
@@ -395,19 +453,41 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
             global.speed
         )));
     }
-    let config = load_config(global.config.as_deref())?;
     let keymap = load_keymap(global.keymap.as_deref())?;
+    let db = database_path(global.db.as_deref())?;
+    let options = orderdesk::tui::DeskOptions {
+        keymap,
+        log: Some(db.with_extension("log")),
+        state: Some(db.with_extension("desk.json")),
+    };
+    let failed = |e: color_eyre::Report| Failure {
+        exit: 1,
+        code: "DESK".into(),
+        message: format!("{e:#}"),
+    };
+    if let Some(api) = connect(global, &db, "desk")? {
+        return tokio_runtime()?
+            .block_on(orderdesk::tui::run(api, options))
+            .map_err(failed);
+    }
+    let config = load_config(global.config.as_deref())?;
+    let account = orderdesk::identity::real_user();
+    let actor = orderdesk::identity::actor_for(
+        &config,
+        &account,
+        global.operator.as_deref(),
+        global.read_only,
+        "desk",
+    )?;
     let now = global
         .now
         .as_deref()
         .map(|t| parse_time("--now", t))
         .transpose()?;
-    let operator = operator_name(global);
-    let db = database_path(global.db.as_deref())?;
     let fresh = !db.join("conf").exists();
     let store = SledStore::open(
         &db,
-        &format!("pid {}, operator {operator}", std::process::id()),
+        &format!("pid {}, operator {}", std::process::id(), actor.operator),
     )
     .map_err(EngineError::from)?;
     let mut engine = Engine::new(Box::new(store), config.clone());
@@ -423,30 +503,49 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         eprintln!("orderdesk: creating a demo world in {} …", db.display());
         orderdesk::demo::build(&mut engine, &options, &mut |step| eprintln!("  {step}"))?;
     }
-    let options = orderdesk::tui::DeskOptions {
-        config,
-        keymap,
-        operator,
-        read_only: global.read_only,
-        now,
-        speed: global.speed,
-        simulate: !global.no_sim,
-        log: Some(db.with_extension("log")),
-        state: Some(db.with_extension("desk.json")),
+    let clock = match now {
+        Some(start) => Clock::starting_at(start, global.speed),
+        None if (global.speed - 1.0).abs() > f64::EPSILON => {
+            Clock::starting_at(Clock::wall().now(), global.speed)
+        }
+        None => Clock::wall(),
     };
-    orderdesk::tui::run(engine, options).map_err(|e| Failure {
-        exit: 1,
-        code: "DESK".into(),
-        message: format!("{e:#}"),
-    })
+    let runtime_options = RuntimeOptions::from_config(&config, clock, !global.no_sim);
+    let socket = orderdesk::server::socket_path(&db);
+    let embedded = async move {
+        let runtime = Runtime::start(engine, runtime_options)?;
+        let handle = runtime.handle().clone();
+        let holder = format!("the desk of {}", actor.operator);
+        let server = orderdesk::server::Server::start(handle.clone(), &socket, &holder)
+            .await
+            .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+        let local = Local::new(handle, actor, "in this process").with_sessions(server.sessions());
+        let result = orderdesk::tui::run(Arc::new(local), options).await;
+        server
+            .stop(&format!(
+                "{holder} closed, and with it the engine of {}; start `orderdesk serve --db {}` \
+                 to keep the database open for everyone",
+                socket.with_extension("").display(),
+                socket.with_extension("").display()
+            ))
+            .await;
+        runtime.shutdown().await?;
+        result
+    };
+    tokio_runtime()?.block_on(embedded).map_err(failed)
 }
 
-fn operator_name(global: &Global) -> String {
-    global
-        .operator
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "operator".into())
+/// The desk's and the server's tokio runtime: two workers (the engine has its own thread).
+pub fn tokio_runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure {
+            exit: 1,
+            code: "RUNTIME".into(),
+            message: format!("cannot start the runtime: {e}"),
+        })
 }
 
 /// The key bindings: the built-in defaults plus `--keymap` or the platform config dir's file.
@@ -484,14 +583,6 @@ pub fn database_path(explicit: Option<&Path>) -> Result<PathBuf, Failure> {
     directories::ProjectDirs::from("", "", "orderdesk")
         .map(|dirs| dirs.data_dir().join("db"))
         .ok_or_else(|| Failure::bad_input("no home directory: pass --db PATH or set ORDERDESK_DB"))
-}
-
-/// The engine clock for this command: `--now`, else the wall clock (the only place it is read).
-pub fn engine_now(now: Option<&str>) -> Result<Instant, Failure> {
-    match now {
-        Some(text) => parse_time("--now", text),
-        None => Ok(chrono::Utc::now()),
-    }
 }
 
 /// The instant a demo world is built at: `--now`, else the start of the current hour — a fixed

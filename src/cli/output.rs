@@ -1,5 +1,6 @@
 //! Human tables and JSON for the command line.
 
+use orderdesk::client::SessionInfo;
 use orderdesk::domain::{AuditEntry, AuditOutcome, StatusReason};
 use orderdesk::engine::{
     ActionReport, ActivityRow, ActivityTree, BulkReport, CommView, FeedRow, FeedView,
@@ -274,12 +275,17 @@ pub fn audit(out: Out<'_>, entries: &[AuditEntry], as_json: bool) -> std::io::Re
                 AuditOutcome::Done => "done".to_string(),
                 AuditOutcome::Refused { code, .. } => format!("refused {code}"),
             };
+            let operator = match &e.account {
+                Some(account) => format!("{} (by {account})", e.operator),
+                None => e.operator.clone(),
+            };
             vec![
                 e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                e.operator.clone(),
+                operator,
                 e.role
                     .map(|r| r.code().to_string())
                     .unwrap_or_else(|| "-".into()),
+                e.channel.clone().unwrap_or_else(|| "-".into()),
                 e.action.clone(),
                 e.ids.join(","),
                 outcome,
@@ -290,10 +296,33 @@ pub fn audit(out: Out<'_>, entries: &[AuditEntry], as_json: bool) -> std::io::Re
     table(
         out,
         &[
-            "AT", "OPERATOR", "ROLE", "ACTION", "IDS", "OUTCOME", "DETAIL",
+            "AT", "OPERATOR", "ROLE", "VIA", "ACTION", "IDS", "OUTCOME", "DETAIL",
         ],
         &cells,
     )
+}
+
+/// `sessions`: the clients connected to the server.
+pub fn sessions(out: Out<'_>, list: &[SessionInfo], as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        return json(out, &list);
+    }
+    let cells: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.to_string(),
+                if s.operator.is_empty() {
+                    "-".into()
+                } else {
+                    s.operator.clone()
+                },
+                s.channel.clone(),
+                s.since.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            ]
+        })
+        .collect();
+    table(out, &["SESSION", "OPERATOR", "VIA", "SINCE"], &cells)
 }
 
 /// An action on an activity.

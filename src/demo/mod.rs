@@ -261,6 +261,8 @@ fn operator(name: &str, role: Role) -> Actor {
         role: Some(role),
         divisions: Vec::new(),
         read_only: false,
+        channel: None,
+        account: None,
     }
 }
 

@@ -29,6 +29,12 @@ pub struct AuditEntry {
     pub operator: String,
     /// The operator's role, if any.
     pub role: Option<Role>,
+    /// How the action arrived: desk, cli or api (absent for the engine's own work).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The verified account, when it acted as another operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// The action (`retry`, `discard`, `import`…).
     pub action: String,
     /// The ids it touched.

@@ -25,6 +25,8 @@ pub enum Capability {
     Monitor,
     /// Work orders: create, assign, bulk complete / cancel.
     WorkOrders,
+    /// End another client's session on a server.
+    EndSessions,
 }
 
 impl Capability {
@@ -41,6 +43,7 @@ impl Capability {
             Capability::Inbound => "feed inbound messages",
             Capability::Monitor => "run the monitors",
             Capability::WorkOrders => "work the work-order queue",
+            Capability::EndSessions => "end other operators' sessions",
         }
     }
 }

@@ -18,10 +18,10 @@ use crate::domain::{
 };
 use crate::formats::CompletionReport;
 use crate::lifecycle::OrchState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What an action did to its activity.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ActionReport {
     /// The activity acted on (or filed).
     pub id: String,
@@ -33,7 +33,7 @@ pub struct ActionReport {
 ///
 /// An item counts as done only once its transition has happened and been read back — not when
 /// the action was accepted — so the report never claims work that did not take place.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BulkActionReport {
     /// How many ids were asked for.
     pub requested: usize,

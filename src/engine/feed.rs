@@ -12,11 +12,11 @@ use crate::feed::{self, Bucket, DateRange, FeedItem, FeedQuery};
 use crate::formats::{FeedCategory, FeedItemRecord, FeedSubtype};
 use crate::store::{seq_from_key_tail, seq_key, Store, TreeId};
 use chrono::{NaiveDate, TimeZone};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One feed row as the desk and `feed --json` show it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FeedRow {
     /// The item id (a service order's activity id).
     pub id: String,
@@ -33,12 +33,12 @@ pub struct FeedRow {
     /// The sub-type's detail fields.
     pub details: serde_json::Map<String, serde_json::Value>,
     /// The activity to open, for service orders.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<String>,
 }
 
 /// A six-month bucket of the default view.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FeedBucket {
     /// "2024-12-16 – 2025-06-15".
     pub label: String,
@@ -51,7 +51,7 @@ pub struct FeedBucket {
 }
 
 /// The feed of one customer and billing account.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FeedView {
     /// The customer.
     pub customer: String,
@@ -64,14 +64,15 @@ pub struct FeedView {
     /// The categories kept (empty: all).
     pub categories: Vec<String>,
     /// The default view's buckets (absent for a custom range).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buckets: Option<Vec<FeedBucket>>,
     /// Every item, newest first.
     pub items: Vec<FeedRow>,
 }
 
 /// What the feed is asked for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FeedRequest {
     /// The billing account (default: the customer's first).
     pub account: Option<String>,
@@ -83,7 +84,7 @@ pub struct FeedRequest {
 
 /// What a customer search matched on; exact matches of an id come first, then names, then
 /// partial ids and addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchedOn {
     /// The customer id, exactly.
@@ -123,7 +124,7 @@ impl MatchedOn {
 }
 
 /// A customer found by [`Engine::find_customers`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerMatch {
     /// The customer id.
     pub id: String,

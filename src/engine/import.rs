@@ -11,11 +11,11 @@ use crate::domain::{
 use crate::formats::{ImportRecord, RequestRecord};
 use crate::lifecycle::OrchState;
 use crate::store::TreeId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// One record created by an import.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Created {
     /// The record kind (`service_point`, `request`…).
     pub kind: String,

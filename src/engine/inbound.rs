@@ -20,10 +20,10 @@ use crate::domain::{
 use crate::formats::{CommandOutcome, CompletionStatus, FaCompletion, InboundMessage};
 use crate::lifecycle::{command_events, CommandState, FaState, InState, LifecycleState, OutState};
 use chrono::Duration;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What happened to one inbound line.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InboundLine {
     /// The line of the file.
     pub line: usize,
@@ -32,15 +32,15 @@ pub struct InboundLine {
     /// Its state: COMPLETED, or VALIDATION_ERROR (the error inbox).
     pub state: String,
     /// The outbound communication it answered, when matched.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<String>,
     /// Why it is in the error inbox.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<StatusReason>,
 }
 
 /// The result of an `inbound` file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InboundReport {
     /// One entry per message.
     pub results: Vec<InboundLine>,

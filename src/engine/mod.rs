@@ -55,6 +55,14 @@ pub enum EngineError {
     /// A record the engine needs is missing or inconsistent.
     #[error("internal inconsistency: {0}")]
     Corrupt(String),
+    /// A server answered with an error of its own (unreachable, session ended…).
+    #[error("{message}")]
+    Server {
+        /// The machine-readable code.
+        code: String,
+        /// What happened and what to do.
+        message: String,
+    },
 }
 
 impl EngineError {
@@ -69,7 +77,7 @@ impl EngineError {
     /// The process exit code of the command line contract.
     pub fn exit_code(&self) -> i32 {
         match self {
-            EngineError::Refused { .. } | EngineError::Corrupt(_) => 1,
+            EngineError::Refused { .. } | EngineError::Corrupt(_) | EngineError::Server { .. } => 1,
             EngineError::BadInput(_) => 2,
             EngineError::Store(
                 StoreError::Locked { .. }
@@ -89,6 +97,7 @@ impl EngineError {
             EngineError::Store(StoreError::NewerSchema { .. }) => "NEWER_SCHEMA",
             EngineError::Store(_) => "DATABASE_ERROR",
             EngineError::Corrupt(_) => "CORRUPT",
+            EngineError::Server { code, .. } => code,
         }
     }
 }
@@ -104,6 +113,10 @@ pub struct Actor {
     pub divisions: Vec<String>,
     /// `--read-only`: refuse every change.
     pub read_only: bool,
+    /// How the action arrived: `desk`, `cli` or `api` (`None`: the engine itself, a test).
+    pub channel: Option<String>,
+    /// The verified account (Unix user or token holder) when it acts as another operator.
+    pub account: Option<String>,
 }
 
 impl Actor {
@@ -115,6 +128,20 @@ impl Actor {
             role: access.role,
             divisions: access.divisions,
             read_only,
+            channel: None,
+            account: None,
+        }
+    }
+
+    /// An operator with `role` and no division restriction.
+    pub fn with_role(operator: &str, role: Option<Role>) -> Actor {
+        Actor {
+            operator: operator.to_string(),
+            role,
+            divisions: Vec::new(),
+            read_only: false,
+            channel: None,
+            account: None,
         }
     }
 
@@ -125,7 +152,15 @@ impl Actor {
             role: Some(Role::Supervisor),
             divisions: Vec::new(),
             read_only: false,
+            channel: None,
+            account: None,
         }
+    }
+
+    /// The same actor, arrived through `channel` (`desk`, `cli`, `api`).
+    pub fn via(mut self, channel: &str) -> Actor {
+        self.channel = Some(channel.to_string());
+        self
     }
 
     /// Refuses unless this actor may use `capability`.
@@ -277,6 +312,8 @@ fn audit_entry(
         at: now,
         operator: actor.operator.clone(),
         role: actor.role,
+        channel: actor.channel.clone(),
+        account: actor.account.clone(),
         action: action.to_string(),
         ids: ids.to_vec(),
         outcome,

@@ -41,17 +41,17 @@ const RUN_PRUNE_LIMIT: usize = 64;
 const AUDIT_PAGE: usize = 256;
 
 /// The result of a monitor pass.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TickReport {
     /// Every transition made, in order.
     pub transitions: Vec<TransitionNote>,
     /// Records whose chain failed, with the error (they stay as they were).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
 }
 
 /// The result of a D1-CRWTO run (§12.8).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CrwtoReport {
     /// Released command ids, in release order.
     pub released: Vec<String>,
@@ -64,7 +64,7 @@ pub struct CrwtoReport {
 }
 
 /// A throttled Remote Disconnect waiting in WAIT_EFF for the batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitingCommand {
     /// The command's id.
     pub id: String,
@@ -111,7 +111,7 @@ impl BatchRun {
 }
 
 /// What the batch released on one local day.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayReleases {
     /// The day's runs, oldest first.
     pub runs: Vec<BatchRun>,

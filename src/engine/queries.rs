@@ -10,10 +10,11 @@ use crate::domain::{
     LogLine, Notification, Role, Seq, StatusReason,
 };
 use crate::store::{scan_prefix, seq_from_key_tail, seq_key, text_prefix, Store, TreeId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which orchestration activities `list` shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ListFilter {
     /// Only this state (code, any case).
     pub state: Option<String>,
@@ -30,7 +31,7 @@ pub struct ListFilter {
 }
 
 /// One row of `list`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivityRow {
     /// The internal sequence number (where the row stands in the indexes; not shown).
     #[serde(skip)]
@@ -47,17 +48,17 @@ pub struct ActivityRow {
     /// The service point (orchestrations) or the target (maintenance).
     pub sp: Option<String>,
     /// The targeted orchestration (maintenance).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// When it was created.
     pub created_at: Instant,
     /// When it entered its state.
     pub status_at: Instant,
     /// A Reconnect that supersedes this CNP.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
     /// Conflict warnings.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
@@ -83,45 +84,45 @@ impl ActivityRow {
 }
 
 /// A communication as `outbox` and `show` present it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommView {
     /// `CO-<n>` / `CI-<n>`.
     pub id: String,
     /// `outbound` or `inbound`.
-    pub direction: &'static str,
+    pub direction: String,
     /// field_work, head_end or email (outbound).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// The message kind.
     pub message: String,
     /// The activity it belongs to (outbound).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<String>,
     /// The state code.
     pub state: String,
     /// Why it is in its state.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<StatusReason>,
     /// When it was sent (outbound).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<Instant>,
     /// Acknowledged by the field work system.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub acknowledged: bool,
     /// The external system's id.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// The payload (outbound) or the message as received (inbound).
     pub payload: serde_json::Value,
     /// Inbound communications answering this one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replies: Vec<CommView>,
     /// The transition log.
     pub log: Vec<LogLine>,
 }
 
 /// A node of an activity hierarchy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TreeNode {
     /// The id.
     pub id: String,
@@ -138,14 +139,14 @@ pub struct TreeNode {
     /// Its communications, with their replies.
     pub communications: Vec<CommView>,
     /// Completion events.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<CompletionEvent>,
     /// The transition log.
     pub log: Vec<LogLine>,
 }
 
 /// `show`: one activity with its whole hierarchy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivityTree {
     /// The id.
     pub id: String,
@@ -167,7 +168,7 @@ pub struct ActivityTree {
     /// Its own communications.
     pub communications: Vec<CommView>,
     /// Completion events.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<CompletionEvent>,
     /// The transition log.
     pub log: Vec<LogLine>,
@@ -270,7 +271,7 @@ impl Engine {
         Ok(match &c.body {
             CommBody::Outbound(o) => CommView {
                 id: c.id.clone(),
-                direction: "outbound",
+                direction: "outbound".into(),
                 target: Some(o.target.code().to_string()),
                 message: o.message.code().to_string(),
                 activity: Some(o.owner_id.clone()),
@@ -285,7 +286,7 @@ impl Engine {
             },
             CommBody::Inbound(i) => CommView {
                 id: c.id.clone(),
-                direction: "inbound",
+                direction: "inbound".into(),
                 target: None,
                 message: serde_json::to_value(&i.message)
                     .ok()

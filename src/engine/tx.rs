@@ -93,7 +93,7 @@ pub fn hour_key(at: Instant) -> Vec<u8> {
 }
 
 /// One transition made, for the tick report and the desk.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TransitionNote {
     /// The record's id.
     pub id: String,

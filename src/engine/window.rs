@@ -202,7 +202,7 @@ fn top_level_states() -> Vec<&'static str> {
 
 /// A row the caller already holds and where it stands in the list: a window near it is walked
 /// from its key instead of from an end of the index, so paging deep in a long list stays cheap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Near {
     /// The row's position in the (filtered) list when it was read.
     pub at: usize,

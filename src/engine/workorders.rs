@@ -14,10 +14,10 @@ use crate::workorders::{
     self, Assignee, MoveOutFacts, RowOutcome, WoKind, WoOrigin, WoStatus, WorkOrder,
 };
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The result of a bulk action: one outcome per row and the sentence a clerk reads.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BulkReport {
     /// Per row: done or skipped, and why.
     pub rows: Vec<RowOutcome>,
@@ -26,19 +26,19 @@ pub struct BulkReport {
 }
 
 /// What a move-in or move-out did.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct MoveReport {
     /// The work order created, if any.
     pub created: Option<String>,
     /// Work orders cancelled by it (an active disconnection at a move-in).
     pub cancelled: Vec<String>,
     /// Why no work order was created, when none was.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
 /// A work order to create.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewWorkOrder {
     /// An imported id, or `None` for `WO-<n>`.
     pub id: Option<String>,
@@ -59,7 +59,8 @@ pub struct NewWorkOrder {
 }
 
 /// Which event moves people in or out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Move {
     /// A customer moves in.
     In,

@@ -1,25 +1,23 @@
-//! The background runtime the desk runs on (tokio): the engine as the single writer, the monitor
-//! loop, the throttle batch, the outbox sender with the simulated external systems, the clock,
-//! and change notifications to the desk.
-//!
-//! The desk never blocks on the engine: it [`Runtime::send`]s a [`Request`] and gets a
-//! [`Ticket`] back at once; the outcome arrives later as a [`Notice`] carrying that ticket, next
-//! to the notices of the background work (after the manner of gitui's asyncgit). Its views read
-//! through [`Runtime::reader`], which shares the store but cannot write.
+//! The background runtime (tokio): the engine as the single writer, the monitor loop, the
+//! throttle batch, the outbox sender with the simulated external systems, the clock, and the
+//! stream of change notifications every client of the engine listens to.
 //!
 //! Who does what:
 //! - the writer (its own OS thread, see `writer`) owns the [`Engine`] and runs jobs in arrival
-//!   order: operator requests as the operator, monitor passes as [`Actor::system`];
+//!   order: the operators' writes, each as its verified [`Actor`], and the monitor passes;
 //! - a pacing task on the tokio runtime asks for a pass every `monitor_every` of wall time;
 //! - a pass delivers the simulators' due answers, runs the monitors, runs the D1-CRWTO batch
 //!   when engine time crosses a multiple of `crwto_every_minutes`, and hands the outbox over.
 //!
-//! Shutdown ([`Runtime::shutdown`], on quit and on [`terminate_signal`]) stops the timer, lets
-//! the writer finish the requests already accepted, flushes the database and joins the writer.
-//! Dropping a [`Runtime`] starts the same stop without waiting for it.
+//! Every front end reaches the running engine through an [`EngineHandle`]: reads go straight to
+//! the shared store (they never queue behind writes), writes are closures the writer runs, and
+//! [`EngineHandle::subscribe`] is the change stream (after the manner of gitui's asyncgit).
+//!
+//! Shutdown ([`Runtime::shutdown`]) stops the timer, lets the writer finish the writes already
+//! accepted, flushes the database and joins the writer. Dropping a [`Runtime`] starts the same
+//! stop without waiting for it.
 
 mod clock;
-mod requests;
 mod simulators;
 mod writer;
 
@@ -27,25 +25,27 @@ pub use clock::Clock;
 
 use crate::config::Config;
 use crate::domain::Instant;
-use crate::engine::{Actor, CompleteFa, CrwtoReport, Engine, EngineError, Reader};
-use crate::workorders::{Assignee, WoStatus};
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use crate::engine::{Actor, CrwtoReport, Engine, EngineError, Reader, TickReport};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use writer::{Job, Writer};
 
 /// The shortest monitor interval: a zero interval would spin.
 const MIN_MONITOR_EVERY: Duration = Duration::from_millis(1);
+
+/// How many change notices a slow listener may fall behind before it is told to re-read.
+const CHANGE_BACKLOG: usize = 1024;
 
 /// How the runtime paces its background work.
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
     /// Engine time: the wall clock, `--now`, or the `--speed` demo clock.
     pub clock: Clock,
-    /// How often (wall time) a monitor pass runs.
-    pub monitor_every: Duration,
+    /// How often (wall time) a monitor pass runs; `None`: only when asked (the command line).
+    pub monitor_every: Option<Duration>,
     /// How often (engine minutes) the throttle batch runs; 0 turns it off.
     pub crwto_every_minutes: u32,
     /// Whether the simulated field work system and head-end answer (`false`: `--no-sim`).
@@ -57,119 +57,30 @@ impl RuntimeOptions {
     pub fn from_config(config: &Config, clock: Clock, simulate: bool) -> RuntimeOptions {
         RuntimeOptions {
             clock,
-            monitor_every: Duration::from_secs(u64::from(config.monitor_every_seconds)),
+            monitor_every: Some(Duration::from_secs(u64::from(config.monitor_every_seconds))),
             crwto_every_minutes: config.crwto_every_minutes,
             simulate,
         }
     }
+
+    /// No background work at all: one command of the command line, then stop.
+    pub fn manual(clock: Clock) -> RuntimeOptions {
+        RuntimeOptions {
+            clock,
+            monitor_every: None,
+            crwto_every_minutes: 0,
+            simulate: false,
+        }
+    }
 }
 
-/// An operator action the desk offers, applied by the writer as the desk's operator.
-#[derive(Debug, Clone)]
-pub enum Request {
-    /// Retry an activity in an error state, or replay an inbound message in the error inbox.
-    Retry {
-        /// The activity or inbound communication.
-        id: String,
-    },
-    /// Discard an orchestration or maintenance activity.
-    Discard {
-        /// The activity.
-        id: String,
-        /// The operator's text (a default is recorded when `None`).
-        reason: Option<String>,
-    },
-    /// Execute a waiting orchestration or command now (§12.7).
-    ExecuteNow {
-        /// The waiting activity.
-        id: String,
-    },
-    /// File a Cancel Orchestration.
-    Cancel {
-        /// The orchestration.
-        id: String,
-        /// The cancel reason code (`CR`, `CXS`…).
-        reason: String,
-        /// One child to cancel instead of the whole orchestration.
-        related: Option<String>,
-    },
-    /// File an Update Orchestration.
-    Update {
-        /// The orchestration.
-        id: String,
-        /// The new comments or instructions.
-        comments: String,
-        /// A new start (effective) time.
-        start: Option<Instant>,
-        /// One child to update instead of the orchestration.
-        related: Option<String>,
-    },
-    /// Complete a field activity by hand.
-    CompleteFa {
-        /// The field activity.
-        id: String,
-        /// What the crew reported.
-        report: Box<CompleteFa>,
-    },
-    /// Cancel a field activity by hand (the field system is not told).
-    CancelFa {
-        /// The field activity.
-        id: String,
-        /// Why.
-        reason: String,
-    },
-    /// Complete work orders (bulk).
-    WoComplete {
-        /// The work orders.
-        ids: Vec<String>,
-    },
-    /// Cancel work orders (bulk) with one reason.
-    WoCancel {
-        /// The work orders.
-        ids: Vec<String>,
-        /// Why.
-        reason: String,
-    },
-    /// Assign a work order.
-    WoAssign {
-        /// The work order.
-        id: String,
-        /// Who does the work.
-        assignee: Assignee,
-        /// The user it is scheduled for ("mine").
-        schedule_for: Option<String>,
-    },
-    /// Move a work order NEW → SENT → SETUP.
-    WoSetStatus {
-        /// The work order.
-        id: String,
-        /// SENT or SETUP.
-        status: WoStatus,
-    },
-    /// Retry every id (a query's matches), in slices, in the background.
-    RetryAll {
-        /// The activities.
-        ids: Vec<String>,
-    },
-    /// Discard every id (a query's matches), in slices, in the background.
-    DiscardAll {
-        /// The activities.
-        ids: Vec<String>,
-        /// Why.
-        reason: String,
-    },
-    /// The supervisor's manual run of the throttle batch (audited).
-    RunCrwto,
-    /// A monitor pass now.
-    MonitorNow,
-}
-
-/// The receipt for a request; its outcome notice carries the same ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The receipt for a desk action; its outcome notice carries the same ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Ticket(pub u64);
 
-/// What the runtime tells the desk.
-#[derive(Debug, Clone, PartialEq)]
+/// What the engine tells its clients: the change stream, and the outcome of a desk's actions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
 pub enum Notice {
     /// Something changed: views re-read their window.
     Changed {
@@ -191,7 +102,7 @@ pub enum Notice {
         at: Instant,
         /// What it released.
         report: CrwtoReport,
-        /// Run by the operator (`RunCrwto`) rather than the schedule.
+        /// Run by an operator rather than the schedule.
         manual: bool,
     },
     /// A request succeeded; `message` is the toast ("SO-2 retried: now IN_PROGRESS").
@@ -217,79 +128,45 @@ pub enum Notice {
         /// What happened.
         message: String,
     },
-    /// A long action started; its `Done`, `Refused` or `Failed` follows.
+    /// A long action started or moved on; its `Done`, `Refused` or `Failed` follows.
     Busy {
         /// What is running ("completing 40 work order(s)").
         what: String,
+    },
+    /// The link to the server went down or came back (a desk on a server).
+    Link {
+        /// True when connected again.
+        up: bool,
+        /// What happened and what the desk does about it.
+        message: String,
+    },
+    /// Who else is connected changed.
+    Sessions {
+        /// How many clients are connected, this one included.
+        count: usize,
+        /// Their operators' names (for supervisors; empty for others).
+        names: Vec<String>,
+    },
+    /// This session is over (a supervisor ended it, or the server stopped for good).
+    Ended {
+        /// Why, and what to run.
+        message: String,
     },
     /// The writer has flushed the database and stopped; no notice follows.
     Stopped,
 }
 
-/// The running background runtime: the desk's handle on the engine.
-pub struct Runtime {
+/// A cloneable handle on the running engine, shared by every front end of this process.
+#[derive(Clone)]
+pub struct EngineHandle {
     reader: Reader,
     clock: Clock,
     jobs: mpsc::UnboundedSender<Job>,
-    notices: mpsc::UnboundedReceiver<Notice>,
-    /// Notices the handle itself raises (a request sent after the writer stopped).
-    local: Mutex<VecDeque<Notice>>,
-    next_ticket: AtomicU64,
-    stopping: Arc<AtomicBool>,
-    timer: Option<tokio::task::JoinHandle<()>>,
-    writer: Option<std::thread::JoinHandle<Result<(), EngineError>>>,
+    changes: broadcast::Sender<Notice>,
 }
 
-impl Runtime {
-    /// Starts the writer thread and the monitor timer; call it inside a tokio runtime.
-    pub fn start(engine: Engine, operator: Actor, options: RuntimeOptions) -> Runtime {
-        let reader = engine.reader();
-        let (jobs, job_rx) = mpsc::unbounded_channel();
-        let (notice_tx, notices) = mpsc::unbounded_channel();
-        let pass_queued = Arc::new(AtomicBool::new(false));
-        let stopping = Arc::new(AtomicBool::new(false));
-        let state = Writer::new(
-            engine,
-            operator,
-            &options,
-            jobs.clone(),
-            notice_tx,
-            Arc::clone(&pass_queued),
-            Arc::clone(&stopping),
-        );
-        let mut local = VecDeque::new();
-        let writer = match std::thread::Builder::new()
-            .name("orderdesk-engine".into())
-            .spawn(move || state.run(job_rx))
-        {
-            Ok(handle) => Some(handle),
-            Err(err) => {
-                local.push_back(Notice::Failed {
-                    ticket: None,
-                    message: format!("could not start the engine thread: {err}"),
-                });
-                local.push_back(Notice::Stopped);
-                None
-            }
-        };
-        let every = options.monitor_every.max(MIN_MONITOR_EVERY);
-        let timer = writer
-            .is_some()
-            .then(|| tokio::spawn(pace(every, jobs.clone(), pass_queued)));
-        Runtime {
-            reader,
-            clock: options.clock,
-            jobs,
-            notices,
-            local: Mutex::new(local),
-            next_ticket: AtomicU64::new(0),
-            stopping,
-            timer,
-            writer,
-        }
-    }
-
-    /// A read-only view of the engine for the desk's views.
+impl EngineHandle {
+    /// A read-only view of the engine (reads never wait for the writer).
     pub fn reader(&self) -> &Reader {
         &self.reader
     }
@@ -299,82 +176,169 @@ impl Runtime {
         &self.clock
     }
 
-    /// Queues an operator action; returns at once with the ticket its outcome notice carries.
-    pub fn send(&self, request: Request) -> Ticket {
-        let ticket = Ticket(self.next_ticket.fetch_add(1, Ordering::Relaxed) + 1);
-        if self
-            .jobs
-            .send(Job::Request(ticket, Box::new(request)))
-            .is_err()
-        {
-            self.local().push_back(Notice::Failed {
-                ticket: Some(ticket),
-                message: "the engine has stopped, so the action was not applied; restart the desk"
-                    .into(),
-            });
-        }
-        ticket
+    /// The change stream: every notice the writer announces from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.changes.subscribe()
     }
 
-    /// The next notice if one is waiting (the desk drains these before it draws).
-    pub fn try_notice(&mut self) -> Option<Notice> {
-        if let Some(notice) = self.local().pop_front() {
-            return Some(notice);
-        }
-        self.notices.try_recv().ok()
+    /// Tells every listener (a session list changed, the server stops…).
+    pub fn announce(&self, notice: Notice) {
+        // Nobody listening is fine: the work itself is already durable.
+        let _ = self.changes.send(notice);
     }
 
-    /// The next notice; `None` once the runtime has stopped and everything was read.
-    /// Cancel-safe, so the desk's event loop can select on it.
-    pub async fn next_notice(&mut self) -> Option<Notice> {
-        // Bound first so the lock guard is gone before the await (the future stays Send).
-        let local = self.local().pop_front();
-        if local.is_some() {
-            return local;
-        }
-        self.notices.recv().await
+    /// Runs `write` on the writer thread at the engine clock's `now`, waits for it, and
+    /// announces the change. Blocks: call it from a plain thread or `spawn_blocking`.
+    pub fn write<R: Send + 'static>(
+        &self,
+        write: impl FnOnce(&mut Engine, Instant) -> Result<R, EngineError> + Send + 'static,
+    ) -> Result<R, EngineError> {
+        self.run(move |writer| writer.write(write))
     }
 
-    /// Stops the timer, lets the writer finish the requests already accepted, flushes the
+    /// A whole monitor pass now (answers due, monitors, the batch when due, the outbox), at
+    /// `actor`'s request; checked against the actor's rights first.
+    pub fn pass(&self, actor: Actor) -> Result<TickReport, EngineError> {
+        self.run(move |writer| writer.pass_for(&actor))
+    }
+
+    /// The operator's run of the throttle batch: audited, announced as a manual run.
+    pub fn crwto(&self, actor: Actor, throttle: Option<bool>) -> Result<CrwtoReport, EngineError> {
+        self.run(move |writer| writer.manual_crwto(&actor, throttle))
+    }
+
+    fn run<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Writer) -> Result<R, EngineError> + Send + 'static,
+    ) -> Result<R, EngineError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let job = Job::Run(Box::new(move |writer: &mut Writer| {
+            let _ = tx.send(job(writer));
+        }));
+        if self.jobs.send(job).is_err() {
+            return Err(stopped());
+        }
+        // A dropped sender means the job panicked (the writer caught it) or never ran.
+        rx.recv().unwrap_or_else(|_| {
+            Err(EngineError::Corrupt(
+                "the engine stopped before the action finished; check it and try again".into(),
+            ))
+        })
+    }
+}
+
+fn stopped() -> EngineError {
+    EngineError::refused(
+        "ENGINE_STOPPED",
+        "the engine has stopped, so the action was not applied; start orderdesk again",
+    )
+}
+
+/// The running background runtime.
+pub struct Runtime {
+    handle: EngineHandle,
+    stopping: Arc<AtomicBool>,
+    timer: Option<tokio::task::JoinHandle<()>>,
+    writer: Option<std::thread::JoinHandle<Result<(), EngineError>>>,
+}
+
+impl Runtime {
+    /// Starts the writer thread and, when `options` pace passes, the monitor timer (which
+    /// needs a tokio runtime).
+    pub fn start(engine: Engine, options: RuntimeOptions) -> Result<Runtime, EngineError> {
+        let reader = engine.reader();
+        let (jobs, job_rx) = mpsc::unbounded_channel();
+        let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
+        let pass_queued = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::new(AtomicBool::new(false));
+        let state = Writer::new(
+            engine,
+            &options,
+            changes.clone(),
+            Arc::clone(&pass_queued),
+            Arc::clone(&stopping),
+        );
+        let writer = std::thread::Builder::new()
+            .name("orderdesk-engine".into())
+            .spawn(move || state.run(job_rx))
+            .map_err(|err| {
+                EngineError::Corrupt(format!("could not start the engine thread: {err}"))
+            })?;
+        let timer = options.monitor_every.map(|every| {
+            tokio::spawn(pace(
+                every.max(MIN_MONITOR_EVERY),
+                jobs.clone(),
+                pass_queued,
+            ))
+        });
+        Ok(Runtime {
+            handle: EngineHandle {
+                reader,
+                clock: options.clock,
+                jobs,
+                changes,
+            },
+            stopping,
+            timer,
+            writer: Some(writer),
+        })
+    }
+
+    /// The handle every front end of this process uses.
+    pub fn handle(&self) -> &EngineHandle {
+        &self.handle
+    }
+
+    /// Stops the timer, lets the writer finish the writes already accepted, flushes the
     /// database and joins the writer.
     pub async fn shutdown(mut self) -> Result<(), EngineError> {
-        self.stopping.store(true, Ordering::SeqCst);
-        if let Some(timer) = self.timer.take() {
-            timer.abort();
-            // Cancelled is the expected outcome; the timer holds nothing to clean up.
-            let _ = timer.await;
-        }
+        self.stop_timer();
         let Some(writer) = self.writer.take() else {
             return Ok(());
         };
-        // Behind every request already queued, so those are finished first.
-        let _ = self.jobs.send(Job::Stop);
+        // Behind every write already queued, so those are finished first.
+        let _ = self.handle.jobs.send(Job::Stop);
         match tokio::task::spawn_blocking(move || writer.join()).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(EngineError::Corrupt(
-                "the engine thread stopped with a panic; check the database before going on".into(),
-            )),
+            Ok(joined) => joined_result(joined),
             Err(err) => Err(EngineError::Corrupt(format!(
                 "could not wait for the engine thread: {err}"
             ))),
         }
     }
 
-    fn local(&self) -> std::sync::MutexGuard<'_, VecDeque<Notice>> {
-        // The queue holds plain notices; a panic elsewhere cannot leave it half-written.
-        self.local.lock().unwrap_or_else(|e| e.into_inner())
+    /// [`Runtime::shutdown`] for a caller with no tokio runtime (the command line).
+    pub fn shutdown_blocking(mut self) -> Result<(), EngineError> {
+        self.stop_timer();
+        let Some(writer) = self.writer.take() else {
+            return Ok(());
+        };
+        let _ = self.handle.jobs.send(Job::Stop);
+        joined_result(writer.join())
     }
+
+    fn stop_timer(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        if let Some(timer) = self.timer.take() {
+            // Cancelled is the expected outcome; the timer holds nothing to clean up.
+            timer.abort();
+        }
+    }
+}
+
+fn joined_result(joined: std::thread::Result<Result<(), EngineError>>) -> Result<(), EngineError> {
+    joined.unwrap_or_else(|_| {
+        Err(EngineError::Corrupt(
+            "the engine thread stopped with a panic; check the database before going on".into(),
+        ))
+    })
 }
 
 impl Drop for Runtime {
     /// Starts the stop without waiting: the writer finishes, flushes and exits by itself.
     fn drop(&mut self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        if let Some(timer) = self.timer.take() {
-            timer.abort();
-        }
+        self.stop_timer();
         if self.writer.take().is_some() {
-            let _ = self.jobs.send(Job::Stop);
+            let _ = self.handle.jobs.send(Job::Stop);
         }
     }
 }
@@ -392,14 +356,20 @@ async fn pace(every: Duration, jobs: mpsc::UnboundedSender<Job>, pass_queued: Ar
     }
 }
 
-/// Resolves when the process gets SIGTERM, so the desk can shut down cleanly; create it once,
-/// pin it and select on it (never resolves where there is no SIGTERM or no handler).
+/// Resolves when the process gets SIGTERM or SIGINT, so a server or a desk can stop cleanly;
+/// create it once, pin it and select on it.
 pub async fn terminate_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            term.recv().await;
+        if let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
             return;
         }
     }

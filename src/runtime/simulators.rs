@@ -329,7 +329,7 @@ mod tests {
     fn view(id: &str, target: &str, message: &str, payload: serde_json::Value) -> CommView {
         CommView {
             id: id.into(),
-            direction: "outbound",
+            direction: "outbound".into(),
             target: Some(target.into()),
             message: message.into(),
             activity: Some("FA-1".into()),

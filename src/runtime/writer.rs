@@ -1,76 +1,62 @@
 //! The writer: the one thread that owns the [`Engine`] (architecture rule 2, "one writer").
 //!
-//! It takes jobs in arrival order: the operator's requests, and the monitor passes the pacing
+//! It takes jobs in arrival order: the operators' writes, and the monitor passes the pacing
 //! timer asks for. A pass delivers the simulators' due answers, runs the lifecycle monitors,
 //! runs the throttle batch when engine time crosses its schedule, and hands the outbox to the
 //! external systems. The engine is synchronous (sled I/O and flushes), so it lives on its own
-//! OS thread rather than a tokio worker: timers and the desk never wait behind it.
+//! OS thread rather than a tokio worker: timers and clients never wait behind it.
 
 use super::simulators::Simulators;
-use super::{requests, Clock, Notice, Request, RuntimeOptions, Ticket};
+use super::{Clock, Notice, RuntimeOptions};
 use crate::domain::{ActivityType, Capability, DeviceSpec, FieldTask, Instant, TaskEffect};
-use crate::engine::{Actor, CommView, Engine, EngineError, ListFilter};
+use crate::engine::{Actor, CommView, CrwtoReport, Engine, EngineError, ListFilter, TickReport};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::broadcast;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 /// How many outbound messages the sender hands over per pass.
 const SEND_BATCH: usize = 500;
 
+/// A write: run on the writer thread, it answers its caller itself.
+pub(super) type WriteJob = Box<dyn FnOnce(&mut Writer) + Send>;
+
 /// What the writer is asked to do.
 pub(super) enum Job {
-    /// An operator's action, answered with a notice carrying its ticket (boxed: a completion
-    /// report is large, and passes should not pay for it).
-    Request(Ticket, Box<Request>),
-    /// The next slice of a bulk retry or discard.
-    Bulk(Box<Bulk>),
+    /// An operator's write (or a pass an operator asked for).
+    Run(WriteJob),
     /// A scheduled monitor pass.
     Pass,
-    /// Finish, flush and stop.
+    /// Finish the writes already queued, flush and stop.
     Stop,
-}
-
-/// How many items of a bulk action run between other jobs: the rate bound that keeps monitor
-/// passes and the operator's other actions flowing while a big batch runs.
-const BULK_SLICE: usize = 20;
-
-/// A bulk retry or discard in progress.
-pub(super) struct Bulk {
-    ticket: Ticket,
-    /// `Some(reason)` for a discard.
-    discard: Option<String>,
-    pending: std::collections::VecDeque<String>,
-    report: crate::engine::BulkActionReport,
 }
 
 /// The engine's owner, with the state of the background work.
 pub(super) struct Writer {
     engine: Engine,
-    operator: Actor,
     clock: Clock,
     crwto_every_minutes: u32,
     /// The last crwto schedule slot seen, so the batch runs once per crossing.
     crwto_slot: Option<i64>,
-    /// `None` when the desk is connected to nothing (`--no-sim`).
+    /// `None` when connected to nothing (`--no-sim`, the command line).
     simulators: Option<Simulators>,
-    notices: UnboundedSender<Notice>,
-    /// The writer's own queue, for the next slice of a bulk action.
-    jobs: UnboundedSender<Job>,
+    changes: broadcast::Sender<Notice>,
     /// Set by the pacing timer when it queues a pass, so slow passes do not pile up.
     pass_queued: Arc<AtomicBool>,
-    /// Set at shutdown: queued passes are skipped, queued requests still run.
+    /// Set at shutdown: queued passes are skipped, queued writes still run.
     stopping: Arc<AtomicBool>,
+    /// No background work (the command line): a pass asked for runs the monitors only, and
+    /// nothing is handed to a partner that is not there.
+    manual: bool,
 }
 
 impl Writer {
-    /// A writer for `engine`, acting for `operator` on requests.
+    /// A writer for `engine`.
     pub(super) fn new(
         engine: Engine,
-        operator: Actor,
         options: &RuntimeOptions,
-        jobs: UnboundedSender<Job>,
-        notices: UnboundedSender<Notice>,
+        changes: broadcast::Sender<Notice>,
         pass_queued: Arc<AtomicBool>,
         stopping: Arc<AtomicBool>,
     ) -> Writer {
@@ -80,14 +66,13 @@ impl Writer {
         Writer {
             crwto_slot: crwto_slot(options.clock.now(), options.crwto_every_minutes),
             engine,
-            operator,
             clock: options.clock,
             crwto_every_minutes: options.crwto_every_minutes,
             simulators,
-            notices,
-            jobs,
+            changes,
             pass_queued,
             stopping,
+            manual: options.monitor_every.is_none(),
         }
     }
 
@@ -96,37 +81,22 @@ impl Writer {
         while let Some(job) = jobs.blocking_recv() {
             match job {
                 Job::Stop => {
-                    // Work already accepted is finished: the rest of any bulk action runs now.
+                    // Work already accepted is finished.
                     while let Ok(job) = jobs.try_recv() {
-                        match job {
-                            Job::Bulk(bulk) => self.finish_bulk(*bulk),
-                            Job::Request(ticket, request) => {
-                                self.guarded(Some(ticket), |w| w.request(ticket, *request))
-                            }
-                            Job::Pass | Job::Stop => {}
+                        if let Job::Run(write) = job {
+                            self.guarded(write);
                         }
                     }
                     break;
                 }
-                Job::Bulk(bulk) => {
-                    let ticket = bulk.ticket;
-                    let mut slot = Some(*bulk);
-                    self.guarded(Some(ticket), |w| {
-                        if let Some(bulk) = slot.take() {
-                            w.bulk_step(bulk);
-                        }
-                    });
-                }
                 Job::Pass => {
                     if !self.stopping.load(Ordering::SeqCst) {
-                        self.guarded(None, Writer::scheduled_pass);
+                        self.guarded(Box::new(Writer::scheduled_pass));
                     }
                     // Cleared after the pass: ticks that fell inside it are dropped, not queued.
                     self.pass_queued.store(false, Ordering::SeqCst);
                 }
-                Job::Request(ticket, request) => {
-                    self.guarded(Some(ticket), |w| w.request(ticket, *request));
-                }
+                Job::Run(write) => self.guarded(write),
             }
         }
         let flushed = self.engine.flush();
@@ -141,8 +111,9 @@ impl Writer {
     }
 
     /// Runs one job; a panic in the engine becomes a notice instead of killing the writer,
-    /// because the store only ever sees whole transactions and the desk can go on.
-    fn guarded(&mut self, ticket: Option<Ticket>, job: impl FnOnce(&mut Writer)) {
+    /// because the store only ever sees whole transactions and the clients can go on. (The
+    /// job's caller sees its answer channel close and reports the failure itself.)
+    fn guarded(&mut self, job: WriteJob) {
         if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| job(self))) {
             let what = panic
                 .downcast_ref::<&str>()
@@ -150,7 +121,7 @@ impl Writer {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "no message".into());
             self.notify(Notice::Failed {
-                ticket,
+                ticket: None,
                 message: format!(
                     "internal error in the engine ({what}); the work may not have been applied, \
                      check it and try again"
@@ -160,157 +131,49 @@ impl Writer {
     }
 
     fn notify(&self, notice: Notice) {
-        // A desk that has gone away reads no notices; the work itself is already durable.
-        let _ = self.notices.send(notice);
+        // Nobody listening is fine: the work itself is already durable.
+        let _ = self.changes.send(notice);
     }
 
-    fn request(&mut self, ticket: Ticket, request: Request) {
-        if request.is_long() {
-            self.notify(Notice::Busy {
-                what: request.describe(),
+    /// One operator write at the engine clock; every write is announced, a refusal too (its
+    /// audit line is a change).
+    pub(super) fn write<R>(
+        &mut self,
+        write: impl FnOnce(&mut Engine, Instant) -> Result<R, EngineError>,
+    ) -> Result<R, EngineError> {
+        let now = self.clock.now();
+        let result = write(&mut self.engine, now);
+        self.notify(Notice::Changed { at: now });
+        result
+    }
+
+    /// An operator's run of the batch: audited, as the operator.
+    pub(super) fn manual_crwto(
+        &mut self,
+        actor: &Actor,
+        throttle: Option<bool>,
+    ) -> Result<CrwtoReport, EngineError> {
+        let now = self.clock.now();
+        let report = self.engine.crwto(actor, now, throttle);
+        if let Ok(report) = &report {
+            self.notify(Notice::Crwto {
+                at: now,
+                report: report.clone(),
+                manual: true,
             });
         }
-        let now = self.clock.now();
-        let (ids, discard) = match &request {
-            Request::RetryAll { ids } => (Some(ids.clone()), None),
-            Request::DiscardAll { ids, reason } => (Some(ids.clone()), Some(reason.clone())),
-            _ => (None, None),
-        };
-        if let Some(ids) = ids {
-            let bulk = Bulk {
-                ticket,
-                discard,
-                pending: ids.into(),
-                report: Default::default(),
-            };
-            return self.bulk_step(bulk);
-        }
-        let result = match request {
-            Request::RunCrwto => self.manual_crwto(now),
-            Request::MonitorNow => self.monitor_now(),
-            other => requests::apply(&mut self.engine, &self.operator, now, other),
-        };
-        match result {
-            Ok(message) => {
-                self.notify(Notice::Done { ticket, message });
-                self.notify(Notice::Changed { at: now });
-            }
-            Err(EngineError::Refused { code, message }) => {
-                self.notify(Notice::Refused {
-                    ticket,
-                    code,
-                    message,
-                });
-                // The refusal itself is an audit line (§12.2).
-                self.notify(Notice::Changed { at: now });
-            }
-            Err(err) => self.notify(Notice::Failed {
-                ticket: Some(ticket),
-                message: err.to_string(),
-            }),
-        }
+        self.notify(Notice::Changed { at: now });
+        report
     }
 
-    /// Runs one slice of a bulk action, then queues the rest behind whatever else is waiting.
-    fn bulk_step(&mut self, mut bulk: Bulk) {
-        if !self.run_slice(&mut bulk) {
-            return;
-        }
-        if bulk.pending.is_empty() {
-            return self.bulk_done(&bulk);
-        }
-        let done = bulk.report.requested;
-        let total = done + bulk.pending.len();
-        let verb = if bulk.discard.is_some() {
-            "discarding"
-        } else {
-            "retrying"
-        };
-        self.notify(Notice::Busy {
-            what: format!("{verb}: {done} of {total} done"),
-        });
-        if let Err(tokio::sync::mpsc::error::SendError(Job::Bulk(rest))) =
-            self.jobs.send(Job::Bulk(Box::new(bulk)))
-        {
-            self.finish_bulk(*rest);
-        }
-    }
-
-    /// Runs a bulk action to its end without yielding (shutdown).
-    fn finish_bulk(&mut self, mut bulk: Bulk) {
-        while !bulk.pending.is_empty() {
-            if !self.run_slice(&mut bulk) {
-                return;
-            }
-        }
-        self.bulk_done(&bulk);
-    }
-
-    /// One slice through the engine; false (after a notice) when the engine failed.
-    fn run_slice(&mut self, bulk: &mut Bulk) -> bool {
-        let take = bulk.pending.len().min(BULK_SLICE);
-        let slice: Vec<String> = bulk.pending.drain(..take).collect();
-        let now = self.clock.now();
-        let result = match &bulk.discard {
-            Some(reason) => self
-                .engine
-                .bulk_discard(&self.operator, now, &slice, reason),
-            None => self.engine.bulk_retry(&self.operator, now, &slice),
-        };
-        match result {
-            Ok(report) => {
-                bulk.report.merge(report);
-                self.notify(Notice::Changed { at: now });
-                true
-            }
-            Err(err) => {
-                self.notify(Notice::Failed {
-                    ticket: Some(bulk.ticket),
-                    message: err.to_string(),
-                });
-                false
-            }
-        }
-    }
-
-    fn bulk_done(&self, bulk: &Bulk) {
-        let verb = if bulk.discard.is_some() {
-            "discarded"
-        } else {
-            "retried"
-        };
-        self.notify(Notice::Done {
-            ticket: bulk.ticket,
-            message: bulk.report.summary(verb),
-        });
-    }
-
-    /// The supervisor's run of the batch: audited, as the operator.
-    fn manual_crwto(&mut self, now: Instant) -> Result<String, EngineError> {
-        let report = self.engine.crwto(&self.operator, now, None)?;
-        let message = format!(
-            "throttle batch: released {}, remaining {}, not yet due {}",
-            report.released.len(),
-            report.remaining,
-            report.not_yet_due
-        );
-        self.notify(Notice::Crwto {
-            at: now,
-            report,
-            manual: true,
-        });
-        Ok(message)
-    }
-
-    /// A pass now, at the operator's request: checked against the operator's rights first so a
+    /// A pass now, at an operator's request: checked against the operator's rights first so a
     /// read-only desk delivers and sends nothing either.
-    fn monitor_now(&mut self) -> Result<String, EngineError> {
-        self.operator.check(Capability::Monitor)?;
-        let operator = self.operator.clone();
-        let (transitions, failures) = self.pass(&operator)?;
-        Ok(format!(
-            "monitor pass: {transitions} transition(s), {failures} failure(s)"
-        ))
+    pub(super) fn pass_for(&mut self, actor: &Actor) -> Result<TickReport, EngineError> {
+        actor.check(Capability::Monitor)?;
+        if self.manual {
+            return self.write(|engine, now| engine.tick(actor, now));
+        }
+        self.pass(actor)
     }
 
     fn scheduled_pass(&mut self) {
@@ -322,9 +185,9 @@ impl Writer {
         }
     }
 
-    /// One pass: answers due, monitors, the batch when due, then the outbox. Returns the
-    /// transitions and failures of the monitors.
-    fn pass(&mut self, actor: &Actor) -> Result<(usize, usize), EngineError> {
+    /// One pass: answers due, monitors, the batch when due, then the outbox. Returns what the
+    /// monitors did.
+    fn pass(&mut self, actor: &Actor) -> Result<TickReport, EngineError> {
         let now = self.clock.now();
         let mut changed = self.deliver_answers(now);
         let result = self.monitor_and_send(actor, now, &mut changed);
@@ -339,7 +202,7 @@ impl Writer {
         actor: &Actor,
         now: Instant,
         changed: &mut bool,
-    ) -> Result<(usize, usize), EngineError> {
+    ) -> Result<TickReport, EngineError> {
         let report = self.engine.tick(actor, now)?;
         let (transitions, failures) = (report.transitions.len(), report.failures.len());
         *changed |= transitions > 0;
@@ -350,7 +213,7 @@ impl Writer {
         });
         self.scheduled_crwto(now, changed);
         *changed |= self.send_outbox(now)?;
-        Ok((transitions, failures))
+        Ok(report)
     }
 
     /// Feeds the simulators' due answers to the engine, as the external systems would.

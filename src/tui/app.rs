@@ -2,13 +2,14 @@
 //!
 //! `update` takes the model and one action and returns effects (requests for the runtime, quit);
 //! it never touches the terminal and never waits on the engine. Data for the views is read
-//! through the engine's read-only [`Reader`] when the view or the data changes, not per frame.
+//! through the [`crate::client::Api`] when the view or the data changes, not per frame.
 
 use super::keymap::{Context, KeyAction, Keymap};
+use crate::client::Request;
 use crate::domain::{ActivityType, Instant, Role};
-use crate::engine::{ActivityRow, ActivityTree, ListFilter, Near, Reader};
+use crate::engine::{ActivityRow, ActivityTree, ListFilter, Near};
 use crate::lifecycle::OrchState;
-use crate::runtime::{Notice, Request};
+use crate::runtime::Notice;
 use crate::workorders::{Assignee, WorkOrder};
 use std::collections::BTreeSet;
 
@@ -245,12 +246,16 @@ pub struct Status {
     pub open_orders: usize,
     /// A long action in progress.
     pub busy: Option<String>,
+    /// Why the desk cannot reach its server right now (`None`: connected or in-process).
+    pub link: Option<String>,
+    /// Who is connected to the server: how many, and their names for supervisors.
+    pub peers: Option<(usize, Vec<String>)>,
 }
 
 /// The desk's model.
 pub struct App {
-    /// Read-only access to the engine's data.
-    pub reader: Reader,
+    /// The engine, in this process or on a server: the views read through it.
+    pub api: std::sync::Arc<dyn crate::client::Api>,
     /// The live key bindings.
     pub keymap: Keymap,
     /// Who is at the desk.
@@ -331,12 +336,13 @@ pub struct App {
 }
 
 impl App {
-    /// A desk over `reader` for `operator`.
-    pub fn new(reader: Reader, keymap: Keymap, operator: &str, role: Option<Role>) -> App {
+    /// A desk over `api`, for the operator it acts as.
+    pub fn new(api: std::sync::Arc<dyn crate::client::Api>, keymap: Keymap) -> App {
+        let (operator, role) = (api.session().operator.clone(), api.session().role);
         let mut app = App {
-            reader,
+            api,
             keymap,
-            operator: operator.to_string(),
+            operator,
             role,
             view: View::Queue,
             orders: Vec::new(),
@@ -652,8 +658,7 @@ impl App {
 
     /// Opens the hierarchy of an activity.
     pub fn open_tree(&mut self, id: &str) {
-        let actor = self.look_actor();
-        match self.reader.show(&actor, id) {
+        match self.api.show(id) {
             Ok(tree) => {
                 self.tree_state = tui_tree_widget::TreeState::default();
                 self.tree_state.open(vec![tree.id.clone()]);
@@ -673,14 +678,9 @@ impl App {
         }
     }
 
-    /// The operator as a reader (queries never change anything).
-    pub fn look_actor(&self) -> crate::engine::Actor {
-        crate::engine::Actor {
-            operator: self.operator.clone(),
-            role: self.role,
-            divisions: Vec::new(),
-            read_only: true,
-        }
+    /// The configuration the engine runs under (the server's, on a server).
+    pub fn config(&self) -> &crate::config::Config {
+        &self.api.session().config
     }
 
     // ---- queue ------------------------------------------------------------------------------
@@ -705,10 +705,9 @@ impl App {
         if self.orders_from == 0 && self.orders.len() == self.orders_total {
             return Ok(self.orders.clone());
         }
-        let actor = self.look_actor();
         Ok(self
-            .reader
-            .queue_window(&actor, self.mine, &self.filter, 0, 0)?
+            .api
+            .queue_window(self.mine, &self.filter, 0, 0, None)?
             .0)
     }
 
@@ -718,11 +717,7 @@ impl App {
         if self.activities_from == 0 && self.activities.len() == self.activities_total {
             return Ok(self.activities.clone());
         }
-        let actor = self.look_actor();
-        Ok(self
-            .reader
-            .list_window(&actor, &self.list_filter(), 0, 0)?
-            .0)
+        Ok(self.api.list_window(&self.list_filter(), 0, 0, None)?.0)
     }
 
     /// The marked orders, or the selected one when nothing is marked.
@@ -1087,7 +1082,7 @@ impl App {
                 self.mine = false;
                 self.go(View::Queue);
                 let id = id.to_ascii_uppercase();
-                match self.reader.queue_position(&id) {
+                match self.api.queue_position(&id) {
                     Ok(Some(at)) => {
                         self.queue_cursor.selected = at;
                         self.queue_cursor.scroll_into_view(self.page);
@@ -1170,6 +1165,24 @@ impl App {
                 });
             }
             Notice::Busy { what } => self.status.busy = Some(what),
+            Notice::Link { up, message } => {
+                self.status.link = (!up).then(|| message.clone());
+                self.toast = Some(Toast {
+                    text: message,
+                    error: !up,
+                });
+                if up {
+                    self.refresh();
+                }
+            }
+            Notice::Sessions { count, names } => self.status.peers = Some((count, names)),
+            Notice::Ended { message } => {
+                self.status.link = Some(message.clone());
+                self.toast = Some(Toast {
+                    text: message,
+                    error: true,
+                });
+            }
             Notice::Stopped => {}
         }
     }
@@ -1216,9 +1229,8 @@ impl App {
     }
 
     fn load(&mut self) -> Result<(), crate::engine::EngineError> {
-        let actor = self.look_actor();
-        self.status.open_orders = self.reader.queue_len()?;
-        self.status.counts = self.reader.counts_by_state()?;
+        self.status.open_orders = self.api.queue_len()?;
+        self.status.counts = self.api.counts_by_state()?;
         let needle = self.filter.to_ascii_lowercase();
         match self.view {
             View::Queue => {
@@ -1229,7 +1241,7 @@ impl App {
             }
             View::Orchestrations if self.stuck => {
                 let now = self.status.clock.unwrap_or_else(chrono::Utc::now);
-                let rows = self.reader.stuck(&actor, now)?;
+                let rows = self.api.stuck(now)?;
                 self.stuck_why = rows
                     .iter()
                     .map(|(r, why)| (r.id.clone(), why.clone()))
@@ -1251,12 +1263,12 @@ impl App {
                 self.follow_cursor();
             }
             View::Errors => {
-                self.error_groups = self.reader.error_groups()?;
+                self.error_groups = self.api.error_groups()?;
                 self.errors_cursor.step(0, self.error_groups.len());
             }
             View::Tree => {
                 if let Some(id) = self.tree.as_ref().map(|t| t.id.clone()) {
-                    self.tree = Some(self.reader.show(&actor, &id)?);
+                    self.tree = Some(self.api.show(&id)?);
                 }
             }
             View::Feed => super::feed_view::load(self)?,
@@ -1294,21 +1306,18 @@ impl App {
     /// Reads the queue's window around the cursor; `sliding` (the cursor moved, nothing
     /// changed) reads only the rows the held window lacks.
     fn read_queue_window(&mut self, sliding: bool) -> Result<(), crate::engine::EngineError> {
-        let actor = self.look_actor();
         let start = self.window_start(&self.queue_cursor);
         let span = self.window_span();
         let list = (self.mine, self.filter.clone());
         let same_list = self.orders_read_with.as_ref() == Some(&list);
-        let (reader, mine, filter) = (&self.reader, self.mine, &self.filter);
+        let (api, mine, filter) = (&self.api, self.mine, &self.filter);
         let (rows, from, total) = slide(
             (&self.orders, self.orders_from),
             same_list,
             sliding,
             (start, span),
             |w| w.seq,
-            |offset, limit, near| {
-                reader.queue_window_near(&actor, mine, filter, offset, limit, near)
-            },
+            |offset, limit, near| api.queue_window(mine, filter, offset, limit, near),
         )?;
         self.orders = rows;
         self.orders_from = from;
@@ -1319,19 +1328,18 @@ impl App {
 
     /// As [`App::read_queue_window`], for the orchestration list.
     fn read_list_window(&mut self, sliding: bool) -> Result<(), crate::engine::EngineError> {
-        let actor = self.look_actor();
         let start = self.window_start(&self.orch_cursor);
         let span = self.window_span();
         let filter = self.list_filter();
         let same_list = self.activities_read_with.as_ref() == Some(&filter);
-        let reader = &self.reader;
+        let api = &self.api;
         let (rows, from, total) = slide(
             (&self.activities, self.activities_from),
             same_list,
             sliding,
             (start, span),
             |r| r.seq,
-            |offset, limit, near| reader.list_window_near(&actor, &filter, offset, limit, near),
+            |offset, limit, near| api.list_window(&filter, offset, limit, near),
         )?;
         self.activities = rows;
         self.activities_from = from;
@@ -1395,7 +1403,7 @@ impl App {
         let needle = self.filter.to_ascii_lowercase();
         let mut keep = BTreeSet::new();
         for id in &self.marks {
-            let Ok(wo) = self.reader.work_order(id) else {
+            let Ok(wo) = self.api.work_order(id) else {
                 continue;
             };
             let listed = crate::workorders::is_open(wo.status)

@@ -31,7 +31,7 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
         .split_whitespace()
         .map(str::to_ascii_lowercase)
         .collect();
-    let mut entries = app.reader.audit(None, RECENT)?;
+    let mut entries = app.api.audit(None, RECENT)?;
     entries.reverse();
     entries.retain(|e| words.iter().all(|w| haystack(e).contains(w.as_str())));
     app.audit.entries = entries;
@@ -82,7 +82,7 @@ pub fn input(_app: &mut App, _tag: &str, _text: String) -> Vec<Effect> {
 
 /// Draws the log.
 pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
-    let tz = app.reader.config().timezone;
+    let tz = app.config().timezone;
     let filter = if app.filter.is_empty() {
         String::new()
     } else {

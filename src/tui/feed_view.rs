@@ -142,8 +142,7 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
         return Ok(());
     };
     let now = app.status.clock.unwrap_or_else(chrono::Utc::now);
-    let actor = app.look_actor();
-    let view = match app.reader.feed(&actor, now, &customer, &app.feed.request) {
+    let view = match app.api.feed(now, &customer, &app.feed.request) {
         Ok(view) => view,
         // The customer or account went away, or a range went stale overnight: say so, show nothing.
         Err(EngineError::BadInput(message)) => {
@@ -209,11 +208,11 @@ fn row_matches(row: &FeedRow, needle: &str) -> bool {
 /// Today in the configured zone, by the engine clock.
 fn today(app: &App) -> NaiveDate {
     let now = app.status.clock.unwrap_or_else(chrono::Utc::now);
-    feed::local_date(now, app.reader.config().timezone)
+    feed::local_date(now, app.config().timezone)
 }
 
 fn history_years(app: &App) -> u32 {
-    app.reader.config().feed_history_years
+    app.config().feed_history_years
 }
 
 // ---- keys ------------------------------------------------------------------------------------
@@ -355,7 +354,7 @@ pub fn input(app: &mut App, tag: &str, text: String) -> Vec<Effect> {
 }
 
 fn search(app: &mut App, text: &str) -> Vec<Effect> {
-    let found = match app.reader.find_customers(text, PICK_LIMIT + 1) {
+    let found = match app.api.find_customers(text, PICK_LIMIT + 1) {
         Ok(found) => found,
         Err(err) => return app.say(&format!("cannot search the customers: {err}"), true),
     };
@@ -621,7 +620,7 @@ fn restore(app: &mut App) -> Result<(), EngineError> {
         }
     }
     if let Some(id) = saved.customer {
-        let found = app.reader.find_customers(&id, 1)?;
+        let found = app.api.find_customers(&id, 1)?;
         match found.into_iter().find(|m| m.id == id) {
             Some(m) => {
                 app.feed.request.account = saved
@@ -829,7 +828,7 @@ fn draw_list(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     let height = usize::from(rows_area.height).max(1);
     app.feed.rows_shown = height;
     scroll(app, height);
-    let tz = app.reader.config().timezone;
+    let tz = app.config().timezone;
     let narrow = width < 90;
     let state = &app.feed;
     let selected_line = state
@@ -1001,7 +1000,7 @@ fn draw_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         frame.render_widget(block(" Detail ".into(), theme), area);
         return;
     };
-    let tz = app.reader.config().timezone;
+    let tz = app.config().timezone;
     let subtype = FeedSubtype::parse(&row.subtype);
     let category = subtype.map_or(row.category.clone(), |s| {
         feed::category_label(s.category()).to_string()

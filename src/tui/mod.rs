@@ -1,4 +1,4 @@
-//! The desk: a ratatui terminal UI over the background runtime.
+//! The desk: a ratatui terminal UI over the one client interface ([`crate::client::Api`]).
 //!
 //! The event loop waits for a key, a runtime notice or the clock, drains everything else that
 //! is queued, then draws once. The terminal is restored on quit, on error and on panic.
@@ -14,32 +14,19 @@ pub mod theme;
 pub mod throttle_view;
 pub mod views;
 
-use crate::config::Config;
-use crate::domain::Instant;
-use crate::engine::{Actor, Engine};
-use crate::runtime::{Clock, Runtime, RuntimeOptions};
+use crate::client::{Api, Connection};
+use crate::runtime::Clock;
 use app::{Action, App, Effect};
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, MouseEventKind};
 use futures::{FutureExt, StreamExt};
 use keymap::{Keymap, Match};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the desk is started.
 pub struct DeskOptions {
-    /// The configuration in force.
-    pub config: Config,
     /// The live key bindings (defaults plus the user's file).
     pub keymap: Keymap,
-    /// Who is at the desk.
-    pub operator: String,
-    /// `--read-only`.
-    pub read_only: bool,
-    /// The engine clock's starting instant (`--now`), else the wall clock.
-    pub now: Option<Instant>,
-    /// `--speed N`.
-    pub speed: f64,
-    /// Run the simulated field work system and head-end.
-    pub simulate: bool,
     /// Where the desk logs (the data dir).
     pub log: Option<std::path::PathBuf>,
     /// Where views keep their filters across restarts (the data dir).
@@ -49,65 +36,52 @@ pub struct DeskOptions {
 /// How long a message stays in the status line.
 const TOAST_FOR: Duration = Duration::from_secs(6);
 
-/// Runs the desk until the operator quits or SIGTERM arrives.
-pub fn run(engine: Engine, options: DeskOptions) -> color_eyre::Result<()> {
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    tokio.block_on(desk(engine, options))
-}
-
-async fn desk(engine: Engine, options: DeskOptions) -> color_eyre::Result<()> {
-    let actor = Actor::from_config(&options.config, &options.operator, options.read_only);
-    let clock = match options.now {
-        Some(start) => Clock::starting_at(start, options.speed),
-        None if (options.speed - 1.0).abs() > f64::EPSILON => {
-            Clock::starting_at(Clock::wall().now(), options.speed)
-        }
-        None => Clock::wall(),
-    };
-    let mouse = options.config.desk.mouse;
-    let runtime_options = RuntimeOptions::from_config(&options.config, clock, options.simulate);
-    let mut runtime = Runtime::start(engine, actor.clone(), runtime_options);
-    let mut app = App::new(
-        runtime.reader().clone(),
-        options.keymap,
-        &options.operator,
-        actor.role,
-    );
+/// Runs the desk over `api` until the operator quits or SIGTERM/SIGINT arrives; call it
+/// inside a tokio runtime. The desk cannot tell whether the engine is in this process.
+pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<()> {
+    let session = api.session().clone();
+    let mut connection = Connection::new(Arc::clone(&api));
+    let mut app = App::new(api, options.keymap);
     app.state_path = options.state;
     let theme = theme::Theme::from_env();
 
     let mut log = log::DeskLog::open(options.log.as_deref());
     log.line(&format!(
-        "desk opened by {} (speed {}, simulators {})",
-        options.operator, options.speed, options.simulate
+        "desk opened by {} ({})",
+        session.operator, session.reach
     ));
+    let mouse = session.config.desk.mouse;
     let mut terminal = ratatui::init();
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     }
-    let result = event_loop(&mut terminal, &mut app, &mut runtime, &theme, &mut log).await;
+    let result = event_loop(
+        &mut terminal,
+        &mut app,
+        &mut connection,
+        &session.clock,
+        &theme,
+        &mut log,
+    )
+    .await;
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
     ratatui::restore();
-    let stopped = runtime.shutdown().await;
-    match (&result, &stopped) {
-        (Err(e), _) => log.line(&format!("desk stopped on an error: {e:#}")),
-        (_, Err(e)) => log.line(&format!("engine stopped on an error: {e}")),
-        _ => log.line("desk closed"),
+    // Actions the operator started are finished before the desk lets go of the engine.
+    connection.finish().await;
+    match &result {
+        Err(e) => log.line(&format!("desk stopped on an error: {e:#}")),
+        Ok(()) => log.line("desk closed"),
     }
-    result?;
-    stopped?;
-    Ok(())
+    result
 }
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
-    runtime: &mut Runtime,
+    connection: &mut Connection,
+    clock: &Clock,
     theme: &theme::Theme,
     log: &mut log::DeskLog,
 ) -> color_eyre::Result<()> {
@@ -116,10 +90,7 @@ async fn event_loop(
     let terminate = crate::runtime::terminate_signal();
     tokio::pin!(terminate);
     let mut toast_since: Option<(std::time::Instant, app::Toast)> = None;
-    app.update(Action::Clock(
-        runtime.clock().now(),
-        runtime.clock().speed(),
-    ));
+    app.update(Action::Clock(clock.now(), clock.speed()));
     loop {
         expire_toast(app, &mut toast_since);
         terminal.draw(|frame| views::draw(frame, app, theme))?;
@@ -130,14 +101,14 @@ async fn event_loop(
                 Some(Err(err)) => return Err(err.into()),
                 None => return Ok(()),
             },
-            notice = runtime.next_notice() => {
+            notice = connection.next_notice() => {
                 if let Some(notice) = notice {
                     log_notice(log, &notice);
                     effects.extend(app.update(Action::Notice(notice)));
                 }
             }
             _ = clock_tick.tick() => {
-                effects.extend(app.update(Action::Clock(runtime.clock().now(), runtime.clock().speed())));
+                effects.extend(app.update(Action::Clock(clock.now(), clock.speed())));
             }
             _ = &mut terminate => return Ok(()),
         }
@@ -145,7 +116,7 @@ async fn event_loop(
         while let Some(Some(Ok(event))) = events.next().now_or_never() {
             effects.extend(on_event(app, event));
         }
-        while let Some(notice) = runtime.try_notice() {
+        while let Some(notice) = connection.try_notice() {
             log_notice(log, &notice);
             effects.extend(app.update(Action::Notice(notice)));
         }
@@ -153,7 +124,7 @@ async fn event_loop(
             match effect {
                 Effect::Quit => return Ok(()),
                 Effect::Send(request) => {
-                    runtime.send(request);
+                    connection.send(request);
                 }
                 Effect::Clipboard(text) => {
                     use std::io::Write;

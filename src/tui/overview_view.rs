@@ -53,7 +53,7 @@ pub struct OverviewState {
 /// Re-reads every count.
 pub fn load(app: &mut App) -> Result<(), EngineError> {
     let mut lines = vec![heading("Orchestrations by state")];
-    for (state, n) in app.reader.counts_by_state()? {
+    for (state, n) in app.api.counts_by_state()? {
         lines.push(Line {
             label: state.clone(),
             count: Some(n),
@@ -61,7 +61,7 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
         });
     }
     lines.push(heading("Error inbox by code"));
-    for (code, n) in app.reader.error_groups()? {
+    for (code, n) in app.api.error_groups()? {
         lines.push(Line {
             label: code.clone(),
             count: Some(n),
@@ -69,7 +69,7 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
         });
     }
     lines.push(heading("Open work orders by status"));
-    for (status, n) in app.reader.queue_counts()? {
+    for (status, n) in app.api.queue_counts()? {
         lines.push(Line {
             label: status.code().to_string(),
             count: Some(n),
@@ -77,7 +77,7 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
         });
     }
     let now = app.status.clock.unwrap_or_else(chrono::Utc::now);
-    app.overview.hours = app.reader.hourly(now, 24)?;
+    app.overview.hours = app.api.hourly(now, 24)?;
     app.overview.releases = hourly_releases(app, now)?;
     app.overview.lines = lines;
     let len = app.overview.lines.len();
@@ -87,11 +87,11 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
 
 /// Releases per hour over the same 24 hours, from the batch's run records.
 fn hourly_releases(app: &App, now: crate::domain::Instant) -> Result<Vec<u64>, EngineError> {
-    let tz = app.reader.config().timezone;
+    let tz = app.config().timezone;
     let today = now.with_timezone(&tz).date_naive();
-    let mut runs = app.reader.releases_on(today)?.runs;
+    let mut runs = app.api.releases_on(today)?.runs;
     if let Some(yesterday) = today.pred_opt() {
-        runs.extend(app.reader.releases_on(yesterday)?.runs);
+        runs.extend(app.api.releases_on(yesterday)?.runs);
     }
     let hours = &app.overview.hours;
     Ok(hours

@@ -12,9 +12,9 @@ use super::app::{App, Cursor, Effect};
 use super::keymap::KeyAction;
 use super::theme::Theme;
 use super::views::{block, empty, style_row, window};
+use crate::client::Request;
 use crate::domain::{ActivityType, Instant, Seq};
 use crate::engine::EngineError;
-use crate::runtime::Request;
 use crate::throttle::{
     business_adjust, next_opening, project_releases, select_release, truncate_to_minute, BatchPlan,
     Candidate, Schedule, ScheduleRow,
@@ -105,12 +105,13 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
     let Some(now) = app.status.clock else {
         return Ok(());
     };
-    let config = app.reader.config();
+    let api = std::sync::Arc::clone(&app.api);
+    let config = &api.session().config;
     let tz = config.timezone;
     let day = now.with_timezone(&tz).date_naive();
-    let queue = app.reader.throttle_queue()?;
-    let releases = app.reader.releases_on(day)?;
-    let last_run = app.reader.last_batch_run()?;
+    let queue = app.api.throttle_queue()?;
+    let releases = app.api.releases_on(day)?;
+    let last_run = app.api.last_batch_run()?;
     let next_run = next_batch_run(now, config.crwto_every_minutes, tz);
 
     let state = &mut app.throttle;
@@ -242,7 +243,7 @@ fn read_details(app: &mut App) -> Result<(), EngineError> {
     if missing.is_empty() {
         return Ok(());
     }
-    for command in app.reader.waiting_commands(&missing)? {
+    for command in app.api.waiting_commands(&missing)? {
         state.details.insert(
             command.seq,
             Detail {
@@ -285,7 +286,8 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
 
 /// The confirmation states what the run would do now, from the queue as last read.
 fn ask_to_run(app: &mut App) -> Vec<Effect> {
-    let config = app.reader.config();
+    let api = std::sync::Arc::clone(&app.api);
+    let config = &api.session().config;
     let tz = config.timezone;
     let Some(now) = app.status.clock else {
         return app.confirm("Run the D1-CRWTO batch now?".into(), Request::RunCrwto);
@@ -349,7 +351,8 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
         empty(frame, area, "Waiting for the engine clock…");
         return;
     };
-    let config = app.reader.config();
+    let api = std::sync::Arc::clone(&app.api);
+    let config = &api.session().config;
     let tz = config.timezone;
     let schedule = config.schedule();
     let facts = facts(app, now);
@@ -387,7 +390,8 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
 /// Per schedule row: limit, the day's last run in it, and what waits due by the end of its next
 /// window vs later.
 fn draw_schedule(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now: Instant) {
-    let config = app.reader.config();
+    let api = std::sync::Arc::clone(&app.api);
+    let config = &api.session().config;
     let tz = config.timezone;
     let schedule = config.schedule();
     let state = &app.throttle;
@@ -476,7 +480,8 @@ fn waiting_by_end(queue: &[Candidate], now: Instant, row: &ScheduleRow, tz: Tz) 
 
 /// The day's releases as a horizontal bar per schedule row (and one for runs outside rows).
 fn draw_chart(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let config = app.reader.config();
+    let api = std::sync::Arc::clone(&app.api);
+    let config = &api.session().config;
     let state = &app.throttle;
     let mut bars: Vec<Bar> = config
         .schedule()
@@ -520,7 +525,8 @@ fn short_label(row: &ScheduleRow) -> String {
 /// The one-line facts under the schedule: business hours, the next opening, the batch cadence
 /// and the last run.
 fn facts(app: &App, now: Instant) -> Vec<String> {
-    let config = app.reader.config();
+    let api = std::sync::Arc::clone(&app.api);
+    let config = &api.session().config;
     let tz = config.timezone;
     let hours = config.type_config(ActivityType::CutForNonPayment).hours;
     let calendar = config.calendar_for(ActivityType::CutForNonPayment);
@@ -626,7 +632,8 @@ fn wrap_facts(facts: &[String], width: u16) -> Vec<String> {
 
 /// Every waiting disconnect with when it goes out if nothing changes.
 fn draw_whatif(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now: Instant, tz: Tz) {
-    let config = app.reader.config();
+    let api = std::sync::Arc::clone(&app.api);
+    let config = &api.session().config;
     let schedule = config.schedule();
     let throttle = config.throttle_allowed();
     let scheduled = config.crwto_every_minutes > 0;

@@ -196,7 +196,7 @@ pub fn empty(frame: &mut Frame, area: Rect, text: &str) {
 
 fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     // Times in the operator's zone, as the status bar shows the clock.
-    let tz = app.reader.config().timezone;
+    let tz = app.config().timezone;
     let mut parts = Vec::new();
     if let Some(s) = app.state_filter {
         parts.push(format!("state {}", s.code()));
@@ -444,7 +444,7 @@ fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     };
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let tz = app.reader.config().timezone;
+    let tz = app.config().timezone;
     let items = tree_items(&tree, tz);
     let title = format!(" {} {} ", tree.id, tree.activity_type);
     if let Ok(widget) = Tree::new(&items) {
@@ -592,7 +592,7 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             format!(" ×{}", app.status.speed)
         };
         // Operators read local time: the configured zone, as every rule does.
-        let local = clock.with_timezone(&app.reader.config().timezone);
+        let local = clock.with_timezone(&app.config().timezone);
         spans.push(Span::styled(
             format!(" {}{speed} ", local.format("%Y-%m-%d %H:%M %Z")),
             theme.header,
@@ -602,6 +602,17 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .role
         .map_or("look only".to_string(), |r| r.code().to_string());
     spans.push(Span::raw(format!(" {} ({role}) ", app.operator)));
+    if let Some(link) = &app.status.link {
+        spans.push(Span::styled(format!("│ ⚠ {link} "), theme.error));
+    }
+    if let Some((count, names)) = &app.status.peers {
+        let text = if names.is_empty() {
+            format!("│ {count} connected ")
+        } else {
+            format!("│ connected: {} ", names.join(", "))
+        };
+        spans.push(Span::styled(text, theme.dim));
+    }
     let counts: Vec<String> = app
         .status
         .counts
@@ -614,8 +625,7 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         spans.push(Span::styled(
             format!(
                 "│ monitor {} +{n} ",
-                at.with_timezone(&app.reader.config().timezone)
-                    .format("%H:%M:%S")
+                at.with_timezone(&app.config().timezone).format("%H:%M:%S")
             ),
             theme.dim,
         ));

@@ -160,6 +160,8 @@ pub fn actor(name: &str, role: Option<Role>) -> Actor {
         role,
         divisions: Vec::new(),
         read_only: false,
+        channel: None,
+        account: None,
     }
 }
 

@@ -1,0 +1,113 @@
+//! `orderdesk serve`: the engine and its background work as a long-running service, with no
+//! terminal UI; desks, scripts and partner systems are its clients over the database's socket.
+
+use super::{database_path, load_config, parse_time, tokio_runtime, Done, Failure, Global};
+use orderdesk::engine::{Engine, EngineError};
+use orderdesk::runtime::{Clock, Runtime, RuntimeOptions};
+use orderdesk::server::{socket_path, Server};
+use orderdesk::store::SledStore;
+use std::io::Write;
+
+/// Runs the server until SIGTERM or SIGINT.
+pub fn run(global: &Global) -> Result<Done, Failure> {
+    let config = load_config(global.config.as_deref())?;
+    init_logging(config.server.log.as_deref())?;
+    let db = database_path(global.db.as_deref())?;
+    let socket = socket_path(&db);
+    if let Ok(remote) = orderdesk::client::Remote::connect(
+        &socket,
+        orderdesk::client::Wanted {
+            operator: None,
+            read_only: true,
+            channel: "api".into(),
+        },
+    ) {
+        drop(remote);
+        return Err(Failure {
+            exit: 3,
+            code: "LOCKED".into(),
+            message: format!(
+                "{} is already served on {}; its clients need nothing more",
+                db.display(),
+                socket.display()
+            ),
+        });
+    }
+    let holder = format!("orderdesk serve (pid {})", std::process::id());
+    let store = SledStore::open(&db, &holder).map_err(EngineError::from)?;
+    let engine = Engine::new(Box::new(store), config.clone());
+    let clock = match global.now.as_deref() {
+        Some(text) => Clock::starting_at(parse_time("--now", text)?, global.speed),
+        None if (global.speed - 1.0).abs() > f64::EPSILON => {
+            Clock::starting_at(Clock::wall().now(), global.speed)
+        }
+        None => Clock::wall(),
+    };
+    let options = RuntimeOptions::from_config(&config, clock, !global.no_sim);
+    let served = async move {
+        let runtime = Runtime::start(engine, options)?;
+        let server = match Server::start(runtime.handle().clone(), &socket, &holder).await {
+            Ok(server) => server,
+            Err(err) => {
+                runtime.shutdown().await?;
+                return Err(Failure {
+                    exit: 3,
+                    code: "LOCKED".into(),
+                    message: err.to_string(),
+                });
+            }
+        };
+        // The readiness line: supervisors (systemd, scripts, tests) wait for it.
+        let mut out = std::io::stdout();
+        let _ = writeln!(
+            out,
+            "orderdesk: serving {} on {} (pid {})",
+            db.display(),
+            socket.display(),
+            std::process::id()
+        );
+        let _ = out.flush();
+        orderdesk::runtime::terminate_signal().await;
+        tracing::info!("stop requested: finishing accepted work");
+        server
+            .stop(&format!(
+                "the server of {} stopped; desks reconnect when it is back",
+                db.display()
+            ))
+            .await;
+        runtime.shutdown().await?;
+        tracing::info!("stopped; the database is flushed");
+        Ok(Done { exit: 0 })
+    };
+    tokio_runtime()?.block_on(served)
+}
+
+/// Logs to stderr, and to `[server] log` when set (`RUST_LOG` filters; default info).
+fn init_logging(file: Option<&std::path::Path>) -> Result<(), Failure> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let file_layer = match file {
+        Some(path) => {
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| Failure::bad_input(format!("[server] log {}: {e}", path.display())))?;
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(std::sync::Mutex::new(log)),
+            )
+        }
+        None => None,
+    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(file_layer)
+        .try_init();
+    Ok(())
+}
