@@ -90,11 +90,26 @@ impl AccessRules {
 }
 
 /// `[server]`: the long-running service.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Server {
     /// A log file, besides stderr.
     pub log: Option<std::path::PathBuf>,
+    /// The group the socket belongs to (mode 0660): the operators who may connect. Default:
+    /// the server's own group.
+    pub group: Option<String>,
+    /// How long one request may take, its body included, before it is answered 408.
+    pub request_timeout_seconds: u64,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server {
+            log: None,
+            group: None,
+            request_timeout_seconds: 120,
+        }
+    }
 }
 
 impl Default for Config {

@@ -105,6 +105,12 @@ impl Remote {
             {
                 return Err(RemoteError::NotRunning)
             }
+            Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(RemoteError::Unreachable(format!(
+                    "permission denied: the socket is open to its owner and its group only \
+                     (`group` of [server] in the server's configuration); ask to be added ({err})"
+                )))
+            }
             Err(err) => return Err(RemoteError::Unreachable(err.to_string())),
         }
         let (calls, call_rx) = mpsc::unbounded_channel();

@@ -27,7 +27,7 @@ use std::time::Duration;
 use tokio::net::UnixListener;
 use tokio::sync::watch;
 
-/// How long a client may take to send a request's headers before it is dropped.
+/// The longest a client may take to send a request's headers before it is dropped.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a stop waits for requests in flight before it lets go of them.
@@ -96,6 +96,11 @@ impl Server {
         let listener = UnixListener::bind(socket).map_err(listen_error)?;
         std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660))
             .map_err(listen_error)?;
+        let settings = handle.reader().config().server.clone();
+        if let Some(group) = &settings.group {
+            give_to_group(socket, group).map_err(listen_error)?;
+        }
+        let timeout = Duration::from_secs(settings.request_timeout_seconds.max(1));
         let registry = Arc::new(Registry::new(handle.clone()));
         let state = routes::State {
             handle: handle.clone(),
@@ -103,7 +108,9 @@ impl Server {
             holder: holder.to_string(),
         };
         let (stop, stopped) = watch::channel(false);
-        let accept = tokio::spawn(accept_loop(listener, routes::router(state), stopped));
+        let router = routes::router(state, timeout);
+        let header_timeout = HEADER_TIMEOUT.min(timeout);
+        let accept = tokio::spawn(accept_loop(listener, router, header_timeout, stopped));
         tracing::info!(socket = %socket.display(), holder, "serving the API");
         Ok(Server {
             registry,
@@ -143,6 +150,7 @@ impl Server {
 async fn accept_loop(
     listener: UnixListener,
     router: axum::Router,
+    header_timeout: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -172,7 +180,7 @@ async fn accept_loop(
                 );
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_TIMEOUT)
+                    .header_read_timeout(header_timeout)
                     .serve_connection(TokioIo::new(stream), service);
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {
@@ -191,4 +199,16 @@ async fn accept_loop(
     {
         tracing::warn!("requests still in flight after {DRAIN_FOR:?} were cut off");
     }
+}
+
+/// Hands the socket to `group`, so its members (and only they, with the owner) may connect.
+fn give_to_group(socket: &Path, group: &str) -> std::io::Result<()> {
+    let found = nix::unistd::Group::from_name(group).map_err(std::io::Error::from)?;
+    let Some(found) = found else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("[server] group `{group}` does not exist on this system"),
+        ));
+    };
+    nix::unistd::chown(socket, None, Some(found.gid)).map_err(std::io::Error::from)
 }

@@ -19,6 +19,7 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The header naming another operator to act as.
 pub const OPERATOR: &str = "x-orderdesk-operator";
@@ -120,11 +121,10 @@ impl Caller {
     }
 }
 
-/// Every route of the API.
-pub fn router(state: State) -> Router {
-    let v1 = Router::new()
+/// Every route of the API; every call but the change stream answers within `timeout`.
+pub fn router(state: State, timeout: Duration) -> Router {
+    let calls = Router::new()
         .route("/session", get(session))
-        .route("/events", get(events))
         .route("/sessions", get(sessions))
         .route("/sessions/{id}", delete(end_session))
         .route("/activities", get(list))
@@ -167,12 +167,33 @@ pub fn router(state: State) -> Router {
         .route("/check", get(check))
         .route("/import", post(import))
         .route("/inbound", post(inbound))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    move |_| async move { timed_out(timeout) },
+                ))
+                .timeout(timeout),
+        );
+    let v1 = calls
+        .route("/events", get(events))
         .method_not_allowed_fallback(wrong_method);
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/v1", v1)
         .fallback(unknown_call)
         .with_state(state)
+}
+
+fn timed_out(timeout: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "TIMEOUT",
+        format!(
+            "the request took longer than {} s (a client that stalls mid-request, or a very \
+             large import: split it); nothing was changed unless its answer says so",
+            timeout.as_secs()
+        ),
+    )
 }
 
 async fn unknown_call(method: Method, uri: Uri) -> ApiError {
