@@ -512,23 +512,37 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
     };
     let runtime_options = RuntimeOptions::from_config(&config, clock, !global.no_sim);
     let socket = orderdesk::server::socket_path(&db);
+    let closing = format!(
+        "the desk of {} closed, and with it the engine of {}; start `orderdesk serve --db {}` to \
+         keep the database open for everyone",
+        actor.operator,
+        db.display(),
+        db.display()
+    );
+    let desk_log = db.with_extension("log");
     let embedded = async move {
         let runtime = Runtime::start(engine, runtime_options)?;
         let handle = runtime.handle().clone();
         let holder = format!("the desk of {}", actor.operator);
-        let server = orderdesk::server::Server::start(handle.clone(), &socket, &holder)
-            .await
-            .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
-        let local = Local::new(handle, actor, "in this process").with_sessions(server.sessions());
+        let mut local = Local::new(handle.clone(), actor.clone(), "in this process");
+        // Serving is what lets a second desk or a script in; a desk that cannot serve (a
+        // read-only directory) still works alone, and says why in its log.
+        let server = match orderdesk::server::Server::start(handle, &socket, &holder).await {
+            Ok(server) => {
+                server.attend(&actor);
+                local = local.with_sessions(server.sessions());
+                Some(server)
+            }
+            Err(err) => {
+                orderdesk::tui::log::DeskLog::open(Some(&desk_log))
+                    .line(&format!("not serving other clients: {err}"));
+                None
+            }
+        };
         let result = orderdesk::tui::run(Arc::new(local), options).await;
-        server
-            .stop(&format!(
-                "{holder} closed, and with it the engine of {}; start `orderdesk serve --db {}` \
-                 to keep the database open for everyone",
-                socket.with_extension("").display(),
-                socket.with_extension("").display()
-            ))
-            .await;
+        if let Some(server) = server {
+            server.stop(&closing).await;
+        }
         runtime.shutdown().await?;
         result
     };

@@ -367,19 +367,16 @@ impl Follow {
             }
             match self.read(&socket, &mut down_since, &mut pause).await {
                 Ok(Outcome::Ended) => return,
-                Ok(Outcome::Closed) => {
-                    self.down(&mut down_since, "the server closed the stream");
-                }
-                Err(err) => self.down(&mut down_since, &err),
+                Ok(Outcome::Closed) | Err(_) => self.down(&mut down_since, &socket),
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(MAX_BACKOFF);
         }
     }
 
-    fn down(&self, down_since: &mut Option<String>, why: &str) {
+    fn down(&self, down_since: &mut Option<String>, socket: &Path) {
         if down_since.is_none() {
-            let message = format!("lost the server ({why}); reconnecting…");
+            let message = format!("lost the server at {}; reconnecting…", socket.display());
             let _ = self.changes.send(Notice::Link {
                 up: false,
                 message: message.clone(),

@@ -56,6 +56,18 @@ impl Registry {
         let _ = self.closing.send(true);
     }
 
+    /// Counts the desk of the process that serves (an embedded desk) among the sessions.
+    pub fn attend(&self, actor: &Actor) -> u64 {
+        let peer = Peer {
+            account: actor
+                .account
+                .clone()
+                .unwrap_or_else(|| actor.operator.clone()),
+            pid: Some(std::process::id() as i32),
+        };
+        self.open(actor, &peer).0
+    }
+
     fn open(&self, actor: &Actor, peer: &Peer) -> (u64, watch::Receiver<Option<String>>) {
         let id = {
             let mut next = lock(&self.next);

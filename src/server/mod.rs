@@ -126,6 +126,11 @@ impl Server {
         Arc::clone(&self.registry) as Arc<dyn crate::client::Sessions>
     }
 
+    /// Counts the desk of this process among the sessions (it listens in-process).
+    pub fn attend(&self, actor: &crate::engine::Actor) {
+        self.registry.attend(actor);
+    }
+
     /// The socket it listens on.
     pub fn socket(&self) -> &Path {
         &self.socket

@@ -133,3 +133,30 @@ pub fn demo_db(dir: &Path) -> PathBuf {
     );
     db
 }
+
+impl Desk {
+    /// A desk with exactly `args` after `--db DB --config CONFIG` (a desk on a server takes no
+    /// `--now`: it runs on the server's clock).
+    pub fn spawn(db: &Path, args: &[&str], cols: u16, rows: u16) -> Desk {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_orderdesk"));
+        command
+            .arg("--db")
+            .arg(db)
+            .args(["--config", CONFIG])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm-256color");
+        let mut session = Session::spawn(command).expect("spawn the desk in a pty");
+        session
+            .get_process_mut()
+            .set_window_size(cols, rows)
+            .expect("window size");
+        let mut desk = Desk {
+            session,
+            screen: vt100::Parser::new(rows, cols, 0),
+            raw: Vec::new(),
+        };
+        desk.wait_for("Open work orders");
+        desk
+    }
+}
