@@ -215,6 +215,17 @@ code_enum! {
     Role { Clerk => "clerk", Supervisor => "supervisor", Support => "support" }
 }
 
+impl Role {
+    /// The role as said of a person: "a clerk", "a supervisor", "support staff".
+    pub fn person(self) -> &'static str {
+        match self {
+            Role::Clerk => "a clerk",
+            Role::Supervisor => "a supervisor",
+            Role::Support => "support staff",
+        }
+    }
+}
+
 code_enum! {
     /// Cancel reason codes (S19).
     CancelReason {

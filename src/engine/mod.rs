@@ -176,9 +176,10 @@ impl Actor {
             Some(role) => Err(EngineError::refused(
                 "PERMISSION_DENIED",
                 format!(
-                    "{} is a {}; only a role allowed to {} may do this (§9)",
+                    "{} is {}; only {} may {}",
                     self.operator,
-                    role.code(),
+                    role.person(),
+                    roles_that_may(capability),
                     capability.describe()
                 ),
             )),
@@ -191,6 +192,16 @@ impl Actor {
             )),
         }
     }
+}
+
+/// "a supervisor", "a supervisor or a clerk": the roles that have `capability`.
+fn roles_that_may(capability: Capability) -> String {
+    let roles: Vec<String> = Role::ALL
+        .iter()
+        .filter(|r| crate::domain::permits(**r, capability))
+        .map(|r| r.person().to_string())
+        .collect();
+    roles.join(" or ")
 }
 
 /// The engine over a store.
