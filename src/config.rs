@@ -100,6 +100,15 @@ pub struct Server {
     pub group: Option<String>,
     /// How long one request may take, its body included, before it is answered 408.
     pub request_timeout_seconds: u64,
+    /// A TCP address to serve on as well as the socket (`"127.0.0.1:7878"`); off by default.
+    pub listen: Option<String>,
+    /// The TLS certificate chain (PEM) for `listen`; required unless it is a loopback address.
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The TLS private key (PEM) for `listen`.
+    pub tls_key: Option<std::path::PathBuf>,
+    /// `[server.tokens]`: account = "sha256:<hex of the token>"; over TCP the account is the
+    /// holder of the token presented, and the file keeps only its hash.
+    pub tokens: BTreeMap<String, String>,
 }
 
 impl Default for Server {
@@ -108,8 +117,44 @@ impl Default for Server {
             log: None,
             group: None,
             request_timeout_seconds: 120,
+            listen: None,
+            tls_cert: None,
+            tls_key: None,
+            tokens: BTreeMap::new(),
         }
     }
+}
+
+impl Server {
+    /// The account whose token is `token`, if the configuration knows it.
+    pub fn token_holder(&self, token: &str) -> Option<&str> {
+        let presented = token_hash(token);
+        self.tokens
+            .iter()
+            .find(|(_, hash)| {
+                hash.strip_prefix("sha256:")
+                    .is_some_and(|h| constant_time_eq(h.as_bytes(), presented.as_bytes()))
+            })
+            .map(|(account, _)| account.as_str())
+    }
+}
+
+/// `sha256:<hex>` of a token, as `[server.tokens]` stores it.
+pub fn token_hash_line(token: &str) -> String {
+    format!("sha256:{}", token_hash(token))
+}
+
+fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of a hash.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl Default for Config {

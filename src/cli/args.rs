@@ -40,6 +40,11 @@ pub struct Global {
     /// Machine-readable output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The server to use instead of the database's own socket: a socket path, or
+    /// http(s)://HOST:PORT with the token in $ORDERDESK_TOKEN (and for https the certificate
+    /// authority's PEM file in $ORDERDESK_CA).
+    #[arg(long, global = true, value_name = "SOCKET|URL")]
+    pub server: Option<String>,
     /// The desk: run the engine clock N times faster than the wall clock.
     #[arg(long, value_name = "N", default_value_t = 1.0)]
     pub speed: f64,
@@ -235,6 +240,11 @@ pub enum Command {
     Serve,
     /// The clients connected to the server (names for supervisors).
     Sessions,
+    /// Make an API token for NAME (a person or a partner system) for [server.tokens].
+    Token {
+        /// Who will hold it.
+        name: String,
+    },
     /// End a client's session on the server (supervisors).
     EndSession {
         /// The session id (from `orderdesk sessions`).

@@ -10,7 +10,7 @@ mod serve;
 pub use args::{Cli, Command, Global};
 
 use args::{WoAction, YesNo};
-use orderdesk::client::{Api, Local, Remote, RemoteError, Wanted};
+use orderdesk::client::{Api, Endpoint, Local, Remote, RemoteError, Wanted};
 use orderdesk::config::{self, Config};
 use orderdesk::domain::{ActivityType, Instant};
 use orderdesk::engine::{Engine, EngineError, FeedRequest, ListFilter, Move, NewWorkOrder};
@@ -70,6 +70,7 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
             customers,
         } => demo::run(global, reset, seed, customers),
         Command::Serve => serve::run(global),
+        Command::Token { name } => serve::token(&name),
         command => {
             let reach = open(global, "cli")?;
             let result = execute(reach.api(), command, global.json);
@@ -145,7 +146,7 @@ pub fn open(global: &Global, channel: &str) -> Result<Reach, Failure> {
     })
 }
 
-/// The server of `db`, when one answers on its socket.
+/// The server named by `--server`, else the server of `db` when one answers on its socket.
 fn connect(global: &Global, db: &Path, channel: &str) -> Result<Option<Arc<dyn Api>>, Failure> {
     let socket = orderdesk::server::socket_path(db);
     let wanted = Wanted {
@@ -153,7 +154,19 @@ fn connect(global: &Global, db: &Path, channel: &str) -> Result<Option<Arc<dyn A
         read_only: global.read_only,
         channel: channel.to_string(),
     };
-    match Remote::connect(&socket, wanted) {
+    let connected = match &global.server {
+        Some(server) if server.starts_with("http://") || server.starts_with("https://") => {
+            let token = std::env::var("ORDERDESK_TOKEN").unwrap_or_default();
+            let ca = std::env::var_os("ORDERDESK_CA").map(PathBuf::from);
+            let endpoint =
+                Endpoint::url(server, &token, ca.as_deref()).map_err(Failure::bad_input)?;
+            Remote::open(endpoint, wanted)
+        }
+        Some(socket) => Remote::open(Endpoint::Unix(PathBuf::from(socket)), wanted),
+        None => Remote::connect(&socket, wanted),
+    };
+    let socket = global.server.clone().map(PathBuf::from).unwrap_or(socket);
+    match connected {
         Ok(remote) => {
             if global.now.is_some() {
                 return Err(Failure::bad_input(format!(
@@ -369,8 +382,8 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
                 .collect::<Result<Vec<_>, _>>()?;
             output::action(out, "corrected", &api.edit(&id, &pairs)?, json)?;
         }
-        Command::Demo { .. } | Command::Serve => {
-            unreachable!("demo and serve are handled before the engine is reached")
+        Command::Demo { .. } | Command::Serve | Command::Token { .. } => {
+            unreachable!("demo, serve and token are handled before the engine is reached")
         }
     }
     Ok(Done { exit: 0 })

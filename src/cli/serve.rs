@@ -50,9 +50,13 @@ pub fn run(global: &Global) -> Result<Done, Failure> {
             Ok(server) => server,
             Err(err) => {
                 runtime.shutdown().await?;
+                let (exit, code) = match err {
+                    orderdesk::server::ServeError::Config(_) => (2, "BAD_INPUT"),
+                    _ => (3, "LOCKED"),
+                };
                 return Err(Failure {
-                    exit: 3,
-                    code: "LOCKED".into(),
+                    exit,
+                    code: code.into(),
                     message: err.to_string(),
                 });
             }
@@ -110,4 +114,33 @@ fn init_logging(file: Option<&std::path::Path>) -> Result<(), Failure> {
         .with(file_layer)
         .try_init();
     Ok(())
+}
+
+/// `orderdesk token NAME`: a new random token, and the line that lets the server know it.
+pub fn token(name: &str) -> Result<Done, Failure> {
+    use std::io::Read;
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Err(Failure::bad_input(format!(
+            "token `{name}`: the name is a single word (the operator or system it is for)"
+        )));
+    }
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut bytes))
+        .map_err(|e| Failure::bad_input(format!("cannot read /dev/urandom: {e}")))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "token for {name} (give it to them; it is not stored anywhere):"
+    )?;
+    writeln!(out, "  {token}")?;
+    writeln!(out, "add to the server's config.toml:")?;
+    writeln!(out, "  [server.tokens]")?;
+    writeln!(
+        out,
+        "  {name} = \"{}\"",
+        orderdesk::config::token_hash_line(&token)
+    )?;
+    Ok(Done { exit: 0 })
 }

@@ -12,7 +12,7 @@ mod requests;
 
 pub use connection::Connection;
 pub use local::{Local, Sessions};
-pub use remote::{Remote, RemoteError, Wanted};
+pub use remote::{Endpoint, Remote, RemoteError, Wanted};
 pub use requests::Request;
 
 use crate::config::Config;

@@ -74,6 +74,7 @@ enum Job {
 
 /// What following the change stream needs.
 struct Follow {
+    endpoint: Endpoint,
     wanted: Wanted,
     changes: broadcast::Sender<Notice>,
     session_id: Arc<Mutex<Option<u64>>>,
@@ -81,7 +82,7 @@ struct Follow {
 
 /// The engine on a server.
 pub struct Remote {
-    socket: PathBuf,
+    endpoint: Endpoint,
     session: Session,
     wanted: Wanted,
     calls: mpsc::UnboundedSender<Job>,
@@ -113,12 +114,17 @@ impl Remote {
             }
             Err(err) => return Err(RemoteError::Unreachable(err.to_string())),
         }
+        Remote::open(Endpoint::Unix(socket.to_path_buf()), wanted)
+    }
+
+    /// Connects to the server at `endpoint`.
+    pub fn open(endpoint: Endpoint, wanted: Wanted) -> Result<Remote, RemoteError> {
         let (calls, call_rx) = mpsc::unbounded_channel();
         let (changes, _) = broadcast::channel(1024);
-        let thread_socket = socket.to_path_buf();
+        let thread_endpoint = endpoint.clone();
         std::thread::Builder::new()
             .name("orderdesk-client".into())
-            .spawn(move || serve_calls(thread_socket, call_rx))
+            .spawn(move || serve_calls(thread_endpoint, call_rx))
             .map_err(|e| {
                 RemoteError::Unreachable(format!("cannot start the client thread: {e}"))
             })?;
@@ -129,8 +135,9 @@ impl Remote {
             clock: Clock::wall(),
             reach: String::new(),
         };
+        let place = endpoint.to_string();
         let mut remote = Remote {
-            socket: socket.to_path_buf(),
+            endpoint,
             session: placeholder,
             wanted,
             calls,
@@ -155,7 +162,7 @@ impl Remote {
             role: reply.role,
             config,
             clock: Clock::starting_at(reply.now, reply.speed),
-            reach: format!("{} at {}", reply.holder, socket.display()),
+            reach: format!("{} at {place}", reply.holder),
         };
         Ok(remote)
     }
@@ -168,6 +175,7 @@ impl Remote {
     /// Opens the change stream on the client thread, reopening it when the server comes back.
     fn listen(&self) {
         let _ = self.calls.send(Job::Follow(Follow {
+            endpoint: self.endpoint.clone(),
             wanted: self.wanted.clone(),
             changes: self.changes.clone(),
             session_id: Arc::clone(&self.session_id),
@@ -181,7 +189,7 @@ impl Remote {
         body: Vec<u8>,
     ) -> Result<T, EngineError> {
         let session = *self.session_id.lock().unwrap_or_else(|e| e.into_inner());
-        let request = build(&self.wanted, session, method, path, body)?;
+        let request = build(&self.endpoint, &self.wanted, session, method, path, body)?;
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
         if self.calls.send(Job::Call { request, reply }).is_err() {
             return Err(self.unreachable("the client thread stopped"));
@@ -205,7 +213,7 @@ impl Remote {
             code: "SERVER_UNREACHABLE".into(),
             message: format!(
                 "the server at {} does not answer ({why}); the desk reconnects by itself",
-                self.socket.display()
+                self.endpoint
             ),
         }
     }
@@ -248,6 +256,7 @@ fn segment(id: &str) -> String {
 }
 
 fn build(
+    endpoint: &Endpoint,
     wanted: &Wanted,
     session: Option<u64>,
     method: Method,
@@ -270,6 +279,9 @@ fn build(
     }
     if !body.is_empty() {
         builder = builder.header("content-type", "application/json");
+    }
+    if let Endpoint::Tcp { token, .. } = endpoint {
+        builder = builder.header("authorization", format!("Bearer {token}"));
     }
     builder
         .body(Full::new(Bytes::from(body)))
@@ -307,7 +319,7 @@ fn error_from(status: StatusCode, bytes: &[u8]) -> EngineError {
 }
 
 /// The client thread: a small tokio runtime that runs every call on a fresh connection.
-fn serve_calls(socket: PathBuf, mut calls: mpsc::UnboundedReceiver<Job>) {
+fn serve_calls(endpoint: Endpoint, mut calls: mpsc::UnboundedReceiver<Job>) {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -316,15 +328,15 @@ fn serve_calls(socket: PathBuf, mut calls: mpsc::UnboundedReceiver<Job>) {
     };
     runtime.block_on(async move {
         while let Some(job) = calls.recv().await {
-            let socket = socket.clone();
             match job {
                 Job::Call { request, reply } => {
+                    let endpoint = endpoint.clone();
                     tokio::spawn(async move {
-                        let _ = reply.send(send(&socket, request).await);
+                        let _ = reply.send(send(&endpoint, request).await);
                     });
                 }
                 Job::Follow(follow) => {
-                    tokio::spawn(follow.run(socket));
+                    tokio::spawn(follow.run());
                 }
             }
         }
@@ -332,11 +344,12 @@ fn serve_calls(socket: PathBuf, mut calls: mpsc::UnboundedReceiver<Job>) {
 }
 
 /// Sends one request on a new connection and reads the whole answer.
-async fn send(socket: &Path, request: Request<Full<Bytes>>) -> Result<(StatusCode, Bytes), String> {
-    let stream = tokio::net::UnixStream::connect(socket)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+async fn send(
+    endpoint: &Endpoint,
+    request: Request<Full<Bytes>>,
+) -> Result<(StatusCode, Bytes), String> {
+    let stream = endpoint.open().await.map_err(|e| e.to_string())?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(stream)
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
@@ -357,7 +370,7 @@ async fn send(socket: &Path, request: Request<Full<Bytes>>) -> Result<(StatusCod
 impl Follow {
     /// Reads the change stream into `changes`; when the server goes away, says so and tries
     /// again until it is back (or this session was ended, or the client is gone).
-    async fn run(self, socket: PathBuf) {
+    async fn run(self) {
         let mut down_since: Option<String> = None;
         let mut pause = Duration::from_millis(100);
         loop {
@@ -365,18 +378,18 @@ impl Follow {
                 // Nobody listens any more: the desk has closed.
                 return;
             }
-            match self.read(&socket, &mut down_since, &mut pause).await {
+            match self.read(&mut down_since, &mut pause).await {
                 Ok(Outcome::Ended) => return,
-                Ok(Outcome::Closed) | Err(_) => self.down(&mut down_since, &socket),
+                Ok(Outcome::Closed) | Err(_) => self.down(&mut down_since),
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(MAX_BACKOFF);
         }
     }
 
-    fn down(&self, down_since: &mut Option<String>, socket: &Path) {
+    fn down(&self, down_since: &mut Option<String>) {
         if down_since.is_none() {
-            let message = format!("lost the server at {}; reconnecting…", socket.display());
+            let message = format!("lost the server at {}; reconnecting…", self.endpoint);
             let _ = self.changes.send(Notice::Link {
                 up: false,
                 message: message.clone(),
@@ -389,16 +402,20 @@ impl Follow {
     /// One life of the stream.
     async fn read(
         &self,
-        socket: &Path,
         down_since: &mut Option<String>,
         pause: &mut Duration,
     ) -> Result<Outcome, String> {
-        let request = build(&self.wanted, None, Method::GET, "/v1/events", Vec::new())
-            .map_err(|e| e.to_string())?;
-        let stream = tokio::net::UnixStream::connect(socket)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        let request = build(
+            &self.endpoint,
+            &self.wanted,
+            None,
+            Method::GET,
+            "/v1/events",
+            Vec::new(),
+        )
+        .map_err(|e| e.to_string())?;
+        let stream = self.endpoint.open().await.map_err(|e| e.to_string())?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(stream)
             .await
             .map_err(|e| e.to_string())?;
         tokio::spawn(connection);
@@ -419,7 +436,7 @@ impl Follow {
         if down_since.take().is_some() {
             let _ = self.changes.send(Notice::Link {
                 up: true,
-                message: format!("reconnected to the server at {}", socket.display()),
+                message: format!("reconnected to the server at {}", self.endpoint),
             });
         }
         *pause = Duration::from_millis(100);
@@ -856,4 +873,132 @@ impl Api for Remote {
             self.call(Method::DELETE, &format!("/v1/sessions/{id}"), Vec::new())?;
         Ok(())
     }
+}
+
+/// Where a server listens: the database's Unix socket, or a TCP address (with TLS for https).
+#[derive(Clone)]
+pub enum Endpoint {
+    /// A Unix socket: the operator is the Unix user.
+    Unix(PathBuf),
+    /// A TCP address: the operator is the holder of `token`.
+    Tcp {
+        /// host:port.
+        address: String,
+        /// TLS, and the name the server's certificate must carry.
+        tls: Option<(
+            tokio_rustls::TlsConnector,
+            rustls_pki_types::ServerName<'static>,
+        )>,
+        /// The bearer token.
+        token: String,
+    },
+}
+
+/// A connection's byte stream, whichever the endpoint.
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Stream for T {}
+
+impl Endpoint {
+    /// `http://HOST:PORT` (loopback only, by the server's rule) or `https://HOST:PORT`, with
+    /// the token to present and, for https, the PEM file of the certificate authority to trust.
+    pub fn url(url: &str, token: &str, ca: Option<&Path>) -> Result<Endpoint, String> {
+        let (tls, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err(format!(
+                "--server {url}: use a socket path, http://HOST:PORT or https://HOST:PORT"
+            ));
+        };
+        let address = rest.trim_end_matches('/').to_string();
+        let host = address
+            .rsplit_once(':')
+            .map(|(h, _)| h.trim_matches(|c| c == '[' || c == ']'))
+            .ok_or_else(|| format!("--server {url}: the port is missing"))?;
+        if token.is_empty() {
+            return Err(
+                "a server over TCP needs a token: set ORDERDESK_TOKEN (an administrator makes one \
+                 with `orderdesk token NAME`)"
+                    .into(),
+            );
+        }
+        let tls = if tls {
+            let ca = ca.ok_or_else(|| {
+                "https needs the certificate authority to trust: set ORDERDESK_CA to its PEM file"
+                    .to_string()
+            })?;
+            Some(tls_connector(ca, host)?)
+        } else {
+            None
+        };
+        Ok(Endpoint::Tcp {
+            address,
+            tls,
+            token: token.to_string(),
+        })
+    }
+
+    async fn open(&self) -> std::io::Result<TokioIo<Box<dyn Stream>>> {
+        let stream: Box<dyn Stream> = match self {
+            Endpoint::Unix(path) => Box::new(tokio::net::UnixStream::connect(path).await?),
+            Endpoint::Tcp { address, tls, .. } => {
+                let tcp = tokio::net::TcpStream::connect(address.as_str()).await?;
+                match tls {
+                    None => Box::new(tcp),
+                    Some((connector, name)) => {
+                        Box::new(connector.connect(name.clone(), tcp).await?)
+                    }
+                }
+            }
+        };
+        Ok(TokioIo::new(stream))
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Unix(path) => write!(f, "{}", path.display()),
+            Endpoint::Tcp { address, tls, .. } => {
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                write!(f, "{scheme}://{address}")
+            }
+        }
+    }
+}
+
+fn tls_connector(
+    ca: &Path,
+    host: &str,
+) -> Result<
+    (
+        tokio_rustls::TlsConnector,
+        rustls_pki_types::ServerName<'static>,
+    ),
+    String,
+> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| format!("{}: {e}", ca.display()))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("{}: {e}", ca.display()))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("TLS: {e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from(host.to_string())
+        .map_err(|e| format!("{host}: {e}"))?;
+    Ok((
+        tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)),
+        name,
+    ))
 }

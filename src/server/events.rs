@@ -59,11 +59,14 @@ impl Registry {
     /// Counts the desk of the process that serves (an embedded desk) among the sessions.
     pub fn attend(&self, actor: &Actor) -> u64 {
         let peer = Peer {
-            account: actor
-                .account
-                .clone()
-                .unwrap_or_else(|| actor.operator.clone()),
+            account: Some(
+                actor
+                    .account
+                    .clone()
+                    .unwrap_or_else(|| actor.operator.clone()),
+            ),
             pid: Some(std::process::id() as i32),
+            address: None,
         };
         self.open(actor, &peer).0
     }
@@ -81,8 +84,8 @@ impl Registry {
             channel: actor.channel.clone().unwrap_or_else(|| "api".into()),
             since: chrono::Utc::now(),
         };
-        tracing::info!(session = id, operator = %actor.operator, account = %peer.account,
-            pid = ?peer.pid, "session opened");
+        tracing::info!(session = id, operator = %actor.operator, account = ?peer.account,
+            pid = ?peer.pid, address = ?peer.address, "session opened");
         lock(&self.entries).insert(id, Entry { info, ended });
         self.announce();
         (id, ended_rx)

@@ -46,6 +46,9 @@ pub enum ServeError {
     /// Another process already answers on the socket.
     #[error("{0} is already served by another orderdesk; connect to it instead")]
     AlreadyServed(PathBuf),
+    /// `[server]` asks for something that cannot be served safely or at all.
+    #[error("{0}")]
+    Config(String),
     /// The socket could not be created.
     #[error("cannot listen on {path}: {source}")]
     Listen {
@@ -59,10 +62,12 @@ pub enum ServeError {
 /// The verified peer of one connection.
 #[derive(Debug, Clone)]
 pub struct Peer {
-    /// The Unix user's name.
-    pub account: String,
+    /// The Unix user's name; `None` over TCP, where each request presents a token.
+    pub account: Option<String>,
     /// The peer's process, when the system says.
     pub pid: Option<i32>,
+    /// The peer's address over TCP.
+    pub address: Option<std::net::SocketAddr>,
 }
 
 /// A running API server.
@@ -108,9 +113,13 @@ impl Server {
             holder: holder.to_string(),
         };
         let (stop, stopped) = watch::channel(false);
+        let tcp = match &settings.listen {
+            Some(address) => Some(tcp_listener(address, &settings).await?),
+            None => None,
+        };
         let router = routes::router(state, timeout);
         let header_timeout = HEADER_TIMEOUT.min(timeout);
-        let accept = tokio::spawn(accept_loop(listener, router, header_timeout, stopped));
+        let accept = tokio::spawn(accept_loop(listener, tcp, router, header_timeout, stopped));
         tracing::info!(socket = %socket.display(), holder, "serving the API");
         Ok(Server {
             registry,
@@ -151,14 +160,96 @@ impl Server {
     }
 }
 
+/// A TCP listener for `[server] listen`, with TLS when configured (required off loopback).
+struct Tcp {
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+async fn tcp_listener(address: &str, settings: &crate::config::Server) -> Result<Tcp, ServeError> {
+    let parsed: std::net::SocketAddr = address.parse().map_err(|_| {
+        ServeError::Config(format!(
+            "[server] listen = \"{address}\": not an address; write IP:PORT, e.g. \"127.0.0.1:7878\""
+        ))
+    })?;
+    let tls = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
+        (None, None) if parsed.ip().is_loopback() => None,
+        (None, None) => {
+            return Err(ServeError::Config(format!(
+                "[server] listen = \"{address}\" is reachable from other machines: TLS is \
+                 required there; set tls_cert and tls_key (PEM), or listen on 127.0.0.1"
+            )))
+        }
+        _ => {
+            return Err(ServeError::Config(
+                "[server] tls_cert and tls_key go together: set both or neither".into(),
+            ))
+        }
+    };
+    if settings.tokens.is_empty() {
+        return Err(ServeError::Config(
+            "[server] listen needs [server.tokens]: over TCP every client presents a token \
+             (make one with `orderdesk token NAME`)"
+                .into(),
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind(parsed)
+        .await
+        .map_err(|source| ServeError::Listen {
+            path: PathBuf::from(address),
+            source,
+        })?;
+    tracing::info!(%address, tls = tls.is_some(), "serving the API over TCP");
+    Ok(Tcp { listener, tls })
+}
+
+fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &Path, err: &dyn std::fmt::Display| {
+        ServeError::Config(format!("[server] {}: {err}", what.display()))
+    };
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad(cert, &e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(cert, &e))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(key, &e))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ServeError::Config(format!("TLS: {e}")))?
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .map_err(|e| ServeError::Config(format!("[server] tls_cert and tls_key: {e}")))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
 /// Accepts connections until told to stop, then drains the ones in flight.
 async fn accept_loop(
     listener: UnixListener,
+    tcp: Option<Tcp>,
     router: axum::Router,
     header_timeout: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
+    let serve = |io, peer: Peer| {
+        let service = hyper_util::service::TowerToHyperService::new(
+            router.clone().layer(axum::Extension(peer)),
+        );
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(io, service);
+        let watched = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = watched.await {
+                tracing::debug!(%err, "connection closed");
+            }
+        });
+    };
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -172,37 +263,62 @@ async fn accept_loop(
                 };
                 let peer = match stream.peer_cred() {
                     Ok(cred) => Peer {
-                        account: crate::identity::user_name(cred.uid()),
+                        account: Some(crate::identity::user_name(cred.uid())),
                         pid: cred.pid(),
+                        address: None,
                     },
                     Err(err) => {
                         tracing::warn!(%err, "a client without peer credentials was turned away");
                         continue;
                     }
                 };
-                let service = hyper_util::service::TowerToHyperService::new(
-                    router.clone().layer(axum::Extension(peer)),
-                );
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(header_timeout)
-                    .serve_connection(TokioIo::new(stream), service);
-                let watched = graceful.watch(connection);
-                tokio::spawn(async move {
-                    if let Err(err) = watched.await {
-                        tracing::debug!(%err, "connection closed");
+                serve(TokioIo::new(Box::new(stream) as Box<dyn Stream>), peer);
+            }
+            accepted = accept_tcp(tcp.as_ref()) => {
+                let Some((stream, address)) = accepted else { continue };
+                let peer = Peer { account: None, pid: None, address: Some(address) };
+                match tcp.as_ref().and_then(|t| t.tls.clone()) {
+                    None => serve(TokioIo::new(Box::new(stream) as Box<dyn Stream>), peer),
+                    Some(tls) => {
+                        // The handshake runs off the accept loop, bounded like a request's headers.
+                        let handshake = tokio::time::timeout(header_timeout, tls.accept(stream)).await;
+                        match handshake {
+                            Ok(Ok(stream)) => serve(TokioIo::new(Box::new(stream) as Box<dyn Stream>), peer),
+                            Ok(Err(err)) => tracing::info!(%address, %err, "TLS handshake failed"),
+                            Err(_) => tracing::info!(%address, "TLS handshake timed out"),
+                        }
                     }
-                });
+                }
             }
             _ = stop.changed() => break,
         }
     }
     drop(listener);
+    drop(tcp);
     if tokio::time::timeout(DRAIN_FOR, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("requests still in flight after {DRAIN_FOR:?} were cut off");
+    }
+}
+
+/// A connection's byte stream, whichever listener it came from.
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Stream for T {}
+
+/// The next TCP connection, or never when there is no TCP listener.
+async fn accept_tcp(tcp: Option<&Tcp>) -> Option<(tokio::net::TcpStream, std::net::SocketAddr)> {
+    match tcp {
+        Some(tcp) => match tcp.listener.accept().await {
+            Ok(accepted) => Some(accepted),
+            Err(err) => {
+                tracing::warn!(%err, "TCP accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                None
+            }
+        },
+        None => std::future::pending().await,
     }
 }
 

@@ -87,13 +87,13 @@ impl FromRequestParts<State> for Caller {
         }
         let read_only = header(READ_ONLY)?.is_some_and(|v| v == "1" || v == "true");
         let operator = header(OPERATOR)?;
-        let actor = crate::identity::actor_for(
-            state.handle.reader().config(),
-            &peer.account,
-            operator.as_deref(),
-            read_only,
-            &channel,
-        )?;
+        let config = state.handle.reader().config();
+        let account = match &peer.account {
+            Some(account) => account.clone(),
+            None => token_holder(&header("authorization")?, config)?,
+        };
+        let actor =
+            crate::identity::actor_for(config, &account, operator.as_deref(), read_only, &channel)?;
         let local = Local::new(state.handle.clone(), actor, &state.holder)
             .with_sessions(Arc::clone(&state.registry) as Arc<dyn crate::client::Sessions>);
         Ok(Caller {
@@ -101,6 +101,33 @@ impl FromRequestParts<State> for Caller {
             peer,
         })
     }
+}
+
+/// The account of the bearer token a TCP client presents.
+fn token_holder(
+    authorization: &Option<String>,
+    config: &crate::config::Config,
+) -> Result<String, ApiError> {
+    let unauthenticated = |message: &str| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            message.to_string(),
+        )
+    };
+    let Some(value) = authorization else {
+        return Err(unauthenticated(
+            "over TCP every request presents a token: Authorization: Bearer <token>",
+        ));
+    };
+    let token = value
+        .strip_prefix("Bearer ")
+        .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+    config
+        .server
+        .token_holder(token.trim())
+        .map(str::to_string)
+        .ok_or_else(|| unauthenticated("the token is not one the server knows"))
 }
 
 impl Caller {
