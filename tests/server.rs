@@ -376,3 +376,93 @@ fn a_killed_server_starts_again_with_every_acknowledged_action_once() {
     }
     ok(&cli(&db, &config, &["check"]));
 }
+
+#[test]
+fn a_supervisor_sees_who_is_connected_and_ends_a_session() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path(), 30);
+    let db = world(dir.path(), &config);
+    let server = Served::start(&db, &config, &["--no-sim", "--now", NOW]);
+    // A desk's session: the change stream, opened as the clerk.
+    let mut stream = std::os::unix::net::UnixStream::connect(server.socket()).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    stream
+        .write_all(&request(
+            "GET",
+            "/v1/events",
+            &[
+                ("X-Orderdesk-Operator", CLERK),
+                ("X-Orderdesk-Channel", "desk"),
+            ],
+            "",
+        ))
+        .expect("open the stream");
+    let mut reader = BufReader::new(stream);
+    let mut session = None;
+    let mut line = String::new();
+    while session.is_none() {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).expect("read") > 0,
+            "the stream closed"
+        );
+        if let Some(data) = line.strip_prefix("data: ") {
+            let doc: Value = serde_json::from_str(data.trim()).expect("json");
+            session = doc["session"].as_u64();
+        }
+    }
+    let session = session.expect("a session id").to_string();
+
+    // Everyone may count; only a supervisor sees names, and only a supervisor ends a session.
+    let listed = json(&cli(
+        &db,
+        &config,
+        &["--operator", CLERK, "sessions", "--json"],
+    ));
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    assert_eq!(listed[0]["operator"], "");
+    let listed = json(&cli(
+        &db,
+        &config,
+        &["--operator", "ada", "sessions", "--json"],
+    ));
+    assert_eq!(listed[0]["operator"], CLERK);
+    assert_eq!(listed[0]["channel"], "desk");
+    let refused = cli(
+        &db,
+        &config,
+        &["--operator", CLERK, "end-session", &session],
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    ok(&cli(
+        &db,
+        &config,
+        &["--operator", "ada", "end-session", &session],
+    ));
+
+    // The desk is told who ended it, its stream ends, and its later requests are refused.
+    let mut told = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        told.push_str(&line);
+    }
+    assert!(told.contains("\"notice\":\"ended\""), "{told}");
+    assert!(told.contains("ada ended this session"), "{told}");
+    let (status, body) = http(
+        &server.socket(),
+        &request(
+            "GET",
+            "/v1/queue/length",
+            &[("X-Orderdesk-Session", &session)],
+            "",
+        ),
+    );
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("SESSION_ENDED"), "{body}");
+}
