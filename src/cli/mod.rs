@@ -120,14 +120,7 @@ pub fn open(global: &Global, channel: &str) -> Result<Reach, Failure> {
         return Ok(Reach::Server(api));
     }
     let config = load_config(global.config.as_deref())?;
-    let account = orderdesk::identity::real_user();
-    let actor = orderdesk::identity::actor_for(
-        &config,
-        &account,
-        global.operator.as_deref(),
-        global.read_only,
-        channel,
-    )?;
+    let actor = actor_here(global, &config, channel)?;
     let clock = match global.now.as_deref() {
         Some(text) => Clock::starting_at(parse_time("--now", text)?, 0.0),
         None => Clock::wall(),
@@ -144,6 +137,22 @@ pub fn open(global: &Global, channel: &str) -> Result<Reach, Failure> {
         runtime: Box::new(runtime),
         local,
     })
+}
+
+/// Who acts in this process: its real Unix user, or the operator `--operator` names when the
+/// configuration lets that user act for others.
+fn actor_here(
+    global: &Global,
+    config: &Config,
+    channel: &str,
+) -> Result<orderdesk::engine::Actor, Failure> {
+    Ok(orderdesk::identity::actor_for(
+        config,
+        &orderdesk::identity::real_user(),
+        global.operator.as_deref(),
+        global.read_only,
+        channel,
+    )?)
 }
 
 /// The server named by `--server`, else the server of `db` when one answers on its socket.
@@ -484,14 +493,7 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
             .map_err(failed);
     }
     let config = load_config(global.config.as_deref())?;
-    let account = orderdesk::identity::real_user();
-    let actor = orderdesk::identity::actor_for(
-        &config,
-        &account,
-        global.operator.as_deref(),
-        global.read_only,
-        "desk",
-    )?;
+    let actor = actor_here(global, &config, "desk")?;
     let now = global
         .now
         .as_deref()

@@ -792,35 +792,19 @@ impl Api for Remote {
     }
 
     fn bulk_retry(&self, ids: &[String]) -> Result<BulkActionReport, EngineError> {
-        let call = IdsCall {
-            ids: ids.to_vec(),
-            reason: None,
-        };
-        self.post("/v1/bulk/retry", &call)
+        self.post("/v1/bulk/retry", &IdsCall::of(ids, None))
     }
 
     fn bulk_discard(&self, ids: &[String], reason: &str) -> Result<BulkActionReport, EngineError> {
-        let call = IdsCall {
-            ids: ids.to_vec(),
-            reason: Some(reason.to_string()),
-        };
-        self.post("/v1/bulk/discard", &call)
+        self.post("/v1/bulk/discard", &IdsCall::of(ids, Some(reason)))
     }
 
     fn wo_complete(&self, ids: &[String]) -> Result<BulkReport, EngineError> {
-        let call = IdsCall {
-            ids: ids.to_vec(),
-            reason: None,
-        };
-        self.post("/v1/work-orders/complete", &call)
+        self.post("/v1/work-orders/complete", &IdsCall::of(ids, None))
     }
 
     fn wo_cancel(&self, ids: &[String], reason: &str) -> Result<BulkReport, EngineError> {
-        let call = IdsCall {
-            ids: ids.to_vec(),
-            reason: Some(reason.to_string()),
-        };
-        self.post("/v1/work-orders/cancel", &call)
+        self.post("/v1/work-orders/cancel", &IdsCall::of(ids, Some(reason)))
     }
 
     fn wo_assign(

@@ -724,6 +724,16 @@ pub struct IdsCall {
     pub reason: Option<String>,
 }
 
+impl IdsCall {
+    /// The body for `ids`, with a reason when the call takes one.
+    pub fn of(ids: &[String], reason: Option<&str>) -> IdsCall {
+        IdsCall {
+            ids: ids.to_vec(),
+            reason: reason.map(str::to_string),
+        }
+    }
+}
+
 fn some_ids(call: &IdsCall) -> Result<(), ApiError> {
     if call.ids.is_empty() {
         return Err(ApiError::bad_request(
