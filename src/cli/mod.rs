@@ -488,6 +488,18 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         message: format!("{e:#}"),
     };
     if let Some(api) = connect(global, &db, "desk")? {
+        // The database's directory belongs to the server: a client desk keeps its log and its
+        // views' filters in the operator's own data directory.
+        let own = directories::ProjectDirs::from("", "", "orderdesk").map(|d| {
+            let dir = d.data_dir().to_path_buf();
+            let _ = std::fs::create_dir_all(&dir);
+            dir
+        });
+        let options = orderdesk::tui::DeskOptions {
+            log: own.as_ref().map(|d| d.join("desk.log")),
+            state: own.as_ref().map(|d| d.join("desk.json")),
+            ..options
+        };
         return tokio_runtime()?
             .block_on(orderdesk::tui::run(api, options))
             .map_err(failed);
