@@ -212,8 +212,13 @@ impl Remote {
         EngineError::Server {
             code: "SERVER_UNREACHABLE".into(),
             message: format!(
-                "the server at {} does not answer ({why}); the desk reconnects by itself",
-                self.endpoint
+                "the server at {} does not answer ({why}){}",
+                self.endpoint,
+                if self.wanted.channel == "desk" {
+                    "; the desk reconnects by itself"
+                } else {
+                    ""
+                }
             ),
         }
     }
@@ -326,13 +331,15 @@ fn serve_calls(endpoint: Endpoint, mut calls: mpsc::UnboundedReceiver<Job>) {
     else {
         return;
     };
+    let idle: Idle = Arc::new(Mutex::new(Vec::new()));
     runtime.block_on(async move {
         while let Some(job) = calls.recv().await {
             match job {
                 Job::Call { request, reply } => {
                     let endpoint = endpoint.clone();
+                    let idle = Arc::clone(&idle);
                     tokio::spawn(async move {
-                        let _ = reply.send(send(&endpoint, request).await);
+                        let _ = reply.send(send(&endpoint, &idle, request).await);
                     });
                 }
                 Job::Follow(follow) => {
@@ -343,16 +350,59 @@ fn serve_calls(endpoint: Endpoint, mut calls: mpsc::UnboundedReceiver<Job>) {
     });
 }
 
-/// Sends one request on a new connection and reads the whole answer.
+/// Connections kept open between calls (keep-alive), so a keypress does not pay a connect.
+type Idle = Arc<Mutex<Vec<hyper::client::conn::http1::SendRequest<Full<Bytes>>>>>;
+
+/// How many idle connections a client keeps.
+const KEEP_IDLE: usize = 8;
+
+/// Sends one request, on an idle connection when one is ready, and reads the whole answer.
 async fn send(
     endpoint: &Endpoint,
+    idle: &Idle,
     request: Request<Full<Bytes>>,
 ) -> Result<(StatusCode, Bytes), String> {
+    let reused = loop {
+        let Some(mut sender) = idle.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
+            break None;
+        };
+        if sender.ready().await.is_ok() {
+            break Some(sender);
+        }
+    };
+    // A read may be sent again on a fresh connection if the kept one turns out dead; a write is
+    // never sent twice.
+    let again = (request.method() == Method::GET && reused.is_some()).then(|| copy(&request));
+    let first = match reused {
+        Some(sender) => exchange(sender, request).await,
+        None => exchange(connect(endpoint).await?, request).await,
+    };
+    let (sender, answer) = match (first, again) {
+        (Err(_), Some(request)) => exchange(connect(endpoint).await?, request).await?,
+        (first, _) => first?,
+    };
+    let mut idle = idle.lock().unwrap_or_else(|e| e.into_inner());
+    if idle.len() < KEEP_IDLE && !sender.is_closed() {
+        idle.push(sender);
+    }
+    Ok(answer)
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(endpoint: &Endpoint) -> Result<Sender, String> {
     let stream = endpoint.open().await.map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(stream)
+    let (sender, connection) = hyper::client::conn::http1::handshake(stream)
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
+    Ok(sender)
+}
+
+async fn exchange(
+    mut sender: Sender,
+    request: Request<Full<Bytes>>,
+) -> Result<(Sender, (StatusCode, Bytes)), String> {
     let response = sender
         .send_request(request)
         .await
@@ -364,7 +414,15 @@ async fn send(
         .await
         .map_err(|e| e.to_string())?
         .to_bytes();
-    Ok((status, body))
+    Ok((sender, (status, body)))
+}
+
+fn copy(request: &Request<Full<Bytes>>) -> Request<Full<Bytes>> {
+    let mut copy = Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.headers_mut() = request.headers().clone();
+    copy
 }
 
 impl Follow {
