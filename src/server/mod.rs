@@ -111,6 +111,7 @@ impl Server {
             handle: handle.clone(),
             registry: Arc::clone(&registry),
             holder: holder.to_string(),
+            busy: routes::State::gate(),
         };
         let (stop, stopped) = watch::channel(false);
         let tcp = match &settings.listen {

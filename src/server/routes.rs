@@ -39,12 +39,27 @@ pub struct State {
     pub registry: Arc<Registry>,
     /// Who holds the database ("orderdesk serve", "the desk of ada").
     pub holder: String,
+    /// The gate scripts and partners pass through: one call at once per core but one. A
+    /// desk's call does not wait at it, so an operator's keypress always finds a core, however
+    /// hard scripts press the server (measured in BENCHMARKS.md).
+    pub busy: Arc<tokio::sync::Semaphore>,
+}
+
+impl State {
+    /// The gate for a server on this machine: one call per core but one, the one kept for
+    /// the desks.
+    pub fn gate() -> Arc<tokio::sync::Semaphore> {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1)))
+    }
 }
 
 /// The client interface acting as the verified caller of one request.
 struct Caller {
     local: Arc<Local>,
     peer: Peer,
+    /// `None` for a desk: interactive calls skip the gate.
+    gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl FromRequestParts<State> for Caller {
@@ -99,6 +114,7 @@ impl FromRequestParts<State> for Caller {
         Ok(Caller {
             local: Arc::new(local),
             peer,
+            gate: (channel != "desk").then(|| Arc::clone(&state.busy)),
         })
     }
 }
@@ -137,6 +153,11 @@ impl Caller {
         call: impl FnOnce(&Local) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<Json<T>, ApiError> {
         let local = self.local;
+        // Held until the call is done; a closed gate cannot happen (it is never closed).
+        let _permit = match &self.gate {
+            Some(gate) => Arc::clone(gate).acquire_owned().await.ok(),
+            None => None,
+        };
         match tokio::task::spawn_blocking(move || call(&local)).await {
             Ok(result) => Ok(Json(result?)),
             Err(err) => Err(ApiError::new(
