@@ -24,6 +24,9 @@ fn main() {
 
 /// Prints a failure: `{"error":{…}}` on stdout with `--json`, else a message on stderr.
 fn report(failure: &Failure, json: bool) -> i32 {
+    if failure.code == cli::BROKEN_PIPE {
+        return failure.exit;
+    }
     if json {
         let doc =
             serde_json::json!({ "error": { "code": failure.code, "message": failure.message } });

@@ -22,6 +22,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The code of a failure that is no failure: the output's reader closed it early.
+pub const BROKEN_PIPE: &str = "BROKEN_PIPE";
+
 /// A failure with its exit code and machine-readable code.
 #[derive(Debug)]
 pub struct Failure {
@@ -686,6 +689,14 @@ fn with_file(file: &Path, err: EngineError) -> Failure {
 
 impl From<std::io::Error> for Failure {
     fn from(err: std::io::Error) -> Failure {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            // The reader went away (`orderdesk list | head`): nothing is wrong.
+            return Failure {
+                exit: 0,
+                code: BROKEN_PIPE.into(),
+                message: String::new(),
+            };
+        }
         Failure {
             exit: 1,
             code: "IO".into(),

@@ -17,7 +17,9 @@ pub mod views;
 use crate::client::{Api, Connection};
 use crate::runtime::Clock;
 use app::{Action, App, Effect};
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, MouseEventKind};
+use crossterm::event::{
+    Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
+};
 use futures::{FutureExt, StreamExt};
 use keymap::{Keymap, Match};
 use std::sync::Arc;
@@ -190,15 +192,23 @@ pub fn on_event(app: &mut App, event: Event) -> Vec<Effect> {
 }
 
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let control = key.modifiers.contains(KeyModifiers::CONTROL);
+    let ctrl_c = control && key.code == KeyCode::Char('c');
     if app.typing() {
+        // As in a shell: Ctrl-C abandons the line; other control keys are not text.
         let action = match key.code {
+            _ if ctrl_c => Action::Escape,
             KeyCode::Enter => Action::Submit,
             KeyCode::Esc => Action::Escape,
             KeyCode::Backspace => Action::Backspace,
-            KeyCode::Char(c) => Action::Char(c),
+            KeyCode::Char(c) if !control => Action::Char(c),
             _ => return Vec::new(),
         };
         return app.update(action);
+    }
+    if ctrl_c {
+        // Like every terminal tool: Ctrl-C leaves. Actions already started finish first.
+        return vec![Effect::Quit];
     }
     let context = app.context();
     let mut pending = std::mem::take(&mut app.pending);

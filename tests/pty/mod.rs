@@ -97,6 +97,16 @@ impl Desk {
     /// Quits and returns the exit status text and everything the desk wrote.
     pub fn quit(mut self) -> (String, Vec<u8>) {
         self.keys("q");
+        self.wait()
+    }
+
+    /// The desk's process id.
+    pub fn pid(&self) -> i32 {
+        self.session.get_process().pid().as_raw()
+    }
+
+    /// Waits for the desk to end by itself; its exit status text and everything it wrote.
+    pub fn wait(mut self) -> (String, Vec<u8>) {
         let status = self
             .session
             .get_process()

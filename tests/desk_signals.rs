@@ -1,0 +1,69 @@
+//! Every way out of the desk gives the terminal back: Ctrl-C (which first abandons a half-typed
+//! prompt), SIGINT and SIGTERM; and a command line whose reader goes away exits quietly.
+
+mod pty;
+
+use pty::*;
+
+/// The terminal was given back: the alternate screen left and the cursor shown again.
+fn restored(status: &str, raw: &[u8]) {
+    assert!(status.ends_with(", 0)"), "exit status: {status}");
+    let has = |seq: &[u8]| raw.windows(seq.len()).any(|w| w == seq);
+    assert!(has(b"\x1b[?1049l"), "the alternate screen was not left");
+    assert!(has(b"\x1b[?25h"), "the cursor was left hidden");
+}
+
+#[test]
+fn ctrl_c_abandons_a_prompt_then_quits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path());
+    let mut desk = Desk::open(&db, "ada");
+    desk.keys("/");
+    desk.keys("WO-");
+    // A control key is not text: C-u does not type a "u".
+    desk.keys("\x15");
+    assert!(!desk.text().contains("WO-u"), "{}", desk.text());
+    desk.keys("\x03");
+    assert!(desk.text().contains("Open work orders"), "{}", desk.text());
+    desk.keys("\x03");
+    let (status, raw) = desk.wait();
+    restored(&status, &raw);
+}
+
+#[test]
+fn sigint_and_sigterm_give_the_terminal_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path());
+    for signal in ["-INT", "-TERM"] {
+        let desk = Desk::open(&db, "ada");
+        let killed = std::process::Command::new("kill")
+            .arg(signal)
+            .arg(desk.pid().to_string())
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let (status, raw) = desk.wait();
+        restored(&status, &raw);
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_is_no_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path());
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; '{}' --db '{}' --config '{CONFIG}' outbox --all --json | head -c 10",
+            env!("CARGO_BIN_EXE_orderdesk"),
+            db.display()
+        ))
+        .output()
+        .expect("run the pipeline");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
