@@ -240,3 +240,42 @@ fn times_on_screen_are_in_the_configured_zone() {
     assert!(text.contains("06-10 04:00"), "{text}");
     assert!(!text.contains("06-10 09:00"), "{text}");
 }
+
+/// Types `:TEXT` and submits it.
+fn command(app: &mut App, text: &str) {
+    app.update(Action::Key(KeyAction::CommandLine));
+    for c in text.chars() {
+        app.update(Action::Char(c));
+    }
+    app.update(Action::Submit);
+}
+
+#[test]
+fn service_point_and_work_order_jumps_match_ids_exactly() {
+    let mut w = world();
+    // SP-10 starts like SP-1: `:sp SP-1` must not show its orchestration.
+    w.import(
+        T0,
+        &[
+            sp_line("SP-10", true, "null"),
+            request("SO-10", "enable_service", "SP-10", ""),
+        ]
+        .join("\n"),
+    );
+    let mut app = desk(&w);
+    command(&mut app, "sp SP-1");
+    assert_eq!(app.view, View::Orchestrations);
+    let ids: Vec<&str> = app.activities.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["SO-1"]);
+    assert!(screen(&mut app, 120, 40).contains("service point SP-1"));
+    app.update(Action::Key(KeyAction::Back));
+    assert!(app.activities.len() > 1, "Esc clears the service point");
+
+    command(&mut app, "wo WO-999999");
+    let toast = app
+        .toast
+        .as_ref()
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
+    assert_eq!(toast, "there is no work order WO-999999");
+}

@@ -295,6 +295,8 @@ pub struct App {
     pub type_filter: Option<ActivityType>,
     /// Error-code filter, from the error inbox.
     pub code_filter: Option<String>,
+    /// Service-point filter, from `:sp` (the exact id).
+    pub sp_filter: Option<String>,
     /// The "stuck" lens is on: the list shows what rests too long, with why.
     pub stuck: bool,
     /// Why each row of the stuck lens is there, by id.
@@ -360,6 +362,7 @@ impl App {
             state_filter: None,
             type_filter: None,
             code_filter: None,
+            sp_filter: None,
             stuck: false,
             stuck_why: std::collections::BTreeMap::new(),
             error_groups: Vec::new(),
@@ -576,6 +579,10 @@ impl App {
             View::Orchestrations if self.code_filter.is_some() => {
                 self.code_filter = None;
                 self.go(View::Errors);
+            }
+            View::Orchestrations if self.sp_filter.is_some() => {
+                self.sp_filter = None;
+                self.refresh();
             }
             _ if !self.filter.is_empty() => {
                 self.filter.clear();
@@ -1089,12 +1096,20 @@ impl App {
                         self.follow_cursor();
                         Vec::new()
                     }
-                    Ok(None) => self.say(&format!("{id} is not in the open queue"), true),
+                    Ok(None) => match self.api.work_order(&id) {
+                        Ok(wo) => self.say(
+                            &format!("{id} is {}: only open orders are in the queue", wo.status),
+                            true,
+                        ),
+                        Err(_) => self.say(&format!("there is no work order {id}"), true),
+                    },
                     Err(err) => self.say(&format!("cannot read the database: {err}"), true),
                 }
             }
             ("sp", Some(sp)) => {
-                self.filter = sp.to_ascii_uppercase();
+                // The exact service point, not every id that starts the same (SP-1 ≠ SP-19).
+                self.sp_filter = Some(sp.to_ascii_uppercase());
+                self.filter.clear();
                 self.state_filter = None;
                 self.code_filter = None;
                 self.go_keep_filter(View::Orchestrations);
@@ -1296,7 +1311,7 @@ impl App {
         ListFilter {
             state: self.state_filter.map(|s| s.code().to_string()),
             activity_type: self.type_filter,
-            sp: None,
+            sp: self.sp_filter.clone(),
             error_code: self.code_filter.clone(),
             limit: 0,
             text: self.filter.clone(),

@@ -207,6 +207,9 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
     if let Some(c) = &app.code_filter {
         parts.push(format!("error {c}"));
     }
+    if let Some(sp) = &app.sp_filter {
+        parts.push(format!("service point {sp} (Esc clears)"));
+    }
     if !app.filter.is_empty() {
         parts.push(format!("/{}", app.filter));
     }
