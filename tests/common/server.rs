@@ -177,7 +177,11 @@ pub fn http(socket: &Path, request: &[u8]) -> (u16, String) {
     stream.write_all(request).expect("send");
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer).into_owned();
+    status_and_body(&String::from_utf8_lossy(&answer))
+}
+
+/// An HTTP/1.1 answer's status code and body (0 and empty when it is not one).
+pub fn status_and_body(text: &str) -> (u16, String) {
     let status = text
         .split_whitespace()
         .nth(1)
