@@ -533,13 +533,7 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         eprintln!("orderdesk: creating a demo world in {} …", db.display());
         orderdesk::demo::build(&mut engine, &options, &mut |step| eprintln!("  {step}"))?;
     }
-    let clock = match now {
-        Some(start) => Clock::starting_at(start, global.speed),
-        None if (global.speed - 1.0).abs() > f64::EPSILON => {
-            Clock::starting_at(Clock::wall().now(), global.speed)
-        }
-        None => Clock::wall(),
-    };
+    let clock = Clock::for_run(now, global.speed);
     let runtime_options = RuntimeOptions::from_config(&config, clock, !global.no_sim);
     let socket = orderdesk::server::socket_path(&db);
     let closing = format!(

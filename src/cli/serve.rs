@@ -36,13 +36,12 @@ pub fn run(global: &Global) -> Result<Done, Failure> {
     let holder = format!("orderdesk serve (pid {})", std::process::id());
     let store = SledStore::open(&db, &holder).map_err(EngineError::from)?;
     let engine = Engine::new(Box::new(store), config.clone());
-    let clock = match global.now.as_deref() {
-        Some(text) => Clock::starting_at(parse_time("--now", text)?, global.speed),
-        None if (global.speed - 1.0).abs() > f64::EPSILON => {
-            Clock::starting_at(Clock::wall().now(), global.speed)
-        }
-        None => Clock::wall(),
-    };
+    let start = global
+        .now
+        .as_deref()
+        .map(|text| parse_time("--now", text))
+        .transpose()?;
+    let clock = Clock::for_run(start, global.speed);
     let options = RuntimeOptions::from_config(&config, clock, !global.no_sim);
     let served = async move {
         let runtime = Runtime::start(engine, options)?;

@@ -48,7 +48,7 @@ impl Local {
         let session = Session {
             operator: actor.operator.clone(),
             role: actor.role,
-            config: reader.config().clone(),
+            config: reader.shared_config(),
             clock,
             reach: "read-only, in this process".into(),
         };

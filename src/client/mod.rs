@@ -37,7 +37,7 @@ pub struct Session {
     /// Their role (`None`: may only look).
     pub role: Option<Role>,
     /// The configuration the engine runs under (the server's, for a remote client).
-    pub config: Config,
+    pub config: std::sync::Arc<Config>,
     /// Engine time.
     pub clock: Clock,
     /// How this client reaches the engine ("in this process", "server at PATH").

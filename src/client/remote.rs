@@ -131,7 +131,7 @@ impl Remote {
         let placeholder = Session {
             operator: String::new(),
             role: None,
-            config: Config::default(),
+            config: Default::default(),
             clock: Clock::wall(),
             reach: String::new(),
         };
@@ -160,7 +160,7 @@ impl Remote {
         remote.session = Session {
             operator: reply.operator,
             role: reply.role,
-            config,
+            config: std::sync::Arc::new(config),
             clock: Clock::starting_at(reply.now, reply.speed),
             reach: format!("{} at {place}", reply.holder),
         };

@@ -207,7 +207,8 @@ fn roles_that_may(capability: Capability) -> String {
 /// The engine over a store.
 pub struct Engine {
     store: Arc<dyn Store>,
-    config: Config,
+    /// Shared with every reader: a reader (one per request on a server) copies no settings.
+    config: Arc<Config>,
 }
 
 /// A read-only view of the engine for the desk's views: it shares the store, and only the
@@ -232,7 +233,7 @@ impl Engine {
     pub fn new(store: Box<dyn Store>, config: Config) -> Engine {
         Engine {
             store: Arc::from(store),
-            config,
+            config: Arc::new(config),
         }
     }
 
@@ -240,13 +241,18 @@ impl Engine {
     pub fn reader(&self) -> Reader {
         Reader(Engine {
             store: Arc::clone(&self.store),
-            config: self.config.clone(),
+            config: Arc::clone(&self.config),
         })
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The configuration in force, shared.
+    pub fn shared_config(&self) -> Arc<Config> {
+        Arc::clone(&self.config)
     }
 
     /// The store, for read-only tools (consistency checks, exports).

@@ -39,6 +39,18 @@ impl Clock {
         }
     }
 
+    /// The clock of a desk or a server: from `--now` when given, at `speed` (`--speed`); the
+    /// wall clock itself when neither is given.
+    pub fn for_run(start: Option<Instant>, speed: f64) -> Clock {
+        match start {
+            Some(start) => Clock::starting_at(start, speed),
+            None if (speed - 1.0).abs() > f64::EPSILON => {
+                Clock::starting_at(Clock::wall().now(), speed)
+            }
+            None => Clock::wall(),
+        }
+    }
+
     /// The current engine time.
     pub fn now(&self) -> Instant {
         self.origin + self.engine_elapsed(self.anchor.elapsed())

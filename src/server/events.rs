@@ -27,7 +27,7 @@ struct Entry {
 /// The sessions of one server.
 pub struct Registry {
     handle: EngineHandle,
-    next: Mutex<u64>,
+    next: std::sync::atomic::AtomicU64,
     entries: Mutex<BTreeMap<u64, Entry>>,
     /// Ids ended by a supervisor: their later requests are refused.
     ended: Mutex<BTreeMap<u64, String>>,
@@ -39,7 +39,7 @@ impl Registry {
     pub fn new(handle: EngineHandle) -> Registry {
         Registry {
             handle,
-            next: Mutex::new(0),
+            next: std::sync::atomic::AtomicU64::new(1),
             entries: Mutex::new(BTreeMap::new()),
             ended: Mutex::new(BTreeMap::new()),
             closing: watch::channel(false).0,
@@ -72,11 +72,7 @@ impl Registry {
     }
 
     fn open(&self, actor: &Actor, peer: &Peer) -> (u64, watch::Receiver<Option<String>>) {
-        let id = {
-            let mut next = lock(&self.next);
-            *next += 1;
-            *next
-        };
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (ended, ended_rx) = watch::channel(None);
         let info = SessionInfo {
             id,
@@ -101,14 +97,7 @@ impl Registry {
     /// Tells every stream who is connected now (each stream keeps the names only for
     /// supervisors).
     fn announce(&self) {
-        let names: Vec<String> = lock(&self.entries)
-            .values()
-            .map(|e| e.info.operator.clone())
-            .collect();
-        self.handle.announce(Notice::Sessions {
-            count: names.len(),
-            names,
-        });
+        self.handle.announce(self.sessions_notice());
     }
 
     /// The stream of one session: its id first, then every notice, until the client goes,
@@ -126,7 +115,7 @@ impl Registry {
         let hello = serde_json::json!({ "session": id, "operator": actor.operator });
         let _ = tx.send(Event::default().event("session").data(hello.to_string()));
         // Who is connected, as this session may see it, right away.
-        let _ = tx.send(notice_event(&self.sessions_notice(supervisor)));
+        let _ = tx.send(notice_event(&visible(self.sessions_notice(), supervisor)));
         let registry = Arc::clone(self);
         tokio::spawn(async move {
             loop {
@@ -169,18 +158,16 @@ impl Registry {
         Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
     }
 
-    fn sessions_notice(&self, supervisor: bool) -> Notice {
+    /// Who is connected, with every name (a stream keeps them only for a supervisor).
+    fn sessions_notice(&self) -> Notice {
         let names: Vec<String> = lock(&self.entries)
             .values()
             .map(|e| e.info.operator.clone())
             .collect();
-        visible(
-            Notice::Sessions {
-                count: names.len(),
-                names,
-            },
-            supervisor,
-        )
+        Notice::Sessions {
+            count: names.len(),
+            names,
+        }
     }
 }
 

@@ -141,11 +141,6 @@ impl Server {
         self.registry.attend(actor);
     }
 
-    /// The socket it listens on.
-    pub fn socket(&self) -> &Path {
-        &self.socket
-    }
-
     /// Stops: tells every client why (and what to run), lets requests in flight finish, and
     /// removes the socket.
     pub async fn stop(self, why: &str) {

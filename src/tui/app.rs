@@ -258,10 +258,6 @@ pub struct App {
     pub api: std::sync::Arc<dyn crate::client::Api>,
     /// The live key bindings.
     pub keymap: Keymap,
-    /// Who is at the desk.
-    pub operator: String,
-    /// Their role (None: may only look).
-    pub role: Option<Role>,
     /// The current view.
     pub view: View,
     /// The window of open work orders read around the cursor, in queue order (after filters).
@@ -340,12 +336,9 @@ pub struct App {
 impl App {
     /// A desk over `api`, for the operator it acts as.
     pub fn new(api: std::sync::Arc<dyn crate::client::Api>, keymap: Keymap) -> App {
-        let (operator, role) = (api.session().operator.clone(), api.session().role);
         let mut app = App {
             api,
             keymap,
-            operator,
-            role,
             view: View::Queue,
             orders: Vec::new(),
             orders_from: 0,
@@ -683,6 +676,16 @@ impl App {
                 })
             }
         }
+    }
+
+    /// Who is at the desk.
+    pub fn operator(&self) -> &str {
+        &self.api.session().operator
+    }
+
+    /// Their role (`None`: may only look).
+    pub fn role(&self) -> Option<Role> {
+        self.api.session().role
     }
 
     /// The configuration the engine runs under (the server's, on a server).
@@ -1042,7 +1045,7 @@ impl App {
                 Ok(assignee) => ids
                     .into_iter()
                     .map(|id| {
-                        let schedule_for = Some(self.operator.clone());
+                        let schedule_for = Some(self.operator().to_string());
                         Effect::Send(Request::WoAssign { id, assignee: assignee.clone(), schedule_for })
                     })
                     .collect(),
@@ -1422,7 +1425,7 @@ impl App {
                 continue;
             };
             let listed = crate::workorders::is_open(wo.status)
-                && (!self.mine || wo.scheduled_for.as_deref() == Some(self.operator.as_str()))
+                && (!self.mine || wo.scheduled_for.as_deref() == Some(self.operator()))
                 && (needle.is_empty() || crate::workorders::matches_text(&wo, &needle));
             if listed {
                 keep.insert(id.clone());

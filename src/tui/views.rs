@@ -602,9 +602,9 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ));
     }
     let role = app
-        .role
+        .role()
         .map_or("look only".to_string(), |r| r.code().to_string());
-    spans.push(Span::raw(format!(" {} ({role}) ", app.operator)));
+    spans.push(Span::raw(format!(" {} ({role}) ", app.operator())));
     if let Some(link) = &app.status.link {
         spans.push(Span::styled(format!("│ ⚠ {link} "), theme.error));
     }
