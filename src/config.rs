@@ -17,6 +17,9 @@ use std::path::Path;
 use thiserror::Error;
 use toml::Spanned;
 
+mod partners;
+pub use partners::{Partner, Partners, Transport};
+
 /// The name of the work calendar every configuration has.
 pub const DEFAULT_CALENDAR: &str = "default";
 
@@ -57,6 +60,8 @@ pub struct Config {
     pub access: AccessRules,
     /// `[server]`: `orderdesk serve`.
     pub server: Server,
+    /// `[partners]`: the field work system and the head-end.
+    pub partners: Partners,
     /// The file as written (empty for the defaults), so a server can hand its clients the
     /// very configuration it runs under.
     pub text: Source,
@@ -176,6 +181,7 @@ impl Default for Config {
             desk: Desk::default(),
             access: AccessRules::default(),
             server: Server::default(),
+            partners: Partners::default(),
             text: Source::default(),
             communications: Communications::default(),
             commands: Commands::default(),
@@ -700,6 +706,7 @@ struct RawConfig {
     commands: RawCommands,
     access: AccessRules,
     server: Server,
+    partners: partners::RawPartners,
 }
 
 /// An operator entry: `name = "role"` or `name = { role = "...", divisions = [...] }`.
@@ -917,6 +924,7 @@ fn build(raw: RawConfig, ck: &Checker<'_>) -> Result<Config, ConfigError> {
         },
         access: raw.access,
         server: raw.server,
+        partners: partners::partners(raw.partners, ck)?,
         text: Source(ck.text.to_string()),
     })
 }

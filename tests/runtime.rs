@@ -271,22 +271,15 @@ async fn shutdown_finishes_accepted_requests_and_stops_cleanly() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn without_simulators_messages_are_delivered_but_never_answered() {
-    // Given a desk connected to nothing (--no-sim)
+async fn without_partners_messages_wait_in_the_outbox_and_are_never_answered() {
+    // Given a desk connected to nothing (--no-sim, no [partners])
     let engine = enable_without_meter(config(0.0, 0.0));
     let mut runtime = Desk::start(engine, actor("sam", Role::Supervisor), options(false));
     let mut seen = Vec::new();
-    // When the install's fa_create has been sent
-    wait_for(
-        &mut runtime,
-        &mut seen,
-        "the fa_create delivered",
-        |rt, _| {
-            let reader = rt.reader();
-            !reader.outbox(false).expect("outbox").is_empty()
-                && reader.undelivered(10).expect("undelivered").is_empty()
-        },
-    )
+    // When the install's fa_create has been written
+    wait_for(&mut runtime, &mut seen, "the fa_create written", |rt, _| {
+        !rt.reader().outbox(false).expect("outbox").is_empty()
+    })
     .await;
     // Then, long after the field work system would have acked (here 3 engine minutes), nobody has
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -297,6 +290,10 @@ async fn without_simulators_messages_are_delivered_but_never_answered() {
     assert!(!outbox[0].acknowledged);
     assert!(outbox[0].replies.is_empty());
     assert_eq!(state(&runtime, "SO-1"), "IN_PROGRESS");
+    // and it waits for a field work system nobody connected
+    let waiting = runtime.reader().undelivered(10).expect("undelivered");
+    assert_eq!(waiting.len(), 1);
+    assert!(waiting[0].attempts.is_empty(), "nobody tried to deliver it");
     runtime.shutdown().await.expect("clean shutdown");
 }
 

@@ -103,6 +103,19 @@ impl Local {
     }
 }
 
+/// Refuses a partner name that is none of ours, naming those that are.
+fn known_partner(name: &str) -> Result<(), EngineError> {
+    if crate::runtime::partners::NAMES
+        .iter()
+        .any(|(n, _)| *n == name)
+    {
+        return Ok(());
+    }
+    Err(EngineError::BadInput(format!(
+        "unknown partner `{name}`; the partners are field_work, head_end and email"
+    )))
+}
+
 impl Api for Local {
     fn session(&self) -> &Session {
         &self.session
@@ -218,6 +231,25 @@ impl Api for Local {
 
     fn check(&self) -> Result<Vec<String>, EngineError> {
         self.reader().check_consistency()
+    }
+
+    fn partners(&self) -> Result<Vec<crate::runtime::PartnerStatus>, EngineError> {
+        match &self.handle {
+            Some(handle) => handle.partners(),
+            // Nothing delivers for a client that only reads: every partner shows as such.
+            None => {
+                let board = crate::runtime::partners::board::Board::default();
+                let now = self.session.clock.now();
+                crate::runtime::partners::NAMES
+                    .iter()
+                    .map(|(name, target)| {
+                        let backlog = self.reader.backlog(*target)?;
+                        let paused = self.reader.partner_paused(name)?;
+                        Ok(board.status(name, now, backlog, paused))
+                    })
+                    .collect()
+            }
+        }
     }
 
     fn sessions(&self) -> Result<Vec<SessionInfo>, EngineError> {
@@ -376,5 +408,11 @@ impl Api for Local {
                 "session {id}: no such session is connected"
             ))),
         }
+    }
+
+    fn pause_partner(&self, name: &str, paused: bool) -> Result<bool, EngineError> {
+        known_partner(name)?;
+        let name = name.to_string();
+        self.write(move |engine, actor, now| engine.set_partner_paused(actor, now, &name, paused))
     }
 }

@@ -127,6 +127,8 @@ pub trait Api: Send + Sync {
     fn check(&self) -> Result<Vec<String>, EngineError>;
     /// The clients connected to the server (names only for supervisors).
     fn sessions(&self) -> Result<Vec<SessionInfo>, EngineError>;
+    /// The partner connections: how each is reached, its state and backlog.
+    fn partners(&self) -> Result<Vec<crate::runtime::PartnerStatus>, EngineError>;
 
     // ---- writes -----------------------------------------------------------------------------
 
@@ -194,6 +196,8 @@ pub trait Api: Send + Sync {
     ) -> Result<MoveReport, EngineError>;
     /// Ends another client's session (supervisors).
     fn end_session(&self, id: u64) -> Result<(), EngineError>;
+    /// Pauses (`true`) or resumes deliveries to a partner; true when that changed something.
+    fn pause_partner(&self, name: &str, paused: bool) -> Result<bool, EngineError>;
 }
 
 /// Every row of the filtered activity list, a window at a time, so a list of any length is

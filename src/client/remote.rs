@@ -759,6 +759,10 @@ impl Api for Remote {
         self.get("/v1/check", &())
     }
 
+    fn partners(&self) -> Result<Vec<crate::runtime::PartnerStatus>, EngineError> {
+        self.get("/v1/partners", &())
+    }
+
     fn sessions(&self) -> Result<Vec<SessionInfo>, EngineError> {
         self.get("/v1/sessions", &())
     }
@@ -914,6 +918,15 @@ impl Api for Remote {
         let _: serde_json::Value =
             self.call(Method::DELETE, &format!("/v1/sessions/{id}"), Vec::new())?;
         Ok(())
+    }
+
+    fn pause_partner(&self, name: &str, paused: bool) -> Result<bool, EngineError> {
+        let verb = if paused { "pause" } else { "resume" };
+        let name = form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>();
+        self.post(
+            &format!("/v1/partners/{name}/{verb}"),
+            &serde_json::json!({}),
+        )
     }
 }
 

@@ -79,8 +79,34 @@ pub struct Outbound {
     pub acknowledged: bool,
     /// The external system's id for it.
     pub external_id: Option<String>,
-    /// The transport has delivered it (the desk's sender sets this).
+    /// The partner has taken it (its courier sets this after a successful delivery).
     pub delivered: bool,
+    /// Every delivery attempt, oldest first: what a supervisor reads when a partner fails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+impl Outbound {
+    /// True while a courier should still hand it to its partner: not yet taken, and still
+    /// wanted (awaiting its answer, or an e-mail, which is complete when written).
+    pub fn awaits_delivery(&self) -> bool {
+        !self.delivered
+            && match self.target {
+                Target::Email => self.state == OutState::Completed,
+                Target::FieldWork | Target::HeadEnd => self.state == OutState::AwaitingResponse,
+            }
+    }
+}
+
+/// One try at handing an outbound message to its partner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    /// When it ended (engine time).
+    pub at: Instant,
+    /// True when the partner took the message.
+    pub ok: bool,
+    /// What happened: `HTTP 200 in 12 ms`, `HTTP 503: busy`, `timed out after 10 s`…
+    pub detail: String,
 }
 
 /// An inbound communication (D1-COMMIN).

@@ -27,6 +27,8 @@ pub enum Capability {
     WorkOrders,
     /// End another client's session on a server.
     EndSessions,
+    /// Pause and resume deliveries to a partner system.
+    Partners,
 }
 
 impl Capability {
@@ -44,6 +46,7 @@ impl Capability {
             Capability::Monitor => "run the monitors",
             Capability::WorkOrders => "work the work-order queue",
             Capability::EndSessions => "end other operators' sessions",
+            Capability::Partners => "pause or resume a partner system",
         }
     }
 }

@@ -37,6 +37,10 @@ pub struct InboundLine {
     /// Why it is in the error inbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<StatusReason>,
+    /// The very same message was received before: `comm` is that first one, and nothing
+    /// happened a second time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
 }
 
 /// The result of an `inbound` file.
@@ -65,8 +69,8 @@ impl Engine {
         self.act(actor, now, Capability::Inbound, "inbound", &ids, |flow| {
             let mut results = Vec::with_capacity(messages.len());
             for (line, message) in messages {
-                let seq = flow.receive(message)?;
-                results.push(flow.inbound_line(line, seq)?);
+                let (seq, duplicate) = flow.receive_once(message)?;
+                results.push(flow.inbound_line(line, seq, duplicate)?);
             }
             let detail = format!(
                 "{} message(s): {}",
@@ -136,19 +140,36 @@ impl Engine {
         Ok(())
     }
 
-    /// Receives one message from the desk's simulators (system actor, not audited).
+    /// Receives messages from a partner system, numbered as the partner sent them, in one
+    /// transaction (not audited: each becomes an inbound communication with its own log).
     pub fn receive_from_system(
         &mut self,
         now: crate::domain::Instant,
-        message: InboundMessage,
-    ) -> Result<InboundLine, EngineError> {
+        messages: Vec<(usize, InboundMessage)>,
+    ) -> Result<Vec<InboundLine>, EngineError> {
         let mut tx = Tx::begin(self.store.as_ref(), now)?;
         let mut flow = Flow::new(&mut tx, &self.config);
-        let seq = flow.receive(message)?;
-        let line = flow.inbound_line(0, seq)?;
+        let mut lines = Vec::with_capacity(messages.len());
+        for (number, message) in messages {
+            let (seq, duplicate) = flow.receive_once(message)?;
+            lines.push(flow.inbound_line(number, seq, duplicate)?);
+        }
         tx.commit()?;
-        Ok(line)
+        Ok(lines)
     }
+}
+
+/// The meta key that remembers a message: `seen/` and the first 16 bytes of the SHA-256 of
+/// its canonical JSON (the fields in their fixed order, whatever order the partner wrote).
+fn seen_key(message: &InboundMessage) -> Result<Vec<u8>, EngineError> {
+    use sha2::{Digest, Sha256};
+    let canonical = serde_json::to_vec(message).map_err(|err| {
+        EngineError::Corrupt(format!("an inbound message cannot be encoded: {err}"))
+    })?;
+    let digest = Sha256::digest(&canonical);
+    let mut key = b"seen/".to_vec();
+    key.extend_from_slice(&digest[..16]);
+    Ok(key)
 }
 
 impl Flow<'_, '_> {
@@ -166,7 +187,12 @@ impl Flow<'_, '_> {
         }
     }
 
-    fn inbound_line(&mut self, line: usize, seq: Seq) -> Result<InboundLine, EngineError> {
+    fn inbound_line(
+        &mut self,
+        line: usize,
+        seq: Seq,
+        duplicate: bool,
+    ) -> Result<InboundLine, EngineError> {
         let c = self.tx.comm(seq)?.clone();
         let answers = match &c.body {
             CommBody::Inbound(i) => match i.answers {
@@ -184,7 +210,25 @@ impl Flow<'_, '_> {
             comm: c.id,
             answers,
             error,
+            duplicate,
         })
+    }
+
+    /// Receives a message unless the very same one came before (a partner delivers at least
+    /// once, so a resend after a lost answer is normal): then returns the first one's
+    /// sequence and `true`, and nothing happens again. A message that differs in any field
+    /// is a new message.
+    pub fn receive_once(&mut self, message: InboundMessage) -> Result<(Seq, bool), EngineError> {
+        let key = seen_key(&message)?;
+        if let Some(bytes) = self.tx.meta(&key)? {
+            if let Some(seq) = crate::store::seq_from_key_tail(&bytes) {
+                return Ok((seq, true));
+            }
+        }
+        let seq = self.receive(message)?;
+        self.tx
+            .put_meta(key, Some(crate::store::seq_key(seq).to_vec()));
+        Ok((seq, false))
     }
 
     /// Stores a message as an inbound communication and evaluates it.

@@ -7,6 +7,7 @@
 mod actions;
 mod codec;
 mod consistency;
+mod delivery;
 mod feed;
 mod flow;
 mod import;
@@ -20,13 +21,14 @@ pub use window::{Near, Visit};
 mod workorders;
 
 pub use actions::{ActionReport, BulkActionReport, CompleteFa};
+pub use delivery::{Backlog, Delivery, DELIVERY_FAILED};
 pub use feed::{CustomerMatch, FeedBucket, FeedRequest, FeedRow, FeedView, MatchedOn};
 pub use import::Created;
 pub use inbound::InboundReport;
 pub use monitor::{BatchRun, CrwtoReport, DayReleases, TickReport, WaitingCommand};
 pub use queries::{ActivityRow, ActivityTree, CommView, ListFilter, TreeNode};
 pub use tally::Tallies;
-pub use tx::{HourCounts, TransitionNote};
+pub use tx::{transitions_by_state, HourCounts, TransitionNote};
 pub use workorders::{BulkReport, Move, MoveReport, NewWorkOrder};
 
 use crate::config::Config;

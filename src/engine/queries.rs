@@ -119,6 +119,9 @@ pub struct CommView {
     pub replies: Vec<CommView>,
     /// The transition log.
     pub log: Vec<LogLine>,
+    /// Its tries at reaching its partner (outbound), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<crate::domain::DeliveryAttempt>,
 }
 
 /// A node of an activity hierarchy.
@@ -260,7 +263,7 @@ impl Engine {
         })
     }
 
-    fn comm_view(&self, c: &Communication) -> Result<CommView, EngineError> {
+    pub(super) fn comm_view(&self, c: &Communication) -> Result<CommView, EngineError> {
         let store = self.store.as_ref();
         let mut replies = Vec::new();
         for (tag, seq) in children_of(store, c.seq)? {
@@ -283,6 +286,7 @@ impl Engine {
                 payload: o.payload.clone(),
                 replies,
                 log: c.log.clone(),
+                attempts: o.attempts.clone(),
             },
             CommBody::Inbound(i) => CommView {
                 id: c.id.clone(),
@@ -301,6 +305,7 @@ impl Engine {
                 payload: serde_json::to_value(&i.message).unwrap_or_default(),
                 replies,
                 log: c.log.clone(),
+                attempts: Vec::new(),
             },
         })
     }
@@ -432,7 +437,7 @@ impl Engine {
         Ok(out)
     }
 
-    /// Outbound messages not yet handed to their system, oldest first, at most `limit`.
+    /// Outbound messages no partner has taken yet, by partner and oldest first, at most `limit`.
     pub fn undelivered(&self, limit: usize) -> Result<Vec<CommView>, EngineError> {
         let store = self.store.as_ref();
         let mut views = Vec::new();

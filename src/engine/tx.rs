@@ -103,6 +103,28 @@ pub struct TransitionNote {
     pub to: String,
 }
 
+/// Transitions committed by this process, by the state entered (the `/metrics` counter).
+static TRANSITIONS: std::sync::Mutex<BTreeMap<String, u64>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+fn count_transitions(notes: &[TransitionNote]) {
+    if notes.is_empty() {
+        return;
+    }
+    let mut counts = TRANSITIONS.lock().unwrap_or_else(|p| p.into_inner());
+    for note in notes {
+        *counts.entry(note.to.clone()).or_default() += 1;
+    }
+}
+
+/// Transitions committed by this process so far, by the state entered.
+pub fn transitions_by_state() -> BTreeMap<String, u64> {
+    TRANSITIONS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+}
+
 /// The unit of work.
 pub struct Tx<'s> {
     store: &'s dyn Store,
@@ -122,6 +144,8 @@ pub struct Tx<'s> {
     feed_items: Vec<crate::feed::FeedItem>,
     new_ids: BTreeMap<String, (Tag, Seq)>,
     audit: Vec<AuditEntry>,
+    /// Meta entries written by this unit of work (`None` deletes).
+    meta: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Transitions made in this unit of work.
     pub transitions: Vec<TransitionNote>,
 }
@@ -152,6 +176,7 @@ impl<'s> Tx<'s> {
             feed_items: Vec::new(),
             new_ids: BTreeMap::new(),
             audit: Vec::new(),
+            meta: BTreeMap::new(),
             transitions: Vec::new(),
         })
     }
@@ -521,6 +546,19 @@ impl<'s> Tx<'s> {
         self.audit.push(entry);
     }
 
+    /// A meta entry, as this unit of work has left it so far.
+    pub fn meta(&self, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
+        match self.meta.get(key) {
+            Some(staged) => Ok(staged.clone()),
+            None => Ok(self.store.get(TreeId::Meta, key)?),
+        }
+    }
+
+    /// Writes (or, with `None`, deletes) a meta entry with the rest of the unit.
+    pub fn put_meta(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        self.meta.insert(key, value);
+    }
+
     /// Records a transition for the report.
     pub fn note_transition(&mut self, id: &str, from: &str, to: &str) {
         self.transitions.push(TransitionNote {
@@ -578,10 +616,17 @@ impl<'s> Tx<'s> {
         if self.counters_dirty {
             batch.put(TreeId::Meta, COUNTERS_KEY.to_vec(), encode(&self.counters)?);
         }
+        for (key, value) in &self.meta {
+            match value {
+                Some(value) => batch.put(TreeId::Meta, key.clone(), value.clone()),
+                None => batch.delete(TreeId::Meta, key.clone()),
+            }
+        }
         self.stage_hourly(&mut batch)?;
         delta.prune();
         super::tally::Tallies::stage(self.store, &mut batch, &delta)?;
         self.store.commit(&batch)?;
+        count_transitions(&self.transitions);
         Ok(self.transitions)
     }
 
@@ -854,8 +899,12 @@ pub fn comm_index(c: &Communication) -> Vec<IndexEntry> {
         if o.state == OutState::AwaitingResponse || o.state == OutState::Pending {
             entries.push((TreeId::Outbox, seq_key(c.seq).to_vec(), Vec::new()));
         }
-        if !o.delivered && !matches!(o.state, OutState::Cancelled | OutState::Discarded) {
-            entries.push((TreeId::Undelivered, seq_key(c.seq).to_vec(), Vec::new()));
+        if o.awaits_delivery() {
+            entries.push((
+                TreeId::Undelivered,
+                undelivered_key(o.target, c.seq),
+                Vec::new(),
+            ));
         }
         if let Some(ext) = &o.external_id {
             entries.push((TreeId::ByExternalId, text_seq_key(ext, c.seq), Vec::new()));
@@ -865,6 +914,12 @@ pub fn comm_index(c: &Communication) -> Vec<IndexEntry> {
         entries.push((TreeId::Due, time_seq_key(due, c.seq), tag));
     }
     entries
+}
+
+/// The key of an undelivered message: its target, then its sequence, so each partner's
+/// courier reads only its own backlog, oldest first.
+pub fn undelivered_key(target: crate::domain::Target, seq: Seq) -> Vec<u8> {
+    text_seq_key(target.code(), seq)
 }
 
 /// Every due entry with `due <= now`, as (tag, seq), ascending by sequence (§12.2).

@@ -523,6 +523,7 @@ impl Flow<'_, '_> {
                 acknowledged: false,
                 external_id: None,
                 delivered: false,
+                attempts: Vec::new(),
             }),
         });
         Ok(())

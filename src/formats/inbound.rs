@@ -5,7 +5,7 @@
 //! answers nothing still parses here and goes to the error inbox there.
 
 use super::import::{wo_status_any_case, WoStatus};
-use super::{read_records, unknown_kind, wire, FileErrors, Problem, BOM};
+use super::{read_records, unknown_kind, wire, FileErrors, LineError, Problem, BOM};
 use crate::domain::{code_enum, DeviceSpec, Instant, Reading};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -241,6 +241,13 @@ code_enum! {
 /// Parses an inbound file: every message with its line number, or every error in the file.
 pub fn parse_inbound(bytes: &[u8]) -> Result<Vec<(usize, InboundMessage)>, FileErrors> {
     read_records(bytes, message).finish()
+}
+
+/// Parses each line on its own, as a partner's request is answered record by record: the
+/// good messages and the problems, each with its line.
+pub fn parse_inbound_lines(bytes: &[u8]) -> (Vec<(usize, InboundMessage)>, Vec<LineError>) {
+    let parsed = read_records(bytes, message);
+    (parsed.records, parsed.errors)
 }
 
 /// One line's message, from its `kind` and the rest of its object.

@@ -16,8 +16,8 @@ pub use import::{
     RequestRecord, WoKind, WoOrigin, WoStatus, WorkOrderRecord,
 };
 pub use inbound::{
-    parse_completion_report, parse_inbound, CommandOutcome, CompletionReport, CompletionStatus,
-    FaCompletion, FaInterim, InboundMessage, OldDevice,
+    parse_completion_report, parse_inbound, parse_inbound_lines, CommandOutcome, CompletionReport,
+    CompletionStatus, FaCompletion, FaInterim, InboundMessage, OldDevice,
 };
 
 use serde::{Deserialize, Serialize};

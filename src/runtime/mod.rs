@@ -1,13 +1,15 @@
 //! The background runtime (tokio): the engine as the single writer, the monitor loop, the
-//! throttle batch, the outbox sender with the simulated external systems, the clock, and the
-//! stream of change notifications every client of the engine listens to.
+//! throttle batch, the partner connections (couriers, file drops, the simulated partners), the
+//! clock, the metrics, and the stream of change notifications every client listens to.
 //!
 //! Who does what:
 //! - the writer (its own OS thread, see `writer`) owns the [`Engine`] and runs jobs in arrival
 //!   order: the operators' writes, each as its verified [`Actor`], and the monitor passes;
 //! - a pacing task on the tokio runtime asks for a pass every `monitor_every` of wall time;
-//! - a pass delivers the simulators' due answers, runs the monitors, runs the D1-CRWTO batch
-//!   when engine time crosses a multiple of `crwto_every_minutes`, and hands the outbox over.
+//! - a pass runs the monitors and runs the D1-CRWTO batch when engine time crosses a multiple
+//!   of `crwto_every_minutes`;
+//! - one courier per partner hands the outbox over, and answers come back through the writer
+//!   like any other write (see `partners`).
 //!
 //! Every front end reaches the running engine through an [`EngineHandle`]: reads go straight to
 //! the shared store (they never queue behind writes), writes are closures the writer runs, and
@@ -18,10 +20,13 @@
 //! stop without waiting for it.
 
 mod clock;
-mod simulators;
+pub mod metrics;
+pub mod partners;
 mod writer;
 
 pub use clock::Clock;
+pub use metrics::Metrics;
+pub use partners::board::PartnerStatus;
 
 use crate::config::Config;
 use crate::domain::Instant;
@@ -48,7 +53,8 @@ pub struct RuntimeOptions {
     pub monitor_every: Option<Duration>,
     /// How often (engine minutes) the throttle batch runs; 0 turns it off.
     pub crwto_every_minutes: u32,
-    /// Whether the simulated field work system and head-end answer (`false`: `--no-sim`).
+    /// Whether simulated partners stand in for those `[partners]` leaves out (`false`:
+    /// `--no-sim`).
     pub simulate: bool,
 }
 
@@ -163,6 +169,8 @@ pub struct EngineHandle {
     clock: Clock,
     jobs: mpsc::UnboundedSender<Job>,
     changes: broadcast::Sender<Notice>,
+    board: Arc<partners::board::Board>,
+    metrics: Arc<Metrics>,
 }
 
 impl EngineHandle {
@@ -174,6 +182,30 @@ impl EngineHandle {
     /// The clock the engine runs on.
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// The live state of the partner connections.
+    pub fn partner_board(&self) -> &partners::board::Board {
+        &self.board
+    }
+
+    /// This process's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Every partner connection with its backlog, in a fixed order (field work, head-end,
+    /// e-mail).
+    pub fn partners(&self) -> Result<Vec<PartnerStatus>, EngineError> {
+        let now = self.clock.now();
+        partners::NAMES
+            .iter()
+            .map(|(name, target)| {
+                let backlog = self.reader.backlog(*target)?;
+                let paused = self.reader.partner_paused(name)?;
+                Ok(self.board.status(name, now, backlog, paused))
+            })
+            .collect()
     }
 
     /// The change stream: every notice the writer announces from now on.
@@ -239,24 +271,34 @@ pub struct Runtime {
     handle: EngineHandle,
     stopping: Arc<AtomicBool>,
     timer: Option<tokio::task::JoinHandle<()>>,
+    /// The couriers, file-drop watchers and simulated partners.
+    background: Vec<tokio::task::JoinHandle<()>>,
     writer: Option<std::thread::JoinHandle<Result<(), EngineError>>>,
 }
 
 impl Runtime {
-    /// Starts the writer thread and, when `options` pace passes, the monitor timer (which
-    /// needs a tokio runtime).
-    pub fn start(engine: Engine, options: RuntimeOptions) -> Result<Runtime, EngineError> {
+    /// Starts the writer thread and, when `options` pace passes, the monitor timer and the
+    /// partner connections (which need a tokio runtime).
+    pub fn start(mut engine: Engine, options: RuntimeOptions) -> Result<Runtime, EngineError> {
+        let background_work = options.monitor_every.is_some();
+        if background_work {
+            // A database from before the outbox was kept per partner still delivers.
+            engine.rekey_undelivered()?;
+        }
+        let config = engine.shared_config();
         let reader = engine.reader();
         let (jobs, job_rx) = mpsc::unbounded_channel();
         let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
         let pass_queued = Arc::new(AtomicBool::new(false));
         let stopping = Arc::new(AtomicBool::new(false));
+        let metrics = Arc::new(Metrics::new());
         let state = Writer::new(
             engine,
             &options,
             changes.clone(),
             Arc::clone(&pass_queued),
             Arc::clone(&stopping),
+            Arc::clone(&metrics),
         );
         let writer = std::thread::Builder::new()
             .name("orderdesk-engine".into())
@@ -271,17 +313,26 @@ impl Runtime {
                 pass_queued,
             ))
         });
-        Ok(Runtime {
+        let mut runtime = Runtime {
             handle: EngineHandle {
                 reader,
                 clock: options.clock,
                 jobs,
                 changes,
+                board: Arc::default(),
+                metrics,
             },
             stopping,
             timer,
+            background: Vec::new(),
             writer: Some(writer),
-        })
+        };
+        if background_work {
+            // On failure the runtime is dropped, which stops the writer again.
+            runtime.background = partners::start(&runtime.handle, &config, options.simulate)
+                .map_err(EngineError::BadInput)?;
+        }
+        Ok(runtime)
     }
 
     /// The handle every front end of this process uses.
@@ -321,6 +372,10 @@ impl Runtime {
         if let Some(timer) = self.timer.take() {
             // Cancelled is the expected outcome; the timer holds nothing to clean up.
             timer.abort();
+        }
+        // A courier stopped mid-delivery sends that message again next time (at least once).
+        for task in self.background.drain(..) {
+            task.abort();
         }
     }
 }

@@ -1,23 +1,19 @@
 //! The writer: the one thread that owns the [`Engine`] (architecture rule 2, "one writer").
 //!
-//! It takes jobs in arrival order: the operators' writes, and the monitor passes the pacing
-//! timer asks for. A pass delivers the simulators' due answers, runs the lifecycle monitors,
-//! runs the throttle batch when engine time crosses its schedule, and hands the outbox to the
-//! external systems. The engine is synchronous (sled I/O and flushes), so it lives on its own
-//! OS thread rather than a tokio worker: timers and clients never wait behind it.
+//! It takes jobs in arrival order: the operators' writes, the partners' answers and the
+//! couriers' delivery records, and the monitor passes the pacing timer asks for. A pass runs
+//! the lifecycle monitors and the throttle batch when engine time crosses its schedule. The
+//! engine is synchronous (sled I/O and flushes), so it lives on its own OS thread rather than
+//! a tokio worker: timers and clients never wait behind it.
 
-use super::simulators::Simulators;
-use super::{Clock, Notice, RuntimeOptions};
-use crate::domain::{ActivityType, Capability, DeviceSpec, FieldTask, Instant, TaskEffect};
-use crate::engine::{Actor, CommView, CrwtoReport, Engine, EngineError, ListFilter, TickReport};
+use super::{Clock, Metrics, Notice, RuntimeOptions};
+use crate::domain::{Capability, Instant};
+use crate::engine::{Actor, CrwtoReport, Engine, EngineError, TickReport};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 use tokio::sync::mpsc::UnboundedReceiver;
-
-/// How many outbound messages the sender hands over per pass.
-const SEND_BATCH: usize = 500;
 
 /// A write: run on the writer thread, it answers its caller itself.
 pub(super) type WriteJob = Box<dyn FnOnce(&mut Writer) + Send>;
@@ -39,15 +35,13 @@ pub(super) struct Writer {
     crwto_every_minutes: u32,
     /// The last crwto schedule slot seen, so the batch runs once per crossing.
     crwto_slot: Option<i64>,
-    /// `None` when connected to nothing (`--no-sim`, the command line).
-    simulators: Option<Simulators>,
+    metrics: Arc<Metrics>,
     changes: broadcast::Sender<Notice>,
     /// Set by the pacing timer when it queues a pass, so slow passes do not pile up.
     pass_queued: Arc<AtomicBool>,
     /// Set at shutdown: queued passes are skipped, queued writes still run.
     stopping: Arc<AtomicBool>,
-    /// No background work (the command line): a pass asked for runs the monitors only, and
-    /// nothing is handed to a partner that is not there.
+    /// No background work (the command line): a pass asked for runs the monitors only.
     manual: bool,
 }
 
@@ -59,16 +53,14 @@ impl Writer {
         changes: broadcast::Sender<Notice>,
         pass_queued: Arc<AtomicBool>,
         stopping: Arc<AtomicBool>,
+        metrics: Arc<Metrics>,
     ) -> Writer {
-        let simulators = options
-            .simulate
-            .then(|| Simulators::new(&engine.config().simulators));
         Writer {
             crwto_slot: crwto_slot(options.clock.now(), options.crwto_every_minutes),
             engine,
             clock: options.clock,
             crwto_every_minutes: options.crwto_every_minutes,
-            simulators,
+            metrics,
             changes,
             pass_queued,
             stopping,
@@ -156,6 +148,7 @@ impl Writer {
         let now = self.clock.now();
         let report = self.engine.crwto(actor, now, throttle);
         if let Ok(report) = &report {
+            self.metrics.released(report.released.len() as u64);
             self.notify(Notice::Crwto {
                 at: now,
                 report: report.clone(),
@@ -185,54 +178,25 @@ impl Writer {
         }
     }
 
-    /// One pass: answers due, monitors, the batch when due, then the outbox. Returns what the
-    /// monitors did.
+    /// One pass: the monitors, then the batch when due. Returns what the monitors did.
     fn pass(&mut self, actor: &Actor) -> Result<TickReport, EngineError> {
         let now = self.clock.now();
-        let mut changed = self.deliver_answers(now);
-        let result = self.monitor_and_send(actor, now, &mut changed);
-        if changed {
-            self.notify(Notice::Changed { at: now });
-        }
-        result
-    }
-
-    fn monitor_and_send(
-        &mut self,
-        actor: &Actor,
-        now: Instant,
-        changed: &mut bool,
-    ) -> Result<TickReport, EngineError> {
-        let report = self.engine.tick(actor, now)?;
+        let started = std::time::Instant::now();
+        let report = self.engine.tick(actor, now);
+        self.metrics.monitor_pass(started.elapsed().as_secs_f64());
+        let report = report?;
         let (transitions, failures) = (report.transitions.len(), report.failures.len());
-        *changed |= transitions > 0;
+        let mut changed = transitions > 0;
         self.notify(Notice::MonitorPass {
             at: now,
             transitions,
             failures,
         });
-        self.scheduled_crwto(now, changed);
-        *changed |= self.send_outbox(now)?;
-        Ok(report)
-    }
-
-    /// Feeds the simulators' due answers to the engine, as the external systems would.
-    fn deliver_answers(&mut self, now: Instant) -> bool {
-        let due = match self.simulators.as_mut() {
-            Some(simulators) => simulators.due(now),
-            None => return false,
-        };
-        let mut changed = false;
-        for message in due {
-            match self.engine.receive_from_system(now, message) {
-                Ok(_) => changed = true,
-                Err(err) => self.notify(Notice::Failed {
-                    ticket: None,
-                    message: format!("a simulated answer could not be stored: {err}"),
-                }),
-            }
+        self.scheduled_crwto(now, &mut changed);
+        if changed {
+            self.notify(Notice::Changed { at: now });
         }
-        changed
+        Ok(report)
     }
 
     /// Runs the batch when engine time has crossed a multiple of `crwto_every_minutes` since
@@ -246,6 +210,7 @@ impl Writer {
         match self.engine.crwto_scheduled(now) {
             Ok(report) => {
                 *changed |= !report.released.is_empty();
+                self.metrics.released(report.released.len() as u64);
                 self.notify(Notice::Crwto {
                     at: now,
                     report,
@@ -258,25 +223,6 @@ impl Writer {
             }),
         }
     }
-
-    /// The outbox sender: hands each undelivered message to its system, then marks it
-    /// delivered. A crash in between re-sends; the receiver tells by the communication id.
-    fn send_outbox(&mut self, now: Instant) -> Result<bool, EngineError> {
-        let outgoing = self.engine.undelivered(SEND_BATCH)?;
-        if outgoing.is_empty() {
-            return Ok(false);
-        }
-        if let Some(simulators) = self.simulators.as_mut() {
-            for comm in &outgoing {
-                let registered = registered_device(&self.engine, comm);
-                simulators.hand_over(now, comm, registered.as_ref());
-            }
-        }
-        let ids: Vec<String> = outgoing.into_iter().map(|c| c.id).collect();
-        self.engine.mark_delivered(now, &ids)?;
-        self.engine.flush()?;
-        Ok(true)
-    }
 }
 
 /// The schedule slot of `now`: engine minutes since the epoch divided by the interval; `None`
@@ -287,36 +233,6 @@ fn crwto_slot(now: Instant, every_minutes: u32) -> Option<i64> {
             .div_euclid(60)
             .div_euclid(i64::from(every_minutes))
     })
-}
-
-/// The device an exchange request registered for installation, for an exchange `fa_create`.
-///
-/// Workaround: the `fa_create` payload does not carry it, so this finds the orchestration on
-/// the payload's service point whose child is the field activity, and reads its exchange
-/// fields. Only exchanges pay for the lookup.
-fn registered_device(engine: &Engine, comm: &CommView) -> Option<DeviceSpec> {
-    let text = |key: &str| comm.payload.get(key).and_then(|v| v.as_str());
-    let task = FieldTask::parse(text("field_task")?)?;
-    if comm.message != "fa_create" || task.effect() != TaskEffect::Exchange {
-        return None;
-    }
-    let (fa, sp) = (text("fa")?, text("sp")?);
-    let system = Actor::system();
-    let filter = ListFilter {
-        sp: Some(sp.to_string()),
-        activity_type: Some(ActivityType::ExchangeMeter),
-        ..ListFilter::default()
-    };
-    for row in engine.list(&system, &filter).ok()? {
-        let Ok(tree) = engine.show(&system, &row.id) else {
-            continue;
-        };
-        if tree.children.iter().any(|child| child.id == fa) {
-            let device = tree.fields.get("exchange")?.get("new_device")?;
-            return serde_json::from_value(device.clone()).ok();
-        }
-    }
-    None
 }
 
 #[cfg(test)]

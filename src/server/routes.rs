@@ -215,6 +215,9 @@ pub fn router(state: State, timeout: Duration) -> Router {
         .route("/check", get(check))
         .route("/import", post(import))
         .route("/inbound", post(inbound))
+        .route("/partners", get(partners))
+        .route("/partners/{name}/pause", post(pause_partner))
+        .route("/partners/{name}/resume", post(resume_partner))
         .layer(
             tower::ServiceBuilder::new()
                 .layer(axum::error_handling::HandleErrorLayer::new(
@@ -227,6 +230,7 @@ pub fn router(state: State, timeout: Duration) -> Router {
         .method_not_allowed_fallback(wrong_method);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .nest("/v1", v1)
         .fallback(unknown_call)
         .with_state(state)
@@ -597,11 +601,95 @@ async fn import(
     caller.run(move |api| api.import(&body)).await
 }
 
+/// `POST /v1/inbound`: a partner presenting its `inbound_token` gets an answer per record
+/// (see `runtime::partners::inbound`); an operator (`orderdesk inbound FILE`) gets the file's
+/// all-or-nothing check and report. A token that is nobody's is refused before anything is read.
 async fn inbound(
-    caller: Caller,
-    RawBody(body): RawBody,
-) -> Result<Json<crate::engine::InboundReport>, ApiError> {
-    caller.run(move |api| api.inbound(&body)).await
+    axum::extract::State(state): axum::extract::State<State>,
+    request: axum::extract::Request,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::extract::FromRequest;
+    use axum::response::IntoResponse;
+    let (mut parts, body) = request.into_parts();
+    let bearer = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    if let Some(token) = bearer {
+        let config = state.handle.reader().config();
+        if let Some(partner) = config.partners.token_holder(&token) {
+            let request = axum::extract::Request::from_parts(parts, body);
+            let RawBody(bytes) = RawBody::from_request(request, &state).await?;
+            let _permit = Arc::clone(&state.busy).acquire_owned().await.ok();
+            let handle = state.handle.clone();
+            let answer = tokio::task::spawn_blocking(move || {
+                crate::runtime::partners::inbound::receive(&handle, partner, &bytes)
+            })
+            .await
+            .map_err(|err| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    format!("the call failed inside the server: {err}"),
+                )
+            })??;
+            let status = if answer.rejected == 0 {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            return Ok((status, Json(answer)).into_response());
+        }
+        if config.server.token_holder(&token).is_none() {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "the token is neither a partner's ([partners.*] inbound_token) nor an \
+                 operator's ([server.tokens]); nothing was read",
+            ));
+        }
+    }
+    let caller = Caller::from_request_parts(&mut parts, &state).await?;
+    let request = axum::extract::Request::from_parts(parts, body);
+    let RawBody(bytes) = RawBody::from_request(request, &state).await?;
+    Ok(caller
+        .run(move |api| api.inbound(&bytes))
+        .await?
+        .into_response())
+}
+
+async fn partners(caller: Caller) -> Result<Json<Vec<crate::runtime::PartnerStatus>>, ApiError> {
+    caller.run(|api| api.partners()).await
+}
+
+async fn pause_partner(caller: Caller, Path(name): Path<String>) -> Result<Json<bool>, ApiError> {
+    caller.run(move |api| api.pause_partner(&name, true)).await
+}
+
+async fn resume_partner(caller: Caller, Path(name): Path<String>) -> Result<Json<bool>, ApiError> {
+    caller.run(move |api| api.pause_partner(&name, false)).await
+}
+
+/// `GET /metrics`: the Prometheus text, for any authenticated caller.
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<State>,
+    _caller: Caller,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let handle = state.handle.clone();
+    let text = tokio::task::spawn_blocking(move || handle.metrics().render(&handle))
+        .await
+        .map_err(|err| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                format!("the metrics failed inside the server: {err}"),
+            )
+        })??;
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], text).into_response())
 }
 
 async fn tick(caller: Caller) -> Result<Json<crate::engine::TickReport>, ApiError> {

@@ -59,6 +59,7 @@ impl Flow<'_, '_> {
                 acknowledged: false,
                 external_id: None,
                 delivered: false,
+                attempts: Vec::new(),
             }),
         });
         self.comm_to(seq, OutState::Validate, None)?;

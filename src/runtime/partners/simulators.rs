@@ -1,9 +1,10 @@
-//! The desk's simulated field work system and head-end (`[simulators]`, §8, §12.3).
+//! The demo's field work system and head-end: what they answer to each message and when.
 //!
-//! The sender hands each outbound message to its system here; the system decides, with a
-//! seeded generator, what it will answer and when (in engine time, so `--speed` speeds it up,
-//! §12.13), and keeps the answers in a queue ordered by (due time, sequence). The writer takes
-//! the due answers on each monitor pass and feeds them to the engine as inbound messages.
+//! The simulated partner (`simulated`) receives each outbound message over HTTP, like any
+//! partner, and hands it here; the system decides, with a seeded generator, what it will
+//! answer and when (in engine time, so `--speed` speeds it up), and keeps the answers in a
+//! queue ordered by (due time, sequence). The partner posts the due answers back as inbound
+//! records.
 //!
 //! What each system does:
 //! - field work: `fa_create` → `ack` (external id `MWM-<n>`), then `fa_complete` later; or, with
@@ -12,14 +13,13 @@
 //! - head-end: `command` → `command_result ok` (with a reading for `on_demand_read`); with
 //!   probability `head_end_fault_rate`, half the time a `fault` `HE-TIMEOUT` and half the time
 //!   no answer at all, so the response timeout fires.
-//! - emails need no answer.
 //!
 //! Each delay is the configured one ±25 %, drawn from the generator, so a demo desk does not
 //! tick like a metronome and the same seed still replays the same day.
 
+use super::carrier::Parcel;
 use crate::config;
 use crate::domain::{CommandKind, DeviceSpec, FieldTask, Instant, Reading, TaskEffect};
-use crate::engine::CommView;
 use crate::formats::{CommandOutcome, CompletionStatus, FaCompletion, InboundMessage, OldDevice};
 use std::collections::BTreeMap;
 
@@ -72,6 +72,8 @@ pub(crate) struct Simulators {
     next: u64,
     /// Stray answers sent so far (their made-up communication ids).
     stray: u64,
+    /// The messages taken so far, so a message sent twice is answered once.
+    taken: std::collections::HashSet<String>,
 }
 
 /// How late a late answer is: past the default response timeouts (60 min).
@@ -86,32 +88,32 @@ impl Simulators {
             queue: BTreeMap::new(),
             next: 0,
             stray: 0,
+            taken: std::collections::HashSet::new(),
         }
     }
 
-    /// Hands one outbound message to its system at engine time `now`. `registered` is the
-    /// device the request registered for installation, which the crew must install (§12.13).
-    pub(crate) fn hand_over(
-        &mut self,
-        now: Instant,
-        comm: &CommView,
-        registered: Option<&DeviceSpec>,
-    ) {
-        // Only a message still awaiting its response gets one: an email is complete when
-        // written, and answering a cancelled message would only fill the error inbox.
-        if comm.state != "AWAITING_RESPONSE" {
+    /// Hands one outbound message to its system at engine time `now`. A message taken twice
+    /// (the courier sends again after a lost answer) is answered once.
+    pub(crate) fn hand_over(&mut self, now: Instant, comm: &Parcel) {
+        if !self.taken.insert(comm.id.clone()) {
             return;
         }
-        match (comm.target.as_deref(), comm.message.as_str()) {
-            (Some("field_work"), "fa_create") => self.field_order(now, comm, registered),
-            (Some("field_work"), "fa_cancel") => {
+        // An exchange names the device registered for installation, which the crew must
+        // install (§12.13).
+        let registered: Option<DeviceSpec> = comm
+            .payload
+            .get("new_device")
+            .and_then(|d| serde_json::from_value(d.clone()).ok());
+        match (comm.target.as_str(), comm.message.as_str()) {
+            ("field_work", "fa_create") => self.field_order(now, comm, registered.as_ref()),
+            ("field_work", "fa_cancel") => {
                 if let Some(fa) = text(&comm.payload, "fa") {
                     self.withdraw_completion(&fa);
                 }
                 self.field_ack(now, comm);
             }
-            (Some("field_work"), _) => self.field_ack(now, comm),
-            (Some("head_end"), "command") => self.command(now, comm),
+            ("field_work", _) => self.field_ack(now, comm),
+            ("head_end", "command") => self.command(now, comm),
             _ => {}
         }
     }
@@ -129,7 +131,7 @@ impl Simulators {
         self.queue.len()
     }
 
-    fn field_order(&mut self, now: Instant, comm: &CommView, registered: Option<&DeviceSpec>) {
+    fn field_order(&mut self, now: Instant, comm: &Parcel, registered: Option<&DeviceSpec>) {
         let fa = text(&comm.payload, "fa");
         let ack_at = now + self.delay(i64::from(self.settings.field_work_ack_seconds));
         if self.rng.chance(self.settings.field_work_fault_rate) {
@@ -157,7 +159,7 @@ impl Simulators {
     /// What the crew reports: the device installed and the one removed, as the task needs.
     fn completion(
         &mut self,
-        comm: &CommView,
+        comm: &Parcel,
         n: u64,
         at: Instant,
         external_id: String,
@@ -205,7 +207,7 @@ impl Simulators {
         }
     }
 
-    fn field_ack(&mut self, now: Instant, comm: &CommView) {
+    fn field_ack(&mut self, now: Instant, comm: &Parcel) {
         let at = now + self.delay(i64::from(self.settings.field_work_ack_seconds));
         let message = InboundMessage::Ack {
             comm: comm.id.clone(),
@@ -221,7 +223,7 @@ impl Simulators {
         });
     }
 
-    fn command(&mut self, now: Instant, comm: &CommView) {
+    fn command(&mut self, now: Instant, comm: &Parcel) {
         let at = now + self.delay(i64::from(self.settings.head_end_result_seconds));
         let rate = self.settings.head_end_fault_rate;
         let roll = self.rng.unit();
@@ -326,21 +328,14 @@ mod tests {
         chrono::Utc.with_ymd_and_hms(2025, 6, 10, 9, 0, 0).unwrap()
     }
 
-    fn view(id: &str, target: &str, message: &str, payload: serde_json::Value) -> CommView {
-        CommView {
+    fn view(id: &str, target: &str, message: &str, payload: serde_json::Value) -> Parcel {
+        Parcel {
             id: id.into(),
-            direction: "outbound".into(),
-            target: Some(target.into()),
+            target: target.into(),
             message: message.into(),
             activity: Some("FA-1".into()),
-            state: "AWAITING_RESPONSE".into(),
-            status_reason: None,
             sent_at: Some(t0()),
-            acknowledged: false,
-            external_id: None,
             payload,
-            replies: Vec::new(),
-            log: Vec::new(),
         }
     }
 
@@ -374,11 +369,7 @@ mod tests {
         let mut sims = Simulators::new(&settings(0.0, 0.0));
         let payload =
             json!({"fa":"FA-2","field_task":"D1-ExchangeMeter","device":"D-1","badge":"B-1"});
-        sims.hand_over(
-            t0(),
-            &view("CO-7", "field_work", "fa_create", payload),
-            None,
-        );
+        sims.hand_over(t0(), &view("CO-7", "field_work", "fa_create", payload));
         assert_eq!(sims.pending(), 2);
         assert!(sims.due(t0()).is_empty(), "nothing is due at once");
         let answers = everything(&mut sims);
@@ -409,13 +400,9 @@ mod tests {
             smart: true,
             ..DeviceSpec::default()
         };
-        let payload =
-            json!({"fa":"FA-2","field_task":"D1-ExchangeMeter","device":"D-1","badge":"B-1"});
-        sims.hand_over(
-            t0(),
-            &view("CO-7", "field_work", "fa_create", payload),
-            Some(&registered),
-        );
+        let payload = json!({"fa":"FA-2","field_task":"D1-ExchangeMeter","device":"D-1",
+            "badge":"B-1","new_device":registered});
+        sims.hand_over(t0(), &view("CO-7", "field_work", "fa_create", payload));
         let answers = everything(&mut sims);
         let InboundMessage::FaComplete(done) = &answers[1] else {
             panic!("{answers:?}")
@@ -427,11 +414,7 @@ mod tests {
     fn a_field_fault_replaces_ack_and_completion() {
         let mut sims = Simulators::new(&settings(1.0, 0.0));
         let payload = json!({"fa":"FA-2","field_task":"D1-InstallMeter"});
-        sims.hand_over(
-            t0(),
-            &view("CO-3", "field_work", "fa_create", payload),
-            None,
-        );
+        sims.hand_over(t0(), &view("CO-3", "field_work", "fa_create", payload));
         let answers = everything(&mut sims);
         assert!(
             matches!(answers.as_slice(), [InboundMessage::Fault { .. }]),
@@ -443,9 +426,9 @@ mod tests {
     fn a_cancel_withdraws_the_completion_and_is_acked() {
         let mut sims = Simulators::new(&settings(0.0, 0.0));
         let create = json!({"fa":"FA-2","field_task":"D1-TurnOnMeter"});
-        sims.hand_over(t0(), &view("CO-3", "field_work", "fa_create", create), None);
+        sims.hand_over(t0(), &view("CO-3", "field_work", "fa_create", create));
         let cancel = json!({"fa":"FA-2","external_id":"MWM-3","cancel_reason":"CR"});
-        sims.hand_over(t0(), &view("CO-4", "field_work", "fa_cancel", cancel), None);
+        sims.hand_over(t0(), &view("CO-4", "field_work", "fa_cancel", cancel));
         let answers = everything(&mut sims);
         assert_eq!(answers.len(), 2, "{answers:?}");
         assert!(answers
@@ -461,7 +444,6 @@ mod tests {
             sims.hand_over(
                 t0(),
                 &view(&format!("CO-{n}"), "head_end", "command", payload),
-                None,
             );
         }
         let answers = everything(&mut sims);
@@ -477,7 +459,7 @@ mod tests {
     fn on_demand_read_result_carries_a_reading() {
         let mut sims = Simulators::new(&settings(0.0, 0.0));
         let payload = json!({"command_kind":"on_demand_read","device_id":"D-1"});
-        sims.hand_over(t0(), &view("CO-1", "head_end", "command", payload), None);
+        sims.hand_over(t0(), &view("CO-1", "head_end", "command", payload));
         let answers = everything(&mut sims);
         assert!(
             matches!(&answers[..], [InboundMessage::CommandResult { outcome: CommandOutcome::Ok, readings, .. }] if readings.len() == 1)
@@ -485,15 +467,14 @@ mod tests {
     }
 
     #[test]
-    fn emails_and_settled_messages_get_no_answer() {
+    fn emails_get_no_answer_and_a_message_taken_twice_is_answered_once() {
         let mut sims = Simulators::new(&settings(0.0, 0.0));
-        let mut email = view("CO-1", "email", "email", json!({}));
-        email.state = "COMPLETED".into();
-        sims.hand_over(t0(), &email, None);
-        let mut cancelled = view("CO-2", "head_end", "command", json!({}));
-        cancelled.state = "CANCELLED".into();
-        sims.hand_over(t0(), &cancelled, None);
+        sims.hand_over(t0(), &view("CO-1", "email", "email", json!({})));
         assert_eq!(sims.pending(), 0);
+        let payload = json!({"command_kind":"remote_connect","device_id":"D-1"});
+        sims.hand_over(t0(), &view("CO-2", "head_end", "command", payload.clone()));
+        sims.hand_over(t0(), &view("CO-2", "head_end", "command", payload));
+        assert_eq!(sims.pending(), 1);
     }
 
     #[test]
@@ -531,15 +512,23 @@ mod tests {
         let sam = crate::engine::Actor::system();
         let mut now = t0();
         while now <= until {
-            for comm in engine.undelivered(100).expect("outbox") {
-                sims.hand_over(now, &comm, None);
-                engine
-                    .mark_delivered(now, std::slice::from_ref(&comm.id))
-                    .expect("mark");
+            for target in [
+                crate::domain::Target::FieldWork,
+                crate::domain::Target::HeadEnd,
+            ] {
+                for comm in engine.undelivered_to(target, 100).expect("outbox") {
+                    sims.hand_over(now, &Parcel::of(&comm));
+                    let taken = crate::engine::Delivery {
+                        comm: comm.id.clone(),
+                        ok: true,
+                        detail: "taken".into(),
+                        give_up: false,
+                    };
+                    engine.record_deliveries(now, &[taken]).expect("record");
+                }
             }
-            for message in sims.due(now) {
-                engine.receive_from_system(now, message).expect("receive");
-            }
+            let due: Vec<_> = sims.due(now).into_iter().enumerate().collect();
+            engine.receive_from_system(now, due).expect("receive");
             engine.tick(&sam, now).expect("tick");
             now += chrono::Duration::minutes(10);
         }
@@ -555,7 +544,7 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_sent_twice_lands_in_the_error_inbox_as_already_final() {
+    fn an_answer_sent_twice_is_recognised_and_changes_nothing() {
         let (mut engine, sam) = world();
         let mut sims = Simulators::new(&config::Simulators {
             duplicate_rate: 1.0,
@@ -563,7 +552,11 @@ mod tests {
         });
         run(&mut engine, &mut sims, t0() + chrono::Duration::hours(1));
         assert_eq!(engine.show(&sam, "SO-1").expect("show").state, "COMPLETED");
-        assert_eq!(inbox_codes(&engine), ["ALREADY_FINAL"]);
+        assert!(
+            inbox_codes(&engine).is_empty(),
+            "{:?}",
+            inbox_codes(&engine)
+        );
     }
 
     #[test]
