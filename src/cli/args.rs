@@ -62,6 +62,21 @@ pub enum YesNo {
     No,
 }
 
+/// What to do with a partner.
+#[derive(Debug, Subcommand)]
+pub enum PartnerAction {
+    /// Hold its messages in the outbox (their response timeouts still run).
+    Pause {
+        /// field_work, head_end or email.
+        name: String,
+    },
+    /// Deliver its messages again.
+    Resume {
+        /// field_work, head_end or email.
+        name: String,
+    },
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -244,6 +259,13 @@ pub enum Command {
     Token {
         /// Who will hold it.
         name: String,
+    },
+    /// The partner systems: how each is reached, its state and backlog; or pause or resume
+    /// deliveries to one (supervisors).
+    Partners {
+        /// Pause or resume; without one, the list.
+        #[command(subcommand)]
+        action: Option<PartnerAction>,
     },
     /// End a client's session on the server (supervisors).
     EndSession {

@@ -377,6 +377,26 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
             output::feed(out, &api.feed(now, &customer, &request)?, json)?;
         }
         Command::Sessions => output::sessions(out, &api.sessions()?, json)?,
+        Command::Partners { action } => match action {
+            None => {
+                let now = api.session().clock.now();
+                output::partners(out, &api.partners()?, now, json)?
+            }
+            Some(args::PartnerAction::Pause { name }) => {
+                let changed = api.pause_partner(&name, true)?;
+                let what = if changed {
+                    "paused"
+                } else {
+                    "was already paused"
+                };
+                writeln!(out, "{name} {what}: its messages wait in the outbox")?;
+            }
+            Some(args::PartnerAction::Resume { name }) => {
+                let changed = api.pause_partner(&name, false)?;
+                let what = if changed { "resumed" } else { "was not paused" };
+                writeln!(out, "{name} {what}: its messages are delivered")?;
+            }
+        },
         Command::EndSession { id } => {
             api.end_session(id)?;
             writeln!(out, "session {id} ended")?;

@@ -325,6 +325,52 @@ pub fn sessions(out: Out<'_>, list: &[SessionInfo], as_json: bool) -> std::io::R
     table(out, &["SESSION", "OPERATOR", "VIA", "SINCE"], &cells)
 }
 
+/// `partners`: one row per partner, ages relative to `now`.
+pub fn partners(
+    out: Out<'_>,
+    list: &[orderdesk::runtime::PartnerStatus],
+    now: orderdesk::domain::Instant,
+    as_json: bool,
+) -> std::io::Result<()> {
+    if as_json {
+        return json(out, &list);
+    }
+    let age = |at: Option<orderdesk::domain::Instant>| match at {
+        Some(at) => orderdesk::runtime::partners::board::age(now - at),
+        None => "-".into(),
+    };
+    let cells: Vec<Vec<String>> = list
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.state.clone(),
+                p.backlog.to_string(),
+                age(p.oldest),
+                p.delivered_last_hour.to_string(),
+                match (&p.last_error, p.last_error_at) {
+                    (Some(e), at) => format!("{} ago: {e}", age(at)),
+                    _ => "-".into(),
+                },
+                p.via.clone(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "PARTNER",
+            "STATE",
+            "BACKLOG",
+            "OLDEST",
+            "LAST HOUR",
+            "LAST ERROR",
+            "VIA",
+        ],
+        &cells,
+    )
+}
+
 /// An action on an activity.
 pub fn action(
     out: Out<'_>,

@@ -19,7 +19,7 @@ type Labels = Vec<(&'static str, String)>;
 /// Every metric of one server.
 pub struct Metrics {
     registry: Mutex<Registry>,
-    transitions: Family<Labels, Gauge>,
+    transitions: Family<Labels, Counter>,
     activities: Family<Labels, Gauge>,
     errors: Family<Labels, Gauge>,
     backlog: Family<Labels, Gauge>,
@@ -149,10 +149,10 @@ impl Metrics {
     /// The text a scrape gets: the counters, and the gauges read from the database now.
     pub fn render(&self, handle: &EngineHandle) -> Result<String, EngineError> {
         let reader = handle.reader();
+        // The engine counts every commit; the counter catches up with it at each scrape.
         for (state, n) in crate::engine::transitions_by_state() {
-            self.transitions
-                .get_or_create(&vec![("state", state)])
-                .set(n as i64);
+            let counter = self.transitions.get_or_create(&vec![("state", state)]);
+            counter.inc_by(n.saturating_sub(counter.get()));
         }
         self.activities.clear();
         for (state, n) in reader.counts_by_state()? {

@@ -115,7 +115,11 @@ impl Server {
         };
         let (stop, stopped) = watch::channel(false);
         let tcp = match &settings.listen {
-            Some(address) => Some(tcp_listener(address, &settings).await?),
+            Some(address) => {
+                let partners = &handle.reader().config().partners;
+                let partner_tokens = partners.each().any(|(_, p)| p.inbound_token.is_some());
+                Some(tcp_listener(address, &settings, partner_tokens).await?)
+            }
             None => None,
         };
         let router = routes::router(state, timeout);
@@ -162,7 +166,11 @@ struct Tcp {
     tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
-async fn tcp_listener(address: &str, settings: &crate::config::Server) -> Result<Tcp, ServeError> {
+async fn tcp_listener(
+    address: &str,
+    settings: &crate::config::Server,
+    partner_tokens: bool,
+) -> Result<Tcp, ServeError> {
     let parsed: std::net::SocketAddr = address.parse().map_err(|_| {
         ServeError::Config(format!(
             "[server] listen = \"{address}\": not an address; write IP:PORT, e.g. \"127.0.0.1:7878\""
@@ -183,10 +191,10 @@ async fn tcp_listener(address: &str, settings: &crate::config::Server) -> Result
             ))
         }
     };
-    if settings.tokens.is_empty() {
+    if settings.tokens.is_empty() && !partner_tokens {
         return Err(ServeError::Config(
-            "[server] listen needs [server.tokens]: over TCP every client presents a token \
-             (make one with `orderdesk token NAME`)"
+            "[server] listen needs [server.tokens] or a partner's inbound_token: over TCP every \
+             client presents a token (make one with `orderdesk token NAME`)"
                 .into(),
         ));
     }

@@ -37,6 +37,17 @@ pub struct PartnerStatus {
     pub failures: u64,
 }
 
+/// A span as a person reads an age: `40 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
+pub fn age(span: chrono::Duration) -> String {
+    let secs = span.num_seconds().max(0);
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min", secs / 60),
+        3600..=86_399 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+        _ => format!("{} d {} h", secs / 86_400, secs % 86_400 / 3600),
+    }
+}
+
 /// A connection's live state.
 #[derive(Debug, Default)]
 struct Live {
@@ -172,6 +183,16 @@ mod tests {
             s.delivered_last_hour, 3,
             "the first five are older than an hour"
         );
+    }
+
+    #[test]
+    fn ages_read_as_a_person_says_them() {
+        let age = |s| super::age(chrono::Duration::seconds(s));
+        assert_eq!(age(-5), "0 s");
+        assert_eq!(age(59), "59 s");
+        assert_eq!(age(61), "1 min");
+        assert_eq!(age(3_600 + 300), "1 h 5 min");
+        assert_eq!(age(2 * 86_400 + 4 * 3_600), "2 d 4 h");
     }
 
     #[test]

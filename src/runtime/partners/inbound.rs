@@ -113,7 +113,12 @@ pub(crate) fn apply(
     if messages.is_empty() {
         return Ok(Vec::new());
     }
-    let lines = handle.write(move |engine, now| engine.receive_from_system(now, messages))?;
+    // Durable before the partner hears "accepted": it will not send the record again.
+    let lines = handle.write(move |engine, now| {
+        let lines = engine.receive_from_system(now, messages)?;
+        engine.flush()?;
+        Ok(lines)
+    })?;
     Ok(lines
         .into_iter()
         .map(|line| {
