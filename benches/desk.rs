@@ -251,6 +251,7 @@ fn next_view_keypress_to_frame(bencher: divan::Bencher) {
             View::Tree => "next_view_to_tree",
             View::Feed => "next_view_to_feed",
             View::Throttle => "next_view_to_throttle",
+            View::Partners => "next_view_to_partners",
             View::Audit => "next_view_to_audit",
         };
         LATENCIES

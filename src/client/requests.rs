@@ -107,6 +107,13 @@ pub enum Request {
     RunCrwto,
     /// A monitor pass now.
     MonitorNow,
+    /// Pause (`paused`) or resume deliveries to a partner system (supervisors).
+    PausePartner {
+        /// `field_work`, `head_end` or `email`.
+        partner: String,
+        /// True to pause, false to resume.
+        paused: bool,
+    },
 }
 
 impl Request {
@@ -138,6 +145,11 @@ impl Request {
             Request::DiscardAll { ids, .. } => format!("discarding {} activities", ids.len()),
             Request::RunCrwto => "running the throttle batch".into(),
             Request::MonitorNow => "running a monitor pass".into(),
+            Request::PausePartner {
+                partner,
+                paused: true,
+            } => format!("pausing {partner}"),
+            Request::PausePartner { partner, .. } => format!("resuming {partner}"),
         }
     }
     /// Applies the action as the client's operator and returns the sentence for the toast;
@@ -225,6 +237,10 @@ impl Request {
                     report.failures.len()
                 )
             }
+            Request::PausePartner { partner, paused } => {
+                let changed = api.pause_partner(&partner, paused)?;
+                paused_sentence(&partner, paused, changed)
+            }
         })
     }
 }
@@ -251,6 +267,16 @@ fn bulk(
     Ok(report)
 }
 
+/// "field_work paused: its messages wait in the outbox", or that nothing changed.
+fn paused_sentence(partner: &str, paused: bool, changed: bool) -> String {
+    match (paused, changed) {
+        (true, true) => format!("{partner} paused: its messages wait in the outbox"),
+        (false, true) => format!("{partner} resumed: its waiting messages go out again"),
+        (true, false) => format!("{partner} was already paused: nothing changed"),
+        (false, false) => format!("{partner} was not paused: nothing changed"),
+    }
+}
+
 /// "SO-2 retried: now IN_PROGRESS".
 fn now_in(verb: &str, report: ActionReport) -> String {
     format!("{} {verb}: now {}", report.id, report.state)
@@ -261,5 +287,30 @@ fn target(id: &str, related: &Option<String>) -> String {
     match related {
         Some(child) => format!("{child} of {id}"),
         None => id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pausing_says_what_happened_to_the_messages() {
+        assert_eq!(
+            paused_sentence("field_work", true, true),
+            "field_work paused: its messages wait in the outbox"
+        );
+        assert_eq!(
+            paused_sentence("head_end", false, true),
+            "head_end resumed: its waiting messages go out again"
+        );
+        assert_eq!(
+            paused_sentence("email", true, false),
+            "email was already paused: nothing changed"
+        );
+        assert_eq!(
+            paused_sentence("email", false, false),
+            "email was not paused: nothing changed"
+        );
     }
 }

@@ -9,7 +9,7 @@
 //! sends a new message.
 
 use super::flow::Flow;
-use super::queries::read_comm;
+use super::queries::{comm_view_alone, read_comm};
 use super::tx::{undelivered_key, Tag, Tx};
 use super::{Actor, CommView, Engine, EngineError};
 use crate::domain::{Capability, CommBody, DeliveryAttempt, Instant, StatusReason, Target};
@@ -48,19 +48,39 @@ fn paused_key(partner: &str) -> Vec<u8> {
 }
 
 impl Engine {
-    /// The oldest `limit` messages `target`'s partner has not taken yet.
+    /// The oldest `limit` messages `target`'s partner has not taken yet (without the answers
+    /// under them: a message not yet delivered has none its courier needs).
     pub fn undelivered_to(
         &self,
         target: Target,
         limit: usize,
     ) -> Result<Vec<CommView>, EngineError> {
+        Ok(self
+            .undelivered_after(target, None, limit)?
+            .into_iter()
+            .map(|(_, view)| view)
+            .collect())
+    }
+
+    /// Like [`Engine::undelivered_to`], from the message after sequence `after`, each with its
+    /// sequence: a courier with rounds still being recorded reads on from where it was.
+    pub fn undelivered_after(
+        &self,
+        target: Target,
+        after: Option<crate::domain::Seq>,
+        limit: usize,
+    ) -> Result<Vec<(crate::domain::Seq, CommView)>, EngineError> {
         let store = self.store.as_ref();
         let prefix = text_prefix(target.code());
         let end = prefix_end(&prefix);
+        let start = match after {
+            Some(seq) => undelivered_key(target, seq.saturating_add(1)),
+            None => prefix,
+        };
         let mut views = Vec::new();
-        for (key, _) in store.range(TreeId::Undelivered, &prefix, end.as_deref(), limit, false)? {
+        for (key, _) in store.range(TreeId::Undelivered, &start, end.as_deref(), limit, false)? {
             if let Some(seq) = seq_from_key_tail(&key) {
-                views.push(self.comm_view(&read_comm(store, seq)?)?);
+                views.push((seq, comm_view_alone(&read_comm(store, seq)?)));
             }
         }
         Ok(views)

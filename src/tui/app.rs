@@ -30,6 +30,8 @@ pub enum View {
     Feed,
     /// The Remote Disconnect throttle.
     Throttle,
+    /// The partner systems the engine delivers to.
+    Partners,
     /// Operator actions.
     Audit,
 }
@@ -44,6 +46,7 @@ impl View {
             View::Feed => Context::Feed,
             View::Overview => Context::Audit,
             View::Throttle => Context::Throttle,
+            View::Partners => Context::Partners,
             View::Audit => Context::Audit,
         }
     }
@@ -58,6 +61,7 @@ impl View {
             View::Feed => "Feed",
             View::Overview => "Overview",
             View::Throttle => "Throttle",
+            View::Partners => "Partners",
             View::Audit => "Audit",
         }
     }
@@ -74,13 +78,14 @@ impl View {
 
     /// The views reachable with next/previous, in tab order (the digit keys follow it; the
     /// hierarchy opens from a list and has no digit).
-    pub const TABS: [View; 8] = [
+    pub const TABS: [View; 9] = [
         View::Overview,
         View::Queue,
         View::Orchestrations,
         View::Errors,
         View::Feed,
         View::Throttle,
+        View::Partners,
         View::Audit,
         View::Tree,
     ];
@@ -325,6 +330,8 @@ pub struct App {
     pub feed: super::feed_view::FeedState,
     /// The throttle view.
     pub throttle: super::throttle_view::ThrottleState,
+    /// The partners view.
+    pub partners: super::partners_view::PartnersState,
     /// The audit view.
     pub audit: super::audit_view::AuditState,
     /// The overview.
@@ -375,6 +382,7 @@ impl App {
             help_scroll: 0,
             feed: Default::default(),
             throttle: Default::default(),
+            partners: Default::default(),
             audit: Default::default(),
             overview: Default::default(),
             state_path: None,
@@ -429,6 +437,10 @@ impl App {
             Action::Clock(at, speed) => {
                 self.status.clock = Some(at);
                 self.status.speed = speed;
+                // The partners' state is not announced by notices: the view polls while shown.
+                if self.view == View::Partners {
+                    super::partners_view::tick(self);
+                }
                 Vec::new()
             }
         }
@@ -500,6 +512,7 @@ impl App {
             KeyAction::GoFeed => self.go_then(View::Feed),
             KeyAction::GoOverview => self.go_then(View::Overview),
             KeyAction::GoThrottle => self.go_then(View::Throttle),
+            KeyAction::GoPartners => self.go_then(View::Partners),
             KeyAction::GoAudit => self.go_then(View::Audit),
             KeyAction::Copy => match self.copy_text() {
                 Some(text) => {
@@ -530,6 +543,7 @@ impl App {
             _ => match self.view {
                 View::Feed => super::feed_view::key(self, key),
                 View::Throttle => super::throttle_view::key(self, key),
+                View::Partners => super::partners_view::key(self, key),
                 View::Audit => super::audit_view::key(self, key),
                 View::Overview => super::overview_view::key(self, key),
                 _ if matches!(key, KeyAction::Open | KeyAction::Right)
@@ -629,7 +643,7 @@ impl App {
                 }
             }
             // These views move their own lists.
-            View::Feed | View::Throttle | View::Audit | View::Overview => {}
+            View::Feed | View::Throttle | View::Partners | View::Audit | View::Overview => {}
         }
         Vec::new()
     }
@@ -1033,6 +1047,7 @@ impl App {
             Purpose::View(tag) => match self.view {
                 View::Feed => super::feed_view::input(self, tag, text),
                 View::Throttle => super::throttle_view::input(self, tag, text),
+                View::Partners => super::partners_view::input(self, tag, text),
                 View::Audit => super::audit_view::input(self, tag, text),
                 View::Overview => super::overview_view::input(self, tag, text),
                 _ => Vec::new(),
@@ -1232,6 +1247,7 @@ impl App {
                 .get(self.audit.cursor.selected)
                 .map(|e| e.ids.join(",")),
             View::Throttle => super::throttle_view::selected_command(self),
+            View::Partners => super::partners_view::selected_partner(self),
             View::Overview => None,
         }
     }
@@ -1291,6 +1307,7 @@ impl App {
             }
             View::Feed => super::feed_view::load(self)?,
             View::Throttle => super::throttle_view::load(self)?,
+            View::Partners => super::partners_view::load(self)?,
             View::Audit => super::audit_view::load(self)?,
             View::Overview => super::overview_view::load(self)?,
         }

@@ -109,6 +109,42 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
                 .collect(),
             serde_json::to_value(&app.audit.entries).ok()?,
         ),
+        View::Partners => (
+            vec![
+                "name",
+                "state",
+                "backlog",
+                "oldest",
+                "delivered_last_hour",
+                "last_error_at",
+                "last_error",
+                "attempts",
+                "failures",
+                "via",
+            ],
+            app.partners
+                .rows
+                .iter()
+                .map(|p| {
+                    let time = |t: Option<crate::domain::Instant>| {
+                        t.map(|t| t.to_rfc3339()).unwrap_or_default()
+                    };
+                    vec![
+                        p.name.clone(),
+                        p.state.clone(),
+                        p.backlog.to_string(),
+                        time(p.oldest),
+                        p.delivered_last_hour.to_string(),
+                        time(p.last_error_at),
+                        p.last_error.clone().unwrap_or_default(),
+                        p.attempts.to_string(),
+                        p.failures.to_string(),
+                        p.via.clone(),
+                    ]
+                })
+                .collect(),
+            serde_json::to_value(&app.partners.rows).ok()?,
+        ),
         View::Tree | View::Throttle | View::Overview => return None,
     };
     if json {

@@ -40,6 +40,8 @@ pub enum Context {
     Feed,
     /// The throttle view.
     Throttle,
+    /// The partner systems the engine delivers to.
+    Partners,
     /// The audit log.
     Audit,
     /// A yes/no dialog; modal, so global keys do not reach it.
@@ -50,13 +52,14 @@ pub enum Context {
 
 impl Context {
     /// Every context, in file-documentation order.
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Queue,
         Context::Orchestrations,
         Context::Tree,
         Context::Feed,
         Context::Throttle,
+        Context::Partners,
         Context::Audit,
         Context::Confirm,
         Context::Help,
@@ -71,6 +74,7 @@ impl Context {
             Context::Tree => "tree",
             Context::Feed => "feed",
             Context::Throttle => "throttle",
+            Context::Partners => "partners",
             Context::Audit => "audit",
             Context::Confirm => "confirm",
             Context::Help => "help",
@@ -120,6 +124,8 @@ enum Family {
     Feed,
     /// The throttle batch: throttle.
     Throttle,
+    /// Pausing and resuming a partner: partners.
+    Partners,
     /// Answers: confirm.
     Confirm,
 }
@@ -136,6 +142,7 @@ impl Family {
                 C::Tree,
                 C::Feed,
                 C::Throttle,
+                C::Partners,
                 C::Audit,
                 C::Help,
             ],
@@ -146,6 +153,7 @@ impl Family {
                 C::Tree,
                 C::Feed,
                 C::Throttle,
+                C::Partners,
                 C::Audit,
             ],
             Family::Global => &[C::Global],
@@ -156,6 +164,7 @@ impl Family {
             Family::Tree => &[C::Tree],
             Family::Feed => &[C::Feed],
             Family::Throttle => &[C::Throttle],
+            Family::Partners => &[C::Partners],
             Family::Confirm => &[C::Confirm],
         }
     }
@@ -253,6 +262,8 @@ key_actions! {
     GoFeed => "go_feed", "feed", Global, false;
     /// Go to the throttle view.
     GoThrottle => "go_throttle", "throttle", Global, false;
+    /// Go to the partner systems.
+    GoPartners => "go_partners", "partners", Global, false;
     /// Go to the audit log.
     GoAudit => "go_audit", "audit", Global, false;
     /// Copy the selected id.
@@ -325,6 +336,10 @@ key_actions! {
     ResetFilters => "reset_filters", "reset", Feed, true;
     /// Run the throttled command batch now.
     RunBatch => "run_batch", "run batch", Throttle, true;
+    /// Pause deliveries to the selected partner (supervisors; asks first).
+    PausePartner => "pause_partner", "pause", Partners, true;
+    /// Resume deliveries to the selected partner (supervisors).
+    ResumePartner => "resume_partner", "resume", Partners, true;
     /// Answer yes.
     Confirm => "confirm", "yes", Confirm, true;
     /// Answer no.
@@ -592,7 +607,7 @@ pub enum Problem {
     #[error("{0}")]
     Toml(String),
     /// A table that is no context.
-    #[error("unknown context `{0}`; the contexts are global, queue, orchestrations, tree, feed, throttle, audit, confirm and help")]
+    #[error("unknown context `{0}`; the contexts are global, queue, orchestrations, tree, feed, throttle, partners, audit, confirm and help")]
     UnknownContext(String),
     /// A context written as something other than rows.
     #[error("[{0}] is not a list of rows; give each row its own [[{0}]] header (two brackets)")]
@@ -1299,7 +1314,8 @@ mod tests {
             ("Tab", KeyAction::NextView),
             ("BackTab", KeyAction::PrevView),
             ("1", KeyAction::GoQueue),
-            ("6", KeyAction::GoAudit),
+            ("6", KeyAction::GoPartners),
+            ("7", KeyAction::GoAudit),
             ("Space", KeyAction::ToggleMark),
             ("c", KeyAction::Complete),
             ("C", KeyAction::Cancel),
@@ -1891,6 +1907,26 @@ mod tests {
             ]
         );
         assert!(defaults().command_bar(Context::Queue, 0).is_empty());
+    }
+
+    #[test]
+    fn default_file_partners_keys() {
+        let map = defaults();
+        assert_eq!(
+            action_of(&map, Context::Partners, "p"),
+            Match::Action(KeyAction::PausePartner)
+        );
+        assert_eq!(
+            action_of(&map, Context::Partners, "r"),
+            Match::Action(KeyAction::ResumePartner)
+        );
+        assert_eq!(
+            action_of(&map, Context::Partners, "j"),
+            Match::Action(KeyAction::Down)
+        );
+        let bar = defaults().command_bar(Context::Partners, 3);
+        let labels: Vec<&str> = bar.iter().map(|(_, label)| label.as_str()).collect();
+        assert_eq!(labels, ["pause", "resume", "help"]);
     }
 
     // ----------------------------------------------------------------- never panics

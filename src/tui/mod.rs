@@ -10,6 +10,7 @@ pub mod feed_view;
 pub mod keymap;
 pub mod log;
 pub mod overview_view;
+pub mod partners_view;
 pub mod theme;
 pub mod throttle_view;
 pub mod views;
@@ -37,6 +38,9 @@ pub struct DeskOptions {
 
 /// How long a message stays in the status line.
 const TOAST_FOR: Duration = Duration::from_secs(6);
+
+/// How often the event loop gives the model the engine clock (views that poll count these).
+pub const CLOCK_TICK: Duration = Duration::from_millis(500);
 
 /// Runs the desk over `api` until the operator quits or SIGTERM/SIGINT arrives; call it
 /// inside a tokio runtime. The desk cannot tell whether the engine is in this process.
@@ -88,7 +92,7 @@ async fn event_loop(
     log: &mut log::DeskLog,
 ) -> color_eyre::Result<()> {
     let mut events = EventStream::new();
-    let mut clock_tick = tokio::time::interval(Duration::from_millis(500));
+    let mut clock_tick = tokio::time::interval(CLOCK_TICK);
     let terminate = crate::runtime::terminate_signal();
     tokio::pin!(terminate);
     let mut toast_since: Option<(std::time::Instant, app::Toast)> = None;

@@ -66,4 +66,37 @@ impl Theme {
             _ => Style::default(),
         }
     }
+
+    /// The style of a partner connection's state: failing as an error, paused as work held
+    /// back, connected as a success; without colour only failing stands out (bold).
+    pub fn partner_state(&self, state: &str) -> Style {
+        match state {
+            "failing" => self.error,
+            "paused" => self.warn,
+            "connected" => self.ok,
+            "not connected" => self.dim,
+            _ => Style::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partner_states_are_coloured_as_the_other_states() {
+        let theme = Theme::new(false);
+        assert_eq!(theme.partner_state("failing").fg, Some(Color::Red));
+        assert_eq!(theme.partner_state("paused").fg, Some(Color::Yellow));
+        assert_eq!(theme.partner_state("connected").fg, Some(Color::Green));
+        assert_eq!(theme.partner_state("idle"), Style::default());
+        let plain = Theme::new(true);
+        assert_eq!(plain.partner_state("failing").fg, None);
+        assert!(plain
+            .partner_state("failing")
+            .add_modifier
+            .contains(Modifier::BOLD));
+        assert_eq!(plain.partner_state("connected"), Style::default());
+    }
 }

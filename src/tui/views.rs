@@ -42,6 +42,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         View::Tree => draw_tree(frame, app, theme, body),
         View::Feed => super::feed_view::draw(frame, app, theme, body),
         View::Throttle => super::throttle_view::draw(frame, app, theme, body),
+        View::Partners => super::partners_view::draw(frame, app, theme, body),
         View::Audit => super::audit_view::draw(frame, app, theme, body),
         View::Overview => super::overview_view::draw(frame, app, theme, body),
     }
@@ -56,33 +57,70 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
 }
 
 fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let titles: Vec<Line> = View::TABS
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            // Narrower terminals get short names, and below 80 columns only the current tab is
-            // named (the others show their digit), so every tab stays visible.
-            let name = match area.width {
-                w if w >= 100 => v.title(),
-                w if w >= 80 || *v == app.view => v.tab(),
-                _ => "",
-            };
-            match (v, name.is_empty()) {
-                (View::Tree, true) => Line::from(v.tab()),
-                (View::Tree, false) => Line::from(name),
-                (_, true) => Line::from(format!("{i}")),
-                (_, false) => Line::from(format!("{i} {name}")),
-            }
-        })
-        .collect();
+    // The longest names that fit: full titles, then short names, then short names packed
+    // closer (an 80-column desk), then only the current tab named (the others show their
+    // digit), so every tab stays visible.
+    let labels = |naming: Naming| -> Vec<String> {
+        View::TABS
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let name = match naming {
+                    Naming::Titles => v.title(),
+                    Naming::Short | Naming::Packed => v.tab(),
+                    Naming::Current if *v == app.view => v.tab(),
+                    Naming::Current => "",
+                };
+                match (v, name.is_empty()) {
+                    (View::Tree, true) => v.tab().to_string(),
+                    (View::Tree, false) => name.to_string(),
+                    (_, true) => format!("{i}"),
+                    (_, false) => format!("{i} {name}"),
+                }
+            })
+            .collect()
+    };
+    let width = |labels: &[String], divider: &str| {
+        let dividers = divider.chars().count() * labels.len().saturating_sub(1);
+        labels.iter().map(|l| l.chars().count()).sum::<usize>() + dividers
+    };
+    let (titles, divider) = [Naming::Titles, Naming::Short, Naming::Packed]
+        .into_iter()
+        .map(|naming| (labels(naming), naming.divider()))
+        .find(|(titles, divider)| width(titles, divider) <= usize::from(area.width))
+        .unwrap_or_else(|| (labels(Naming::Current), Naming::Current.divider()));
+    let titles: Vec<Line> = titles.into_iter().map(Line::from).collect();
     let selected = View::TABS.iter().position(|v| *v == app.view).unwrap_or(0);
     let tabs = Tabs::new(titles)
         .select(selected)
         .style(theme.dim)
         .highlight_style(theme.selected)
         .padding("", "")
-        .divider(" │ ");
+        .divider(divider);
     frame.render_widget(tabs, area);
+}
+
+/// How the tab bar names the views, from the widest to the narrowest.
+#[derive(Debug, Clone, Copy)]
+enum Naming {
+    /// Every view by its title.
+    Titles,
+    /// Every view by its short name.
+    Short,
+    /// Short names with narrower dividers.
+    Packed,
+    /// Only the current view named; the others by their digit.
+    Current,
+}
+
+impl Naming {
+    /// What goes between two tabs.
+    fn divider(self) -> &'static str {
+        match self {
+            Naming::Packed => "│",
+            _ => " │ ",
+        }
+    }
 }
 
 /// A bordered block with a title.
@@ -462,15 +500,24 @@ fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
         .last()
         .cloned()
         .unwrap_or_else(|| tree.id.clone());
-    let detail = detail_lines(&tree, &selected, tz);
+    let detail = detail_lines(&tree, &selected, tz, theme);
     let paragraph = Paragraph::new(detail)
         .wrap(Wrap { trim: false })
         .block(block(format!(" {selected} "), theme));
     frame.render_widget(paragraph, right);
 }
 
-/// The detail pane of the selected node: fields, payload, status reason, transition log.
-fn detail_lines(tree: &ActivityTree, id: &str, tz: chrono_tz::Tz) -> Vec<Line<'static>> {
+/// How many delivery attempts of a communication the detail pane lists (the latest).
+const ATTEMPTS_SHOWN: usize = 20;
+
+/// The detail pane of the selected node: fields, status reason, delivery attempts, payload,
+/// transition log.
+fn detail_lines(
+    tree: &ActivityTree,
+    id: &str,
+    tz: chrono_tz::Tz,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let push_log = |lines: &mut Vec<Line<'static>>, log: &[crate::domain::LogLine]| {
         lines.push(Line::from(Span::styled(
@@ -541,6 +588,7 @@ fn detail_lines(tree: &ActivityTree, id: &str, tz: chrono_tz::Tz) -> Vec<Line<'s
                 serde_json::to_string(r).unwrap_or_default()
             )));
         }
+        lines.extend(attempt_lines(&c.attempts, tz, theme));
         lines.push(Line::from("payload:"));
         let pretty = serde_json::to_string_pretty(&c.payload).unwrap_or_default();
         lines.extend(pretty.lines().map(|l| Line::from(format!("  {l}"))));
@@ -548,6 +596,45 @@ fn detail_lines(tree: &ActivityTree, id: &str, tz: chrono_tz::Tz) -> Vec<Line<'s
         return lines;
     }
     lines.push(Line::from(id.to_string()));
+    lines
+}
+
+/// A communication's tries at reaching its partner, one line each, the latest last; nothing
+/// when there were none (inbound, or not sent yet).
+fn attempt_lines(
+    attempts: &[crate::domain::DeliveryAttempt],
+    tz: chrono_tz::Tz,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    if attempts.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![Line::from(Span::styled(
+        "delivery attempts",
+        Style::default().add_modifier(Modifier::BOLD),
+    ))];
+    let earlier = attempts.len().saturating_sub(ATTEMPTS_SHOWN);
+    if earlier > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("  … {earlier} earlier"),
+            theme.dim,
+        )));
+    }
+    for a in &attempts[earlier..] {
+        let (outcome, style) = if a.ok {
+            ("ok    ", theme.ok)
+        } else {
+            ("failed", theme.error)
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "  {}  ",
+                a.at.with_timezone(&tz).format("%H:%M:%S")
+            )),
+            Span::styled(outcome, style),
+            Span::raw(format!("  {}", a.detail)),
+        ]));
+    }
     lines
 }
 
@@ -741,4 +828,38 @@ fn draw_input(frame: &mut Frame, theme: &Theme, area: Rect, prompt: &str, text: 
     let paragraph =
         Paragraph::new(lines).block(block(" Enter to apply, Esc to cancel ".into(), theme));
     frame.render_widget(paragraph, popup);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::DeliveryAttempt;
+    use chrono::TimeZone;
+
+    fn text(line: &Line<'_>) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn a_long_list_of_attempts_keeps_the_latest() {
+        let t0 = chrono::Utc
+            .with_ymd_and_hms(2025, 6, 10, 9, 0, 0)
+            .single()
+            .expect("valid time");
+        let attempts: Vec<DeliveryAttempt> = (0..25)
+            .map(|i| DeliveryAttempt {
+                at: t0 + chrono::Duration::seconds(i),
+                ok: i == 24,
+                detail: format!("try {i}"),
+            })
+            .collect();
+        let lines = attempt_lines(&attempts, chrono_tz::UTC, &Theme::new(true));
+        let lines: Vec<String> = lines.iter().map(text).collect();
+        assert_eq!(lines.len(), 2 + ATTEMPTS_SHOWN);
+        assert_eq!(lines[0], "delivery attempts");
+        assert_eq!(lines[1], "  … 5 earlier");
+        assert_eq!(lines[2], "  09:00:05  failed  try 5");
+        assert_eq!(lines[21], "  09:00:24  ok      try 24");
+        assert!(attempt_lines(&[], chrono_tz::UTC, &Theme::new(true)).is_empty());
+    }
 }
