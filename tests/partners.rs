@@ -253,6 +253,24 @@ fn the_enable_service_chain_completes_through_http_both_ways() {
     assert!(metrics
         .1
         .contains("orderdesk_transitions_total{state=\"COMPLETED\"}"));
+    // docs/partners.md shows this very exchange.
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/partners.md"))
+        .expect("docs/partners.md");
+    let shown = |name: &str| -> serde_json::Value {
+        let marker = format!("<!-- exchange: {name} -->\n```json\n");
+        let start = doc.find(&marker).unwrap_or_else(|| panic!("no {name} in the doc")) + marker.len();
+        let end = start + doc[start..].find("```").expect("a closed block");
+        serde_json::from_str(doc[start..end].trim()).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let seen = partner.seen.lock().unwrap();
+    assert_eq!(seen.bodies["CO-1"], shown("fa_create"));
+    assert_eq!(seen.bodies["CO-2"], shown("commission"));
+    let answers = partner::answers_to(&seen.bodies["CO-1"]);
+    assert_eq!(answers[0], shown("ack"));
+    assert_eq!(answers[1], shown("fa_complete"));
+    assert_eq!(partner::answers_to(&seen.bodies["CO-2"])[0], shown("command_result"));
+    assert!(seen.answers.contains(&shown("ack answer")), "{:?}", seen.answers);
+    drop(seen);
     server.terminate();
     let engine = engine(&w);
     assert!(engine.error_inbox().expect("inbox").is_empty());
@@ -497,6 +515,9 @@ fn a_file_drop_partner_reads_only_whole_files_and_rejects_a_bad_one_whole() {
         fws.join("rejected").join("bad.jsonl.err").exists()
     });
     let why = std::fs::read_to_string(fws.join("rejected").join("bad.jsonl.err")).expect("err");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/partners.md"))
+        .expect("docs/partners.md");
+    assert!(doc.contains(why.trim()), "docs/partners.md shows the .err file:\n{why}");
     assert!(why.contains("line 7: field `status`"), "{why}");
     assert!(!why.contains("line 6"), "{why}");
     assert!(fws.join("rejected").join("bad.jsonl").exists());
