@@ -63,7 +63,7 @@ fn partner_settings(url: &str) -> Partner {
         max_attempts: 8,
         backoff_first: Duration::from_millis(500),
         backoff_max: Duration::from_secs(300),
-        batch: 16,
+        batch: env_or("ORDERDESK_BENCH_BATCH", 16),
         inbound_token: None,
     }
 }
