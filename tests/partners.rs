@@ -258,7 +258,10 @@ fn the_enable_service_chain_completes_through_http_both_ways() {
         .expect("docs/partners.md");
     let shown = |name: &str| -> serde_json::Value {
         let marker = format!("<!-- exchange: {name} -->\n```json\n");
-        let start = doc.find(&marker).unwrap_or_else(|| panic!("no {name} in the doc")) + marker.len();
+        let start = doc
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {name} in the doc"))
+            + marker.len();
         let end = start + doc[start..].find("```").expect("a closed block");
         serde_json::from_str(doc[start..end].trim()).unwrap_or_else(|e| panic!("{name}: {e}"))
     };
@@ -268,8 +271,15 @@ fn the_enable_service_chain_completes_through_http_both_ways() {
     let answers = partner::answers_to(&seen.bodies["CO-1"]);
     assert_eq!(answers[0], shown("ack"));
     assert_eq!(answers[1], shown("fa_complete"));
-    assert_eq!(partner::answers_to(&seen.bodies["CO-2"])[0], shown("command_result"));
-    assert!(seen.answers.contains(&shown("ack answer")), "{:?}", seen.answers);
+    assert_eq!(
+        partner::answers_to(&seen.bodies["CO-2"])[0],
+        shown("command_result")
+    );
+    assert!(
+        seen.answers.contains(&shown("ack answer")),
+        "{:?}",
+        seen.answers
+    );
     drop(seen);
     server.terminate();
     let engine = engine(&w);
@@ -517,7 +527,10 @@ fn a_file_drop_partner_reads_only_whole_files_and_rejects_a_bad_one_whole() {
     let why = std::fs::read_to_string(fws.join("rejected").join("bad.jsonl.err")).expect("err");
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/partners.md"))
         .expect("docs/partners.md");
-    assert!(doc.contains(why.trim()), "docs/partners.md shows the .err file:\n{why}");
+    assert!(
+        doc.contains(why.trim()),
+        "docs/partners.md shows the .err file:\n{why}"
+    );
     assert!(why.contains("line 7: field `status`"), "{why}");
     assert!(!why.contains("line 6"), "{why}");
     assert!(fws.join("rejected").join("bad.jsonl").exists());
@@ -637,5 +650,106 @@ fn a_server_killed_mid_delivery_delivers_everything_after_a_restart_and_applies_
         comms(&tree, &mut all);
         let inbound = all.iter().filter(|c| c["direction"] == "inbound").count();
         assert_eq!(inbound, 1, "SO-{n}: {all:#?}");
+    }
+}
+
+/// A certificate authority, a server certificate for `localhost` and a client certificate,
+/// all as PEM: (ca, server cert, server key, client cert, client key).
+fn certificates() -> (String, String, String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca =
+        CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("key")).expect("ca");
+    let server_key = KeyPair::generate().expect("key");
+    let server = CertificateParams::new(vec!["localhost".to_string()])
+        .expect("params")
+        .signed_by(&server_key, &ca)
+        .expect("server cert");
+    let client_key = KeyPair::generate().expect("key");
+    let client = CertificateParams::new(vec!["orderdesk".to_string()])
+        .expect("params")
+        .signed_by(&client_key, &ca)
+        .expect("client cert");
+    (
+        ca.pem(),
+        server.pem(),
+        server_key.serialize_pem(),
+        client.pem(),
+        client_key.serialize_pem(),
+    )
+}
+
+/// The partner's TLS: its certificate, and client certificates signed by `ca` required.
+fn partner_tls(ca: &str, cert: &str, key: &str) -> std::sync::Arc<rustls::ServerConfig> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca.as_bytes()).expect("ca"))
+        .expect("root");
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        std::sync::Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .expect("verifier");
+    let chain = vec![CertificateDer::from_pem_slice(cert.as_bytes()).expect("cert")];
+    let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("key");
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .expect("server config");
+    std::sync::Arc::new(config)
+}
+
+#[test]
+fn a_partner_over_mutual_tls_takes_the_messages_and_one_without_a_client_certificate_cannot() {
+    let (ca, cert, key, client_cert, client_key) = certificates();
+    for with_client_certificate in [true, false] {
+        let mut partner = None;
+        let w = world(ENABLE, |link, dir| {
+            let p = Partner::start_tls(
+                Behaviour::Answer,
+                link.inbound.clone(),
+                link.token.clone(),
+                partner_tls(&ca, &cert, &key),
+            );
+            let write = |name: &str, text: &str| {
+                let path = dir.join(name);
+                std::fs::write(&path, text).expect("pem");
+                path.display().to_string()
+            };
+            let ca_file = write("ca.pem", &ca);
+            let mut text = http_partners(&p.url, &link.hash, 2);
+            let mut extra = format!("ca = \"{ca_file}\"\n");
+            if with_client_certificate {
+                extra.push_str(&format!(
+                    "client_cert = \"{}\"\nclient_key = \"{}\"\n",
+                    write("client.pem", &client_cert),
+                    write("client.key", &client_key)
+                ));
+            }
+            text = text.replace(
+                "timeout_seconds = 1\n",
+                &format!("timeout_seconds = 1\n{extra}"),
+            );
+            partner = Some(p);
+            text
+        });
+        let partner = partner.expect("partner");
+        let _server = Served::start(&w.db, &w.config, &["--no-sim", "--now", NOW]);
+        if with_client_certificate {
+            wait_for_state(&w, "SO-1", "COMPLETED", 60);
+            assert_eq!(partner.deliveries().len(), 3);
+        } else {
+            let tree = wait_for_child(&w, "COMM_ERROR", 60);
+            let (_, comm) = first_child_and_comm(&tree);
+            assert_eq!(comm["status_reason"]["code"], "DELIVERY_FAILED");
+            assert!(partner.deliveries().is_empty(), "no request got through");
+        }
     }
 }

@@ -55,6 +55,26 @@ impl Partner {
     /// Starts a partner that answers to `inbound` (orderdesk's `http://…/v1/inbound`) with
     /// `token`.
     pub fn start(behaviour: Behaviour, inbound: String, token: String) -> Partner {
+        Partner::start_with(behaviour, inbound, token, None)
+    }
+
+    /// [`Partner::start`] over TLS with `tls` (its certificate, and the client certificates it
+    /// asks for), on `https://localhost:PORT`.
+    pub fn start_tls(
+        behaviour: Behaviour,
+        inbound: String,
+        token: String,
+        tls: std::sync::Arc<rustls::ServerConfig>,
+    ) -> Partner {
+        Partner::start_with(behaviour, inbound, token, Some(tls))
+    }
+
+    fn start_with(
+        behaviour: Behaviour,
+        inbound: String,
+        token: String,
+        tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    ) -> Partner {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -63,7 +83,12 @@ impl Partner {
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind the partner");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let port = listener.local_addr().expect("address").port();
+        let url = match &tls {
+            Some(_) => format!("https://localhost:{port}"),
+            None => format!("http://127.0.0.1:{port}"),
+        };
+        let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let behaviour = Arc::new(Mutex::new(behaviour));
         let seen = Arc::new(Mutex::new(Seen::default()));
         let shared = Shared {
@@ -79,7 +104,18 @@ impl Partner {
                     return;
                 };
                 let shared = shared.clone();
-                tokio::spawn(async move { shared.serve(stream).await });
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    match acceptor {
+                        None => shared.serve(stream).await,
+                        Some(acceptor) => {
+                            // A client without an acceptable certificate stops here.
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                shared.serve(stream).await;
+                            }
+                        }
+                    }
+                });
             }
         });
         Partner {
@@ -135,7 +171,10 @@ struct Shared {
 }
 
 impl Shared {
-    async fn serve(self, stream: tokio::net::TcpStream) {
+    async fn serve<S>(self, stream: S)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
         let behaviour = *self.behaviour.lock().unwrap();
         if behaviour == Behaviour::Close {
             use tokio::io::AsyncReadExt;
