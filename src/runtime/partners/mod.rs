@@ -86,9 +86,16 @@ pub fn start(
     for (name, target, settings, via) in partners {
         let carrier = carrier::Carrier::for_partner(&settings)
             .map_err(|err| format!("[partners.{name}]: {err}"))?;
-        handle
-            .partner_board()
-            .connect(name, via.unwrap_or_else(|| carrier.describe()));
+        let via = via.unwrap_or_else(|| carrier.describe());
+        if via.starts_with("simulated") {
+            tracing::warn!(
+                partner = name,
+                "simulated: [partners.{name}] is not configured (--no-sim connects nothing instead)"
+            );
+        } else {
+            tracing::info!(partner = name, via = %via, "connected");
+        }
+        handle.partner_board().connect(name, via);
         if let Transport::Directory { path, poll } = &settings.transport {
             tasks.push(tokio::spawn(dropbox::watch(
                 handle.clone(),
