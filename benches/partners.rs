@@ -118,7 +118,7 @@ fn recording(n: usize, config: &Config) {
         .undelivered_to(Target::HeadEnd, usize::MAX)
         .expect("read")
         .into_iter()
-        .map(|c| c.id)
+        .map(|p| p.id)
         .collect();
     let now = NOW.parse().expect("time");
     let started = Instant::now();
@@ -174,10 +174,7 @@ fn main() {
         // The raw request rate: the same client, the same concurrency, the same messages.
         let parcels: Vec<Parcel> = engine
             .undelivered_to(Target::HeadEnd, usize::MAX)
-            .expect("outbox")
-            .iter()
-            .map(Parcel::of)
-            .collect();
+            .expect("outbox");
         assert_eq!(parcels.len(), n, "one command per request");
         let carrier = {
             let _entered = tokio.enter();

@@ -8,11 +8,14 @@
 //! response timeout does: the error lists show it and a supervisor retries the owner, which
 //! sends a new message.
 
+use super::codec::decode;
 use super::flow::Flow;
-use super::queries::{comm_view_alone, read_comm};
+use super::queries::read_comm;
 use super::tx::{undelivered_key, Tag, Tx};
 use super::{Actor, CommView, Engine, EngineError};
-use crate::domain::{Capability, CommBody, DeliveryAttempt, Instant, StatusReason, Target};
+use crate::domain::{
+    Capability, CommBody, Communication, DeliveryAttempt, Instant, Seq, StatusReason, Target,
+};
 use crate::lifecycle::OutState;
 use crate::store::{prefix_end, seq_from_key_tail, text_prefix, TreeId};
 use serde::{Deserialize, Serialize};
@@ -33,6 +36,66 @@ pub struct Delivery {
     pub give_up: bool,
 }
 
+/// An outbound message as a partner receives it (the `orderdesk outbox` fields a partner needs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parcel {
+    /// The communication id: the `comm` every answer names, and the idempotency key.
+    pub id: String,
+    /// `field_work` or `head_end`.
+    pub target: String,
+    /// `fa_create`, `fa_modify`, `fa_cancel`, `command`.
+    pub message: String,
+    /// The field activity, command or maintenance activity it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    /// When the engine wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<Instant>,
+    /// The message body.
+    pub payload: serde_json::Value,
+}
+
+impl Parcel {
+    /// The parcel of an outbox entry.
+    pub fn of(comm: &CommView) -> Parcel {
+        Parcel {
+            id: comm.id.clone(),
+            target: comm.target.clone().unwrap_or_default(),
+            message: comm.message.clone(),
+            activity: comm.activity.clone(),
+            sent_at: comm.sent_at,
+            payload: comm.payload.clone(),
+        }
+    }
+}
+
+/// A message waiting for its partner, as its courier reads it from the outbox index (whose
+/// entries carry it, so a round is read without decoding the records).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Waiting {
+    /// The message.
+    pub parcel: Parcel,
+    /// How many tries at delivering it failed so far.
+    pub failed: u32,
+}
+
+impl Waiting {
+    /// The entry of an outbound communication that awaits delivery.
+    pub(super) fn of(id: &str, o: &crate::domain::Outbound) -> Waiting {
+        Waiting {
+            parcel: Parcel {
+                id: id.to_string(),
+                target: o.target.code().to_string(),
+                message: o.message.code().to_string(),
+                activity: Some(o.owner_id.clone()),
+                sent_at: o.sent_at,
+                payload: o.payload.clone(),
+            },
+            failed: o.attempts.iter().filter(|a| !a.ok).count() as u32,
+        }
+    }
+}
+
 /// A partner's backlog: what waits for it, and since when.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Backlog {
@@ -48,28 +111,24 @@ fn paused_key(partner: &str) -> Vec<u8> {
 }
 
 impl Engine {
-    /// The oldest `limit` messages `target`'s partner has not taken yet (without the answers
-    /// under them: a message not yet delivered has none its courier needs).
-    pub fn undelivered_to(
-        &self,
-        target: Target,
-        limit: usize,
-    ) -> Result<Vec<CommView>, EngineError> {
+    /// The oldest `limit` messages `target`'s partner has not taken yet.
+    pub fn undelivered_to(&self, target: Target, limit: usize) -> Result<Vec<Parcel>, EngineError> {
         Ok(self
             .undelivered_after(target, None, limit)?
             .into_iter()
-            .map(|(_, view)| view)
+            .map(|(_, waiting)| waiting.parcel)
             .collect())
     }
 
     /// Like [`Engine::undelivered_to`], from the message after sequence `after`, each with its
-    /// sequence: a courier with rounds still being recorded reads on from where it was.
+    /// sequence and failed tries: a courier with rounds still being recorded reads on from
+    /// where it was. Reads the index only.
     pub fn undelivered_after(
         &self,
         target: Target,
-        after: Option<crate::domain::Seq>,
+        after: Option<Seq>,
         limit: usize,
-    ) -> Result<Vec<(crate::domain::Seq, CommView)>, EngineError> {
+    ) -> Result<Vec<(Seq, Waiting)>, EngineError> {
         let store = self.store.as_ref();
         let prefix = text_prefix(target.code());
         let end = prefix_end(&prefix);
@@ -77,13 +136,27 @@ impl Engine {
             Some(seq) => undelivered_key(target, seq.saturating_add(1)),
             None => prefix,
         };
-        let mut views = Vec::new();
-        for (key, _) in store.range(TreeId::Undelivered, &start, end.as_deref(), limit, false)? {
-            if let Some(seq) = seq_from_key_tail(&key) {
-                views.push((seq, comm_view_alone(&read_comm(store, seq)?)));
-            }
+        let mut waiting = Vec::new();
+        for (key, value) in
+            store.range(TreeId::Undelivered, &start, end.as_deref(), limit, false)?
+        {
+            let Some(seq) = seq_from_key_tail(&key) else {
+                continue;
+            };
+            let entry = match decode::<Waiting>(TreeId::Undelivered, &key, &value) {
+                Ok(entry) => entry,
+                // An entry written before entries carried the message: read the record.
+                Err(_) => match &read_comm(store, seq)? {
+                    c @ Communication {
+                        body: CommBody::Outbound(o),
+                        ..
+                    } => Waiting::of(&c.id, o),
+                    _ => continue,
+                },
+            };
+            waiting.push((seq, entry));
         }
-        Ok(views)
+        Ok(waiting)
     }
 
     /// How many messages wait for `target`'s partner, and the oldest one's time.
@@ -203,13 +276,11 @@ impl Engine {
             let Some(seq) = seq_from_key_tail(key).filter(|_| key.len() == 8) else {
                 continue;
             };
-            if let CommBody::Outbound(o) = &read_comm(store, seq)?.body {
+            let comm = read_comm(store, seq)?;
+            if let CommBody::Outbound(o) = &comm.body {
                 if o.awaits_delivery() {
-                    batch.put(
-                        TreeId::Undelivered,
-                        undelivered_key(o.target, seq),
-                        Vec::new(),
-                    );
+                    let value = super::codec::encode(&Waiting::of(&comm.id, o))?;
+                    batch.put(TreeId::Undelivered, undelivered_key(o.target, seq), value);
                 }
             }
         }

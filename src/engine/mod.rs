@@ -7,7 +7,7 @@
 mod actions;
 mod codec;
 mod consistency;
-mod delivery;
+pub(crate) mod delivery;
 mod feed;
 mod flow;
 mod import;
@@ -21,7 +21,7 @@ pub use window::{Near, Visit};
 mod workorders;
 
 pub use actions::{ActionReport, BulkActionReport, CompleteFa};
-pub use delivery::{Backlog, Delivery, DELIVERY_FAILED};
+pub use delivery::{Backlog, Delivery, Parcel, Waiting, DELIVERY_FAILED};
 pub use feed::{CustomerMatch, FeedBucket, FeedRequest, FeedRow, FeedView, MatchedOn};
 pub use import::Created;
 pub use inbound::InboundReport;

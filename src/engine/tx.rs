@@ -900,11 +900,10 @@ pub fn comm_index(c: &Communication) -> Vec<IndexEntry> {
             entries.push((TreeId::Outbox, seq_key(c.seq).to_vec(), Vec::new()));
         }
         if o.awaits_delivery() {
-            entries.push((
-                TreeId::Undelivered,
-                undelivered_key(o.target, c.seq),
-                Vec::new(),
-            ));
+            // The entry carries the message, so a courier's round reads the index alone.
+            let waiting = super::delivery::Waiting::of(&c.id, o);
+            let value = super::codec::encode(&waiting).unwrap_or_default();
+            entries.push((TreeId::Undelivered, undelivered_key(o.target, c.seq), value));
         }
         if let Some(ext) = &o.external_id {
             entries.push((TreeId::ByExternalId, text_seq_key(ext, c.seq), Vec::new()));

@@ -22,15 +22,44 @@ pub struct SledStore {
     path: PathBuf,
 }
 
+/// Removes the snapshot files a crash left half-written; returns how many.
+///
+/// sled 0.34.7 writes a snapshot to `snap.<lsn>.generating` and renames it when it is whole,
+/// but when it opens a database it also considers the `.generating` files, and picks one left
+/// by a kill -9 (it sorts last) only to refuse it as corrupt: the database would not open
+/// again (upstream issues 1509, 1527). Such a file is by construction unfinished, and the log
+/// and the previous snapshot hold everything, so it is removed and the open tried once more.
+/// Called only after an open failed on corruption, so this process held the database's lock
+/// and no other can be writing a snapshot.
+fn remove_unfinished_snapshots(path: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("snap.") && name.ends_with(".generating")
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 impl SledStore {
     /// Opens (or creates) the database at `path`; `holder` says who we are if another process asks.
     pub fn open(path: &Path, holder: &str) -> Result<SledStore, StoreError> {
         create_private_dir(path)?;
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(path)
-            .cache_capacity(64 * 1024 * 1024)
-            .open()
-            .map_err(|e| open_error(path, e))?;
+            .cache_capacity(64 * 1024 * 1024);
+        let db = match config.open() {
+            Err(sled::Error::Corruption { .. }) if remove_unfinished_snapshots(path) > 0 => {
+                config.open()
+            }
+            opened => opened,
+        }
+        .map_err(|e| open_error(path, e))?;
         let mut trees = Vec::with_capacity(TreeId::ALL.len());
         for tree in TreeId::ALL {
             trees.push(db.open_tree(tree.name()).map_err(|e| open_error(path, e))?);
@@ -226,6 +255,31 @@ mod tests {
             Some(b"1".to_vec())
         );
         assert_eq!(store.count(TreeId::ByState).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_snapshot_a_crash_left_unfinished_does_not_stop_the_database_from_opening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, "test").expect("open");
+            let mut batch = WriteBatch::default();
+            batch.put(TreeId::Meta, b"k".to_vec(), b"v".to_vec());
+            store.commit(&batch).expect("commit");
+            store.flush().expect("flush");
+        }
+        // What a kill -9 in the middle of writing a snapshot leaves behind.
+        std::fs::write(
+            path.join("snap.FFFFFFFFFFFFFFFF.generating"),
+            b"half a snap",
+        )
+        .expect("snap");
+        let store = SledStore::open(&path, "test").expect("opens all the same");
+        assert_eq!(
+            store.get(TreeId::Meta, b"k").expect("read"),
+            Some(b"v".to_vec())
+        );
+        assert!(!path.join("snap.FFFFFFFFFFFFFFFF.generating").exists());
     }
 
     #[test]

@@ -4,47 +4,13 @@
 
 use crate::config::{Partner, Transport};
 use crate::domain::Instant;
-use crate::engine::CommView;
-use serde::{Deserialize, Serialize};
+pub use crate::engine::Parcel;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// The header that carries the communication id, so a partner recognises a message sent twice.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
-
-/// An outbound message as a partner receives it (the `orderdesk outbox` fields a partner needs).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Parcel {
-    /// The communication id: the `comm` every answer names, and the idempotency key.
-    pub id: String,
-    /// `field_work` or `head_end`.
-    pub target: String,
-    /// `fa_create`, `fa_modify`, `fa_cancel`, `command`.
-    pub message: String,
-    /// The field activity, command or maintenance activity it belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity: Option<String>,
-    /// When the engine wrote it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sent_at: Option<Instant>,
-    /// The message body.
-    pub payload: serde_json::Value,
-}
-
-impl Parcel {
-    /// The parcel of an outbox entry.
-    pub fn of(comm: &CommView) -> Parcel {
-        Parcel {
-            id: comm.id.clone(),
-            target: comm.target.clone().unwrap_or_default(),
-            message: comm.message.clone(),
-            activity: comm.activity.clone(),
-            sent_at: comm.sent_at,
-            payload: comm.payload.clone(),
-        }
-    }
-}
 
 /// What one try came to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use super::carrier::{Carrier, Outcome, Parcel};
 use super::simulators::SplitMix64;
 use crate::config::Partner;
 use crate::domain::{Seq, Target};
-use crate::engine::{CommView, Delivery};
+use crate::engine::{Delivery, Waiting};
 use crate::runtime::{EngineHandle, Notice};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -74,7 +74,7 @@ impl Courier {
             // The next round is read while this one is on its way.
             upcoming = self.read(self.cursor(&recording));
             let now = self.handle.clock().now();
-            let parcels: Vec<Parcel> = batch.iter().map(Parcel::of).collect();
+            let parcels: Vec<Parcel> = batch.iter().map(|w| w.parcel.clone()).collect();
             let outcomes = self.carrier.deliver(&parcels, now).await;
             let deliveries = self.judge(&batch, outcomes);
             let retry_later = deliveries.iter().any(|d| !d.ok && !d.give_up);
@@ -156,18 +156,18 @@ impl Courier {
 
     /// The messages of a round to send now: none whose record is on its way, and none after
     /// a second message of the same activity; moves the cursor past them.
-    fn select(&self, round: Vec<(Seq, CommView)>, recording: &Recording) -> Vec<CommView> {
-        let mut batch: Vec<(Seq, CommView)> = {
+    fn select(&self, round: Vec<(Seq, Waiting)>, recording: &Recording) -> Vec<Waiting> {
+        let mut batch: Vec<(Seq, Waiting)> = {
             let pending = lock(recording);
             round
                 .into_iter()
-                .filter(|(_, c)| !pending.contains(&c.id))
+                .filter(|(_, w)| !pending.contains(&w.parcel.id))
                 .collect()
         };
         let mut owners = HashSet::new();
         if let Some(cut) = batch
             .iter()
-            .position(|(_, c)| !owners.insert(c.activity.clone().unwrap_or_default()))
+            .position(|(_, w)| !owners.insert(w.parcel.activity.clone().unwrap_or_default()))
         {
             batch.truncate(cut);
         }
@@ -176,26 +176,26 @@ impl Courier {
             *cursor = Some(cursor.map_or(last, |at| at.max(last)));
         }
         // Marked from now on, so the round read ahead of time never sends them again.
-        lock(recording).extend(batch.iter().map(|(_, c)| c.id.clone()));
-        batch.into_iter().map(|(_, c)| c).collect()
+        lock(recording).extend(batch.iter().map(|(_, w)| w.parcel.id.clone()));
+        batch.into_iter().map(|(_, w)| w).collect()
     }
 
     /// What each outcome means for its message: taken, try again later, or give up.
-    fn judge(&self, batch: &[CommView], outcomes: Vec<Outcome>) -> Vec<Delivery> {
+    fn judge(&self, batch: &[Waiting], outcomes: Vec<Outcome>) -> Vec<Delivery> {
         batch
             .iter()
             .zip(outcomes)
-            .map(|(comm, outcome)| match outcome {
+            .map(|(waiting, outcome)| match outcome {
                 Outcome::Taken(detail) => Delivery {
-                    comm: comm.id.clone(),
+                    comm: waiting.parcel.id.clone(),
                     ok: true,
                     detail,
                     give_up: false,
                 },
                 Outcome::Failed { detail, permanent } => {
-                    let tries = comm.attempts.iter().filter(|a| !a.ok).count() as u32 + 1;
+                    let tries = waiting.failed + 1;
                     Delivery {
-                        comm: comm.id.clone(),
+                        comm: waiting.parcel.id.clone(),
                         ok: false,
                         detail,
                         give_up: permanent || tries >= self.settings.max_attempts,
@@ -225,7 +225,7 @@ impl Courier {
 }
 
 /// Whether the partner is paused, and the messages read, each with its sequence.
-type Round = (bool, Vec<(Seq, CommView)>);
+type Round = (bool, Vec<(Seq, Waiting)>);
 
 /// The messages on their way or delivered whose record has not landed yet, and a bell rung
 /// when one lands.

@@ -517,7 +517,7 @@ mod tests {
                 crate::domain::Target::HeadEnd,
             ] {
                 for comm in engine.undelivered_to(target, 100).expect("outbox") {
-                    sims.hand_over(now, &Parcel::of(&comm));
+                    sims.hand_over(now, &comm);
                     let taken = crate::engine::Delivery {
                         comm: comm.id.clone(),
                         ok: true,
