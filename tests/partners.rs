@@ -11,29 +11,15 @@ mod served;
 use partner::{Behaviour, Partner};
 use served::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const NOW: &str = "2025-06-10T09:00:00Z";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("address")
-        .port()
-}
-
-/// A token made by `orderdesk token`, and its `sha256:` line.
-fn token(name: &str) -> (String, String) {
-    let out = ok(&Command::new(bin())
-        .args(["token", name])
-        .output()
-        .expect("token"));
-    let lines: Vec<&str> = out.lines().collect();
-    let hash = lines[4].trim();
-    let hash = hash[hash.find("sha256:").expect("a hash")..].trim_end_matches('"');
-    (lines[1].trim().to_string(), hash.to_string())
+/// A token made by `orderdesk token`, and its `sha256:` hash alone (for `inbound_token`).
+fn partner_token(name: &str) -> (String, String) {
+    let (token, line) = token(name);
+    let hash = &line[line.find("sha256:").expect("a hash")..];
+    (token, hash.trim_end_matches('"').to_string())
 }
 
 /// One service point with no meter and an Enable Service on it (TV-01's world).
@@ -64,7 +50,7 @@ struct Link {
 fn world(records: &str, partners: impl FnOnce(&Link, &Path) -> String) -> World {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let (token, hash) = token("fws");
+    let (token, hash) = partner_token("fws");
     let link = Link {
         inbound: format!("http://127.0.0.1:{port}/v1/inbound"),
         token,
@@ -385,19 +371,6 @@ fn a_partner_that_answers_twice_has_each_answer_applied_once() {
     comms(&tree, &mut all);
     let inbound = all.iter().filter(|c| c["direction"] == "inbound").count();
     assert_eq!(inbound, 4, "ack, completion and two results, each once");
-}
-
-/// One raw HTTP/1.1 exchange over TCP: the status and the body.
-fn tcp_http(address: &str, request: &[u8]) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    stream.write_all(request).expect("send");
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    status_and_body(&String::from_utf8_lossy(&answer))
 }
 
 #[test]

@@ -10,24 +10,6 @@ use std::process::{Command, Output};
 
 const NOW: &str = "2025-06-10T09:00:00-05:00";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("address")
-        .port()
-}
-
-/// A token made by `orderdesk token`, and its line for the configuration.
-fn token(name: &str) -> (String, String) {
-    let out = ok(&Command::new(bin())
-        .args(["token", name])
-        .output()
-        .expect("token"));
-    let lines: Vec<&str> = out.lines().collect();
-    (lines[1].trim().to_string(), lines[4].trim().to_string())
-}
-
 fn world(dir: &Path, server: &str) -> (PathBuf, PathBuf) {
     let config = dir.join("config.toml");
     let text = format!(

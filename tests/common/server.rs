@@ -170,14 +170,46 @@ pub fn unix_user(name: &str, group: &str) {
 
 /// One raw HTTP/1.1 exchange on the socket: the status code and the body.
 pub fn http(socket: &Path, request: &[u8]) -> (u16, String) {
-    let mut stream = UnixStream::connect(socket).expect("connect to the socket");
+    let stream = UnixStream::connect(socket).expect("connect to the socket");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
+    exchange(stream, request)
+}
+
+/// One raw HTTP/1.1 exchange over TCP to `address` (host:port): the status and the body.
+pub fn tcp_http(address: &str, request: &[u8]) -> (u16, String) {
+    let stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    exchange(stream, request)
+}
+
+fn exchange<S: Read + Write>(mut stream: S, request: &[u8]) -> (u16, String) {
     stream.write_all(request).expect("send");
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
     status_and_body(&String::from_utf8_lossy(&answer))
+}
+
+/// A TCP port nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("address")
+        .port()
+}
+
+/// A token made by `orderdesk token NAME`: the token, and its line for `[server.tokens]`.
+pub fn token(name: &str) -> (String, String) {
+    let out = ok(&Command::new(bin())
+        .args(["token", name])
+        .output()
+        .expect("token"));
+    let lines: Vec<&str> = out.lines().collect();
+    (lines[1].trim().to_string(), lines[4].trim().to_string())
 }
 
 /// An HTTP/1.1 answer's status code and body (0 and empty when it is not one).
