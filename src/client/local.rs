@@ -237,18 +237,11 @@ impl Api for Local {
         match &self.handle {
             Some(handle) => handle.partners(),
             // Nothing delivers for a client that only reads: every partner shows as such.
-            None => {
-                let board = crate::runtime::partners::board::Board::default();
-                let now = self.session.clock.now();
-                crate::runtime::partners::NAMES
-                    .iter()
-                    .map(|(name, target)| {
-                        let backlog = self.reader.backlog(*target)?;
-                        let paused = self.reader.partner_paused(name)?;
-                        Ok(board.status(name, now, backlog, paused))
-                    })
-                    .collect()
-            }
+            None => crate::runtime::partners::statuses(
+                &self.reader,
+                &Default::default(),
+                self.session.clock.now(),
+            ),
         }
     }
 

@@ -12,7 +12,7 @@ use super::codec::decode;
 use super::flow::Flow;
 use super::queries::read_comm;
 use super::tx::{undelivered_key, Tag, Tx};
-use super::{Actor, CommView, Engine, EngineError};
+use super::{Actor, Engine, EngineError};
 use crate::domain::{
     Capability, CommBody, Communication, DeliveryAttempt, Instant, Seq, StatusReason, Target,
 };
@@ -53,20 +53,6 @@ pub struct Parcel {
     pub sent_at: Option<Instant>,
     /// The message body.
     pub payload: serde_json::Value,
-}
-
-impl Parcel {
-    /// The parcel of an outbox entry.
-    pub fn of(comm: &CommView) -> Parcel {
-        Parcel {
-            id: comm.id.clone(),
-            target: comm.target.clone().unwrap_or_default(),
-            message: comm.message.clone(),
-            activity: comm.activity.clone(),
-            sent_at: comm.sent_at,
-            payload: comm.payload.clone(),
-        }
-    }
 }
 
 /// A message waiting for its partner, as its courier reads it from the outbox index (whose

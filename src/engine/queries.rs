@@ -271,18 +271,7 @@ impl Engine {
                 replies.push(self.comm_view(&read_comm(store, seq)?)?);
             }
         }
-        Ok(CommView {
-            replies,
-            ..comm_view_alone(c)
-        })
-    }
-}
-
-/// A communication's view without the answers hanging under it (the couriers need no more).
-pub(super) fn comm_view_alone(c: &Communication) -> CommView {
-    let replies = Vec::new();
-    {
-        match &c.body {
+        Ok(match &c.body {
             CommBody::Outbound(o) => CommView {
                 id: c.id.clone(),
                 direction: "outbound".into(),
@@ -318,11 +307,9 @@ pub(super) fn comm_view_alone(c: &Communication) -> CommView {
                 log: c.log.clone(),
                 attempts: Vec::new(),
             },
-        }
+        })
     }
-}
 
-impl Engine {
     /// Outbound communications awaiting a response (`all`: every outbound message), ascending.
     pub fn outbox(&self, all: bool) -> Result<Vec<CommView>, EngineError> {
         let store = self.store.as_ref();

@@ -197,15 +197,7 @@ impl EngineHandle {
     /// Every partner connection with its backlog, in a fixed order (field work, head-end,
     /// e-mail).
     pub fn partners(&self) -> Result<Vec<PartnerStatus>, EngineError> {
-        let now = self.clock.now();
-        partners::NAMES
-            .iter()
-            .map(|(name, target)| {
-                let backlog = self.reader.backlog(*target)?;
-                let paused = self.reader.partner_paused(name)?;
-                Ok(self.board.status(name, now, backlog, paused))
-            })
-            .collect()
+        partners::statuses(&self.reader, &self.board, self.clock.now())
     }
 
     /// The change stream: every notice the writer announces from now on.

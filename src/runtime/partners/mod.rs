@@ -32,6 +32,23 @@ pub const NAMES: [(&str, Target); 3] = [
     ("email", Target::Email),
 ];
 
+/// Every partner's status in a fixed order (field work, head-end, e-mail): how `board` last
+/// saw it, with the backlog and the pause flag read from the database.
+pub fn statuses(
+    reader: &crate::engine::Reader,
+    board: &board::Board,
+    now: crate::domain::Instant,
+) -> Result<Vec<board::PartnerStatus>, crate::engine::EngineError> {
+    NAMES
+        .iter()
+        .map(|(name, target)| {
+            let backlog = reader.backlog(*target)?;
+            let paused = reader.partner_paused(name)?;
+            Ok(board.status(name, now, backlog, paused))
+        })
+        .collect()
+}
+
 /// The settings of a simulated partner: quick to retry, as a local server is.
 fn simulated(url: String) -> Partner {
     Partner {
