@@ -274,7 +274,16 @@ mod tests {
             b"half a snap",
         )
         .expect("snap");
-        let store = SledStore::open(&path, "test").expect("opens all the same");
+        // sled lets go of its lock when its flusher thread ends, a moment after the drop.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let store = loop {
+            match SledStore::open(&path, "test") {
+                Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                opened => break opened.expect("opens all the same"),
+            }
+        };
         assert_eq!(
             store.get(TreeId::Meta, b"k").expect("read"),
             Some(b"v".to_vec())
