@@ -54,6 +54,16 @@ impl Assignee {
         }
     }
 
+    /// The form [`Assignee::parse`] reads back (empty for nobody): a prompt's current value.
+    pub fn entry(&self) -> String {
+        match self {
+            Assignee::Unassigned => String::new(),
+            Assignee::Internal { name, email } => format!("internal:{name}:{email}"),
+            Assignee::External { name, email } => format!("external:{name}:{email}"),
+            Assignee::Partner => "partner".into(),
+        }
+    }
+
     /// A short label for tables.
     pub fn label(&self) -> String {
         match self {

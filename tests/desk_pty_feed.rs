@@ -60,6 +60,9 @@ fn a_support_person_reads_a_customers_feed() {
     let text = desk.text();
     assert!(text.contains("Refused by rule 4"), "{text}");
     assert!(text.contains("by six months"), "the window stays:\n{text}");
+    // The refused range stays in its prompt to be corrected; Esc leaves it.
+    assert!(text.contains("> 2024-01-01 2024-08-01"), "{text}");
+    desk.keys("\x1b");
 
     // Reset: every category over the whole history, and the refusal is gone.
     desk.keys("fr");

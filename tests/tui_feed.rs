@@ -85,12 +85,18 @@ fn key(app: &mut App, key: KeyAction) {
     app.update(Action::Key(key));
 }
 
-/// Types `text` into the open prompt and submits it.
+/// Replaces what the open prompt holds with `text` (as C-e C-u would) and submits it; a
+/// refused answer stays in the prompt, so it is then left with Esc.
 fn answer(app: &mut App, text: &str) {
+    app.update(Action::Edit(tui_input::InputRequest::GoToEnd));
+    app.update(Action::Edit(tui_input::InputRequest::DeleteFromStart));
     for c in text.chars() {
         app.update(Action::Char(c));
     }
     app.update(Action::Submit);
+    if app.typing() {
+        app.update(Action::Escape);
+    }
 }
 
 /// The feed of `customer` (searched for as typed).
@@ -284,10 +290,19 @@ fn a_service_point_or_an_account_picks_the_customer_and_the_account() {
     let app = feed_of(&w, "ba-2");
     assert_eq!(app.feed.customer.as_deref(), Some("C-1"));
     assert_eq!(app.feed.request.account.as_deref(), Some("BA-2"));
-    let mut app = feed_of(&w, "nobody");
+    // A search that finds nobody stays in its prompt, saying so, to be corrected.
+    let mut app = desk(&w);
+    key(&mut app, KeyAction::GoFeed);
+    key(&mut app, KeyAction::PickCustomer);
+    for c in "nobody".chars() {
+        app.update(Action::Char(c));
+    }
+    app.update(Action::Submit);
+    assert!(app.typing(), "the prompt stays open");
     assert_eq!(app.feed.customer, None);
     let text = screen(&mut app, 120, 40);
     assert!(text.contains("no customer matches `nobody`"), "{text}");
+    assert!(text.contains("> nobody"), "the entry stays: {text}");
 }
 
 #[test]

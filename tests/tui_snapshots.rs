@@ -271,11 +271,12 @@ fn service_point_and_work_order_jumps_match_ids_exactly() {
     app.update(Action::Key(KeyAction::Back));
     assert!(app.activities.len() > 1, "Esc clears the service point");
 
+    // An id that does not exist stays in the command line, saying so.
     command(&mut app, "wo WO-999999");
-    let toast = app
-        .toast
-        .as_ref()
-        .map(|t| t.text.clone())
-        .unwrap_or_default();
-    assert_eq!(toast, "there is no work order WO-999999");
+    match &app.popup {
+        Some(Popup::Input { error, .. }) => {
+            assert_eq!(error.as_deref(), Some("there is no work order WO-999999"))
+        }
+        other => panic!("{other:?}"),
+    }
 }

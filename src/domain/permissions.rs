@@ -64,6 +64,16 @@ pub fn permits(role: Role, capability: Capability) -> bool {
     }
 }
 
+/// "a supervisor", "a supervisor or a clerk": who may use `capability`, for refusals and help.
+pub fn roles_that_may(capability: Capability) -> String {
+    Role::ALL
+        .iter()
+        .filter(|r| permits(**r, capability))
+        .map(|r| r.person())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,13 @@
 
 use super::keymap::{Context, KeyAction, Keymap};
 use crate::client::Request;
-use crate::domain::{ActivityType, Instant, Role};
+use crate::domain::{ActivityType, Capability, Instant, Role};
 use crate::engine::{ActivityRow, ActivityTree, ListFilter, Near};
 use crate::lifecycle::OrchState;
 use crate::runtime::Notice;
 use crate::workorders::{Assignee, WorkOrder};
 use std::collections::BTreeSet;
+use tui_input::{Input, InputRequest};
 
 /// The views of the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +115,10 @@ pub enum Purpose {
     Export,
     /// The reason for discarding every activity of a list.
     DiscardAll(Vec<String>),
+    /// The cancel reason code for a Cancel Orchestration of each marked orchestration.
+    CancelMarked(Vec<String>),
+    /// Comments for an Update Orchestration of each marked orchestration.
+    UpdateMarked(Vec<String>),
     /// Text for the current view's own prompt (the tag says which).
     View(&'static str),
 }
@@ -127,18 +132,36 @@ pub enum Popup {
     Confirm {
         /// The question, stating what and how many.
         question: String,
-        /// What to do on yes.
-        request: Request,
+        /// What to do on yes: one request per row acted on, or one bulk request.
+        requests: Vec<Request>,
+        /// For more than [`TYPE_THE_COUNT_ABOVE`] rows: the count the operator must type.
+        typed: Option<TypedCount>,
     },
     /// A one-line text prompt.
     Input {
         /// What is asked.
         prompt: String,
-        /// What was typed.
-        text: String,
+        /// The line being edited (cursor, readline keys, yank).
+        input: Input,
         /// What it is for.
         purpose: Purpose,
+        /// Why the last submission was refused: the text stays for correction.
+        error: Option<String>,
     },
+}
+
+/// A bulk action on more rows than this asks for the number to be typed, not just `y`.
+pub const TYPE_THE_COUNT_ABOVE: usize = 50;
+
+/// The count a large bulk action waits for, and what has been typed so far.
+#[derive(Debug, Clone)]
+pub struct TypedCount {
+    /// How many rows the action takes.
+    pub expected: usize,
+    /// What the operator typed.
+    pub input: Input,
+    /// Why the last answer was not taken.
+    pub error: Option<String>,
 }
 
 /// A message shown for a few seconds in the status line.
@@ -177,6 +200,10 @@ pub enum Action {
     Char(char),
     /// Backspace in a prompt.
     Backspace,
+    /// A line-editing key in a prompt (cursor motion, readline deletions, yank).
+    Edit(InputRequest),
+    /// Text pasted into the terminal (bracketed paste): typed into the prompt, never run as keys.
+    Paste(String),
     /// Enter in a prompt.
     Submit,
     /// Esc in a prompt.
@@ -278,6 +305,10 @@ pub struct App {
     pub queue_cursor: Cursor,
     /// Marked work orders.
     pub marks: BTreeSet<String>,
+    /// Marked orchestrations (activity ids) in the orchestration list.
+    pub orch_marks: BTreeSet<String>,
+    /// Marked error groups (error codes) in the error inbox.
+    pub error_marks: BTreeSet<String>,
     /// Only the orders scheduled for me.
     pub mine: bool,
     /// The window of orchestration rows read around the cursor (after filters).
@@ -353,6 +384,8 @@ impl App {
             orders_total: 0,
             queue_cursor: Cursor::default(),
             marks: BTreeSet::new(),
+            orch_marks: BTreeSet::new(),
+            error_marks: BTreeSet::new(),
             mine: false,
             activities: Vec::new(),
             activities_from: 0,
@@ -400,29 +433,75 @@ impl App {
         }
     }
 
-    /// True while a text prompt takes the keys.
+    /// True while a text prompt (or a count to type) takes the keys.
     pub fn typing(&self) -> bool {
-        matches!(self.popup, Some(Popup::Input { .. }))
+        self.line().is_some()
+    }
+
+    /// The line being edited, if a prompt or a count to type is open.
+    fn line(&self) -> Option<&Input> {
+        match &self.popup {
+            Some(Popup::Input { input, .. }) => Some(input),
+            Some(Popup::Confirm {
+                typed: Some(typed), ..
+            }) => Some(&typed.input),
+            _ => None,
+        }
+    }
+
+    fn line_mut(&mut self) -> Option<&mut Input> {
+        match &mut self.popup {
+            Some(Popup::Input { input, .. }) => Some(input),
+            Some(Popup::Confirm {
+                typed: Some(typed), ..
+            }) => Some(&mut typed.input),
+            _ => None,
+        }
+    }
+
+    fn edit(&mut self, request: InputRequest) -> Vec<Effect> {
+        if let Some(input) = self.line_mut() {
+            input.handle(request);
+        }
+        Vec::new()
+    }
+
+    /// A paste is text, whatever it holds: line breaks become spaces, so a pasted `Enter`
+    /// never submits the prompt and nothing after it runs as desk keys.
+    fn paste(&mut self, text: &str) -> Vec<Effect> {
+        let Some(input) = self.line_mut() else {
+            return self.say("pasted text is only taken by a prompt (/ or :)", true);
+        };
+        let flat: String = text
+            .trim_end_matches(['\r', '\n'])
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        for c in flat.chars() {
+            input.handle(InputRequest::InsertChar(c));
+        }
+        Vec::new()
     }
 
     /// Applies one action; returns what the event loop must do.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
-            Action::Char(c) => {
-                if let Some(Popup::Input { text, .. }) = &mut self.popup {
-                    text.push(c);
-                }
-                Vec::new()
-            }
-            Action::Backspace => {
-                if let Some(Popup::Input { text, .. }) = &mut self.popup {
-                    text.pop();
-                }
-                Vec::new()
-            }
-            Action::Submit => self.submit(),
+            Action::Char(c) => self.edit(InputRequest::InsertChar(c)),
+            Action::Backspace => self.edit(InputRequest::DeletePrevChar),
+            Action::Edit(request) => self.edit(request),
+            Action::Paste(text) => self.paste(&text),
+            Action::Submit => match &self.popup {
+                Some(Popup::Confirm { .. }) => self.answer_typed_count(),
+                _ => self.submit(),
+            },
             Action::Escape => {
+                if matches!(self.popup, Some(Popup::Confirm { .. })) {
+                    self.toast = Some(Toast {
+                        text: "nothing was changed".into(),
+                        error: false,
+                    });
+                }
                 self.popup = None;
                 Vec::new()
             }
@@ -448,14 +527,11 @@ impl App {
 
     fn on_key(&mut self, key: KeyAction) -> Vec<Effect> {
         match (&self.popup, key) {
-            (Some(Popup::Confirm { request, .. }), KeyAction::Confirm) => {
-                let request = request.clone();
-                self.popup = None;
-                self.toast = Some(Toast {
-                    text: "working…".into(),
-                    error: false,
-                });
-                return vec![Effect::Send(request)];
+            (Some(Popup::Confirm { typed: None, .. }), KeyAction::Confirm) => {
+                let Some(Popup::Confirm { requests, .. }) = self.popup.take() else {
+                    return Vec::new();
+                };
+                return self.send_confirmed(requests);
             }
             (Some(Popup::Confirm { .. }), KeyAction::Deny | KeyAction::Back) => {
                 self.popup = None;
@@ -486,6 +562,10 @@ impl App {
             }
             (Some(_), _) => return Vec::new(),
             (None, _) => {}
+        }
+        // A role's impossible action is refused before any prompt or confirmation.
+        if let Some(refusal) = key.capability().and_then(|c| self.refusal(c)) {
+            return self.say(&refusal, true);
         }
         match key {
             KeyAction::Quit => vec![Effect::Quit],
@@ -603,16 +683,76 @@ impl App {
     pub fn prompt(&mut self, prompt: &str, text: String, purpose: Purpose) -> Vec<Effect> {
         self.popup = Some(Popup::Input {
             prompt: prompt.to_string(),
-            text,
+            input: Input::new(text),
             purpose,
+            error: None,
         });
+        self.toast = None;
         Vec::new()
     }
 
     /// Asks before sending `request`.
     pub fn confirm(&mut self, question: String, request: Request) -> Vec<Effect> {
-        self.popup = Some(Popup::Confirm { question, request });
+        self.confirm_rows(question, vec![request], 1)
+    }
+
+    /// Asks before sending `requests`, which act on `rows` rows: above
+    /// [`TYPE_THE_COUNT_ABOVE`] the operator types the count instead of `y`, because a slip of
+    /// one key must not change a hundred orders.
+    pub fn confirm_rows(
+        &mut self,
+        question: String,
+        requests: Vec<Request>,
+        rows: usize,
+    ) -> Vec<Effect> {
+        let typed = (rows > TYPE_THE_COUNT_ABOVE).then(|| TypedCount {
+            expected: rows,
+            input: Input::default(),
+            error: None,
+        });
+        self.popup = Some(Popup::Confirm {
+            question,
+            requests,
+            typed,
+        });
+        // The bar shows the answers, not an older message.
+        self.toast = None;
         Vec::new()
+    }
+
+    /// Enter on a confirmation that waits for the count: the count goes ahead, anything
+    /// else stays open with why.
+    fn answer_typed_count(&mut self) -> Vec<Effect> {
+        let Some(Popup::Confirm {
+            typed: Some(typed), ..
+        }) = &mut self.popup
+        else {
+            return Vec::new();
+        };
+        let answer = typed.input.value().trim().to_string();
+        if answer.parse::<usize>().ok() == Some(typed.expected) {
+            let Some(Popup::Confirm { requests, .. }) = self.popup.take() else {
+                return Vec::new();
+            };
+            return self.send_confirmed(requests);
+        }
+        typed.error = Some(if answer.is_empty() {
+            format!("type {} to go ahead, or Esc", typed.expected)
+        } else {
+            format!(
+                "{answer} is not {}: type {} to go ahead, or Esc",
+                typed.expected, typed.expected
+            )
+        });
+        Vec::new()
+    }
+
+    fn send_confirmed(&mut self, requests: Vec<Request>) -> Vec<Effect> {
+        self.toast = Some(Toast {
+            text: "working…".into(),
+            error: false,
+        });
+        requests.into_iter().map(Effect::Send).collect()
     }
 
     fn move_cursor(&mut self, delta: isize) -> Vec<Effect> {
@@ -692,6 +832,23 @@ impl App {
         }
     }
 
+    /// Why this operator may not use `capability`, in the engine's own words (`None`: they may).
+    pub fn refusal(&self, capability: Capability) -> Option<String> {
+        let session = self.api.session();
+        let actor = crate::engine::Actor::with_role(&session.operator, session.role);
+        match actor.check(capability) {
+            Err(crate::engine::EngineError::Refused { message, .. }) => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Whether this operator may do what `action` does (the hint bar offers only those).
+    pub fn may(&self, action: KeyAction) -> bool {
+        action
+            .capability()
+            .is_none_or(|capability| self.refusal(capability).is_none())
+    }
+
     /// Who is at the desk.
     pub fn operator(&self) -> &str {
         &self.api.session().operator
@@ -759,16 +916,14 @@ impl App {
         match key {
             KeyAction::ToggleMark => {
                 if let Some(id) = self.selected_order().map(|w| w.id.clone()) {
-                    if !self.marks.remove(&id) {
-                        self.marks.insert(id);
-                    }
+                    toggle(&mut self.marks, id);
                 }
                 self.move_cursor(1)
             }
             KeyAction::MarkAll => match self.whole_queue() {
                 Ok(orders) => {
                     self.marks = orders.into_iter().map(|w| w.id).collect();
-                    Vec::new()
+                    self.say_marked(self.marks.len())
                 }
                 Err(err) => self.say(&format!("cannot read the database: {err}"), true),
             },
@@ -787,24 +942,16 @@ impl App {
                 if ids.is_empty() {
                     return Vec::new();
                 }
-                let question = format!(
-                    "Complete {} work order{}? ({})",
-                    ids.len(),
-                    plural(ids.len()),
-                    preview(&ids)
-                );
-                self.confirm(question, Request::WoComplete { ids })
+                let question = format!("Complete {}? ({})", orders(ids.len()), preview(&ids));
+                let rows = ids.len();
+                self.confirm_rows(question, vec![Request::WoComplete { ids }], rows)
             }
             KeyAction::Cancel => {
                 let ids = self.targets();
                 if ids.is_empty() {
                     return Vec::new();
                 }
-                let prompt = format!(
-                    "Reason for cancelling {} work order{}",
-                    ids.len(),
-                    plural(ids.len())
-                );
+                let prompt = format!("Reason for cancelling {}", orders(ids.len()));
                 self.prompt(&prompt, String::new(), Purpose::CancelOrders(ids))
             }
             KeyAction::Assign => {
@@ -812,28 +959,55 @@ impl App {
                 if ids.is_empty() {
                     return Vec::new();
                 }
+                // One order: its current assignee, to be edited.
+                let current = match ids.as_slice() {
+                    [id] => self
+                        .orders
+                        .iter()
+                        .find(|w| &w.id == id)
+                        .map(|w| w.assignee.entry())
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
                 let prompt = format!(
-                    "Assign {} to (internal:NAME:EMAIL, external:NAME:EMAIL or partner)",
+                    "Assign {} ({}) to internal:NAME:EMAIL, external:NAME:EMAIL or partner",
+                    orders(ids.len()),
                     preview(&ids)
                 );
-                self.prompt(&prompt, String::new(), Purpose::Assign(ids))
+                self.prompt(&prompt, current, Purpose::Assign(ids))
             }
-            KeyAction::SetSent | KeyAction::SetSetup => match self.selected_order() {
-                Some(w) => {
-                    let status = if key == KeyAction::SetSent {
-                        crate::workorders::WoStatus::Sent
-                    } else {
-                        crate::workorders::WoStatus::Setup
-                    };
-                    vec![Effect::Send(Request::WoSetStatus {
-                        id: w.id.clone(),
-                        status,
-                    })]
+            KeyAction::SetSent | KeyAction::SetSetup => {
+                let ids = self.targets();
+                if ids.is_empty() {
+                    return Vec::new();
                 }
-                None => Vec::new(),
-            },
+                let status = if key == KeyAction::SetSent {
+                    crate::workorders::WoStatus::Sent
+                } else {
+                    crate::workorders::WoStatus::Setup
+                };
+                let question =
+                    format!("Set {} to {status}? ({})", orders(ids.len()), preview(&ids));
+                let rows = ids.len();
+                let requests = ids
+                    .into_iter()
+                    .map(|id| Request::WoSetStatus { id, status })
+                    .collect();
+                if rows == 1 {
+                    // One row, and a status that can be set back: no question.
+                    self.send_confirmed(requests)
+                } else {
+                    self.confirm_rows(question, requests, rows)
+                }
+            }
             _ => Vec::new(),
         }
+    }
+
+    /// Tells how many rows are marked now.
+    fn say_marked(&mut self, marked: usize) -> Vec<Effect> {
+        let text = format!("{marked} marked: the next action takes them all (U clears)");
+        self.say(&text, false)
     }
 
     // ---- orchestrations and the hierarchy ------------------------------------------------------
@@ -863,6 +1037,59 @@ impl App {
 
     fn orch_key(&mut self, key: KeyAction) -> Vec<Effect> {
         match key {
+            KeyAction::ToggleMark => {
+                match self.view {
+                    View::Errors => {
+                        if let Some((code, _)) = self.error_groups.get(self.errors_cursor.selected)
+                        {
+                            toggle(&mut self.error_marks, code.clone());
+                        }
+                    }
+                    _ => {
+                        if let Some(id) = self
+                            .activity_at(self.orch_cursor.selected)
+                            .map(|r| r.id.clone())
+                        {
+                            toggle(&mut self.orch_marks, id);
+                        }
+                    }
+                }
+                self.move_cursor(1)
+            }
+            KeyAction::MarkAll => match self.view {
+                View::Errors => {
+                    self.error_marks = self.error_groups.iter().map(|(c, _)| c.clone()).collect();
+                    self.say_marked(self.error_marks.len())
+                }
+                _ => match self.whole_list() {
+                    Ok(rows) => {
+                        self.orch_marks = rows.into_iter().map(|r| r.id).collect();
+                        self.say_marked(self.orch_marks.len())
+                    }
+                    Err(err) => self.say(&format!("cannot read the database: {err}"), true),
+                },
+            },
+            KeyAction::ClearMarks => {
+                self.orch_marks.clear();
+                self.error_marks.clear();
+                Vec::new()
+            }
+            KeyAction::Retry | KeyAction::Discard if self.view == View::Errors => {
+                self.on_error_groups(key == KeyAction::Retry, false)
+            }
+            KeyAction::RetryAll | KeyAction::DiscardAll if self.view == View::Errors => {
+                self.on_error_groups(key == KeyAction::RetryAll, true)
+            }
+            KeyAction::Retry
+            | KeyAction::Discard
+            | KeyAction::ExecuteNow
+            | KeyAction::CancelOrchestration
+            | KeyAction::Update
+                if !self.orch_marks.is_empty() && self.view == View::Orchestrations =>
+            {
+                let ids: Vec<String> = self.orch_marks.iter().cloned().collect();
+                self.on_marked_activities(key, ids)
+            }
             KeyAction::FilterState => {
                 self.state_filter = next_in(OrchState::ALL, self.state_filter);
                 self.orch_cursor = Cursor::default();
@@ -884,16 +1111,7 @@ impl App {
                 if ids.is_empty() {
                     return self.say("the list is empty: nothing to do", true);
                 }
-                if key == KeyAction::DiscardAll {
-                    let prompt = format!("Discard all {} activities in this list: why?", ids.len());
-                    return self.prompt(&prompt, String::new(), Purpose::DiscardAll(ids));
-                }
-                let question = format!(
-                    "Retry all {} activities in this list ({})? It runs in the background; the report counts an item only once its next transition has happened.",
-                    ids.len(),
-                    preview(&ids)
-                );
-                self.confirm(question, Request::RetryAll { ids })
+                self.retry_or_discard(key == KeyAction::RetryAll, ids, "in this list")
             }
             KeyAction::ToggleStuck => {
                 self.stuck = !self.stuck;
@@ -911,6 +1129,101 @@ impl App {
                 Vec::new()
             }
             _ => self.activity_key(key, None),
+        }
+    }
+
+    /// Retry or discard many activities: a confirmation (retry) or a reason (discard) that
+    /// states how many, then one bulk request run in the background.
+    fn retry_or_discard(&mut self, retry: bool, ids: Vec<String>, which: &str) -> Vec<Effect> {
+        let rows = ids.len();
+        if !retry {
+            let prompt = format!("Discard {} {which}: why?", activities(rows));
+            return self.prompt(&prompt, String::new(), Purpose::DiscardAll(ids));
+        }
+        let question = format!(
+            "Retry {} {which} ({})? It runs in the background; the report counts an item only once its next transition has happened.",
+            activities(rows),
+            preview(&ids)
+        );
+        self.confirm_rows(question, vec![Request::RetryAll { ids }], rows)
+    }
+
+    /// Retry or discard the activities of the marked error groups (or the selected one), or
+    /// with `all`, of every group in the inbox.
+    fn on_error_groups(&mut self, retry: bool, all: bool) -> Vec<Effect> {
+        let codes: Vec<String> = if all {
+            self.error_groups.iter().map(|(c, _)| c.clone()).collect()
+        } else if self.error_marks.is_empty() {
+            self.error_groups
+                .get(self.errors_cursor.selected)
+                .map(|(c, _)| vec![c.clone()])
+                .unwrap_or_default()
+        } else {
+            self.error_marks.iter().cloned().collect()
+        };
+        let mut ids = Vec::new();
+        for code in &codes {
+            let filter = ListFilter {
+                error_code: Some(code.clone()),
+                ..ListFilter::default()
+            };
+            match self.api.list_window(&filter, 0, 0, None) {
+                Ok((rows, _)) => ids.extend(rows.into_iter().map(|r| r.id)),
+                Err(err) => return self.say(&format!("cannot read the database: {err}"), true),
+            }
+        }
+        if ids.is_empty() {
+            return self.say(
+                "no activity is in these error groups now: nothing to do",
+                true,
+            );
+        }
+        let which = match codes.as_slice() {
+            [code] => format!("in error {code}"),
+            _ => format!("in {} error groups ({})", codes.len(), preview(&codes)),
+        };
+        self.retry_or_discard(retry, ids, &which)
+    }
+
+    /// An activity action on several marked orchestrations: each is sent on its own, after
+    /// one question (or one prompt) that says how many.
+    fn on_marked_activities(&mut self, key: KeyAction, ids: Vec<String>) -> Vec<Effect> {
+        let rows = ids.len();
+        if let [id] = ids.as_slice() {
+            // One marked row is acted on as if it were the selected one.
+            return self.activity_key_on(key, id.clone(), None);
+        }
+        match key {
+            KeyAction::Retry | KeyAction::Discard => {
+                self.retry_or_discard(key == KeyAction::Retry, ids, "marked")
+            }
+            KeyAction::ExecuteNow => {
+                let question = format!(
+                    "Execute {} now ({})? This bypasses their effective dates, business hours and the throttle.",
+                    activities(rows),
+                    preview(&ids)
+                );
+                let requests = ids
+                    .into_iter()
+                    .map(|id| Request::ExecuteNow { id })
+                    .collect();
+                self.confirm_rows(question, requests, rows)
+            }
+            KeyAction::CancelOrchestration => self.prompt(
+                &format!(
+                    "Cancel {} ({}): reason code (CR, CXS, D1-Undetermined, D1-AutoDiscarded)",
+                    activities(rows),
+                    preview(&ids)
+                ),
+                "CR".into(),
+                Purpose::CancelMarked(ids),
+            ),
+            KeyAction::Update => self.prompt(
+                &format!("Update {} ({}): comments", activities(rows), preview(&ids)),
+                String::new(),
+                Purpose::UpdateMarked(ids),
+            ),
+            _ => Vec::new(),
         }
     }
 
@@ -970,9 +1283,19 @@ impl App {
 
     /// Actions on the selected activity (and, in the hierarchy, the selected child).
     fn activity_key(&mut self, key: KeyAction, related: Option<String>) -> Vec<Effect> {
-        let Some(id) = self.selected_activity() else {
-            return Vec::new();
-        };
+        match self.selected_activity() {
+            Some(id) => self.activity_key_on(key, id, related),
+            None => Vec::new(),
+        }
+    }
+
+    /// Actions on activity `id` (and optionally its child `related`).
+    fn activity_key_on(
+        &mut self,
+        key: KeyAction,
+        id: String,
+        related: Option<String>,
+    ) -> Vec<Effect> {
         // In the hierarchy a selected child is the subject of retry and execute-now.
         let subject = related.clone().unwrap_or_else(|| id.clone());
         match key {
@@ -1024,10 +1347,33 @@ impl App {
     // ---- prompts -----------------------------------------------------------------------------
 
     fn submit(&mut self) -> Vec<Effect> {
-        let Some(Popup::Input { text, purpose, .. }) = self.popup.take() else {
+        let Some(Popup::Input {
+            prompt,
+            input,
+            purpose,
+            ..
+        }) = self.popup.take()
+        else {
             return Vec::new();
         };
-        let text = text.trim().to_string();
+        let text = input.value().trim().to_string();
+        self.toast = None;
+        let effects = self.apply_input(text, purpose.clone());
+        // A refused entry stays in its prompt, with why, to be corrected rather than retyped.
+        if self.popup.is_none() && effects.is_empty() {
+            if let Some(refusal) = self.toast.take_if(|t| t.error) {
+                self.popup = Some(Popup::Input {
+                    prompt,
+                    input,
+                    purpose,
+                    error: Some(refusal.text),
+                });
+            }
+        }
+        effects
+    }
+
+    fn apply_input(&mut self, text: String, purpose: Purpose) -> Vec<Effect> {
         match purpose {
             Purpose::Filter => {
                 self.filter = text;
@@ -1053,19 +1399,40 @@ impl App {
                 _ => Vec::new(),
             },
             Purpose::CancelOrders(ids) if !text.is_empty() => {
-                let question = format!("Cancel {} work order{} ({}) with reason \"{text}\"?", ids.len(), plural(ids.len()), preview(&ids));
-                self.confirm(question, Request::WoCancel { ids, reason: text })
+                let question = format!("Cancel {} ({}) with reason \"{text}\"?", orders(ids.len()), preview(&ids));
+                let rows = ids.len();
+                self.confirm_rows(question, vec![Request::WoCancel { ids, reason: text }], rows)
             }
             Purpose::Assign(ids) => match Assignee::parse(&text) {
-                Ok(assignee) => ids
-                    .into_iter()
-                    .map(|id| {
-                        let schedule_for = Some(self.operator().to_string());
-                        Effect::Send(Request::WoAssign { id, assignee: assignee.clone(), schedule_for })
-                    })
-                    .collect(),
+                Ok(assignee) => {
+                    let rows = ids.len();
+                    let question = format!("Assign {} ({}) to {}?", orders(rows), preview(&ids), assignee.label());
+                    let schedule_for = Some(self.operator().to_string());
+                    let requests = ids
+                        .into_iter()
+                        .map(|id| Request::WoAssign { id, assignee: assignee.clone(), schedule_for: schedule_for.clone() })
+                        .collect();
+                    // Assigning can be redone: only a large batch asks first.
+                    if rows > TYPE_THE_COUNT_ABOVE {
+                        self.confirm_rows(question, requests, rows)
+                    } else {
+                        self.send_confirmed(requests)
+                    }
+                }
                 Err(e) => self.say(&e, true),
             },
+            Purpose::CancelMarked(ids) if !text.is_empty() => {
+                let rows = ids.len();
+                let question = format!("File a Cancel Orchestration for {} ({}) with reason {text}?", activities(rows), preview(&ids));
+                let requests = ids.into_iter().map(|id| Request::Cancel { id, reason: text.clone(), related: None }).collect();
+                self.confirm_rows(question, requests, rows)
+            }
+            Purpose::UpdateMarked(ids) if !text.is_empty() => {
+                let rows = ids.len();
+                let question = format!("File an Update Orchestration for {} ({}) with \"{text}\"?", activities(rows), preview(&ids));
+                let requests = ids.into_iter().map(|id| Request::Update { id, comments: text.clone(), start: None, related: None }).collect();
+                self.confirm_rows(question, requests, rows)
+            }
             Purpose::CancelOrchestration { id, related } if !text.is_empty() => {
                 let what = related.as_ref().map_or(id.clone(), |r| format!("{r} of {id}"));
                 self.confirm(format!("File a Cancel Orchestration for {what} (reason {text})?"), Request::Cancel { id, reason: text, related })
@@ -1078,13 +1445,14 @@ impl App {
                 self.confirm(format!("Discard {id}? ({reason})"), Request::Discard { id, reason: Some(reason) })
             }
             Purpose::DiscardAll(ids) if !text.is_empty() => {
-                let question = format!("Discard all {} activities ({}) with reason \"{text}\"?", ids.len(), preview(&ids));
-                self.confirm(question, Request::DiscardAll { ids, reason: text })
+                let rows = ids.len();
+                let question = format!("Discard {} ({}) with reason \"{text}\"?", activities(rows), preview(&ids));
+                self.confirm_rows(question, vec![Request::DiscardAll { ids, reason: text }], rows)
             }
             Purpose::CancelFa(id) if !text.is_empty() => {
                 self.confirm(format!("Cancel field activity {id} by hand (reason {text})? The field system is not told."), Request::CancelFa { id, reason: text })
             }
-            _ => self.say("nothing entered: nothing was changed", true),
+            _ => self.say("this needs an answer: type one, or Esc to leave it", true),
         }
     }
 
@@ -1177,6 +1545,8 @@ impl App {
             Notice::Done { message, .. } => {
                 self.status.busy = None;
                 self.marks.clear();
+                self.orch_marks.clear();
+                self.error_marks.clear();
                 self.toast = Some(Toast {
                     text: message,
                     error: false,
@@ -1466,6 +1836,27 @@ fn next_in<T: Copy + PartialEq>(all: &[T], current: Option<T>) -> Option<T> {
             let at = all.iter().position(|x| *x == c)?;
             all.get(at + 1).copied()
         }
+    }
+}
+
+/// "1 work order", "3 work orders".
+fn orders(n: usize) -> String {
+    format!("{n} work order{}", plural(n))
+}
+
+/// "1 activity", "3 activities".
+fn activities(n: usize) -> String {
+    if n == 1 {
+        "1 activity".into()
+    } else {
+        format!("{n} activities")
+    }
+}
+
+/// Marks `id` if unmarked, else unmarks it.
+fn toggle(marks: &mut BTreeSet<String>, id: String) {
+    if !marks.remove(&id) {
+        marks.insert(id);
     }
 }
 

@@ -228,9 +228,10 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
     let rows = app.feed.rows_shown.max(1) as isize;
     let delta = match key {
         KeyAction::PickCustomer => {
+            let current = app.feed.customer.clone().unwrap_or_default();
             return app.prompt(
                 "Find a customer: name, customer id, service point or billing account",
-                String::new(),
+                current,
                 Purpose::View("customer"),
             );
         }
@@ -242,11 +243,17 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
             });
             return Vec::new();
         }
-        // The prompt starts empty: a prefilled range would have a new one typed after it.
+        // The current range, to be edited (C-u clears it, as in a shell).
         KeyAction::DateRange => {
+            let current = app
+                .feed
+                .request
+                .range
+                .map(|(start, end)| format!("{start} {end}"))
+                .unwrap_or_default();
             return app.prompt(
                 "From and to, YYYY-MM-DD YYYY-MM-DD (≤ 6 months; empty: whole history)",
-                String::new(),
+                current,
                 Purpose::View("range"),
             );
         }
@@ -447,17 +454,21 @@ fn set_range(app: &mut App, text: &str) -> Vec<Effect> {
         Ok(range) => range,
         Err(message) => {
             app.feed.refusal = Some(format!("{message}. {}", still_showing(app)));
-            return Vec::new();
+            // An error keeps the range in its prompt for correction; the view says the rest.
+            return app.say(&message, true);
         }
     };
     match feed::validate_range(start, end, today(app), history_years(app)) {
         Ok(range) => {
             app.feed.request.range = Some((range.start, range.end));
             changed(app);
+            Vec::new()
         }
-        Err(err) => app.feed.refusal = Some(format!("{}. {}", refusal(&err), still_showing(app))),
+        Err(err) => {
+            app.feed.refusal = Some(format!("{}. {}", refusal(&err), still_showing(app)));
+            app.say(&refusal(&err), true)
+        }
     }
-    Vec::new()
 }
 
 /// Two `YYYY-MM-DD` dates, separated by spaces, "to" or "..".

@@ -4,6 +4,7 @@
 //! The file has one array of tables per context, rows of `{ on, run, desc }` (yazi's
 //! `keymap-default.toml` style); every mistake is a [`KeymapError`] naming the file and line.
 
+use crate::domain::Capability;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -347,6 +348,24 @@ key_actions! {
 }
 
 impl KeyAction {
+    /// What the engine asks of an operator for this action (`None`: looking and moving, which
+    /// everyone may do). The desk offers only what the operator's role permits.
+    pub fn capability(self) -> Option<Capability> {
+        use KeyAction as K;
+        Some(match self {
+            K::Complete | K::Cancel | K::Assign | K::SetSent | K::SetSetup => {
+                Capability::WorkOrders
+            }
+            K::Retry | K::RetryAll => Capability::Retry,
+            K::Discard | K::DiscardAll | K::CancelOrchestration => Capability::CancelOrDiscard,
+            K::ExecuteNow | K::RunBatch => Capability::ExecuteNow,
+            K::Update => Capability::Update,
+            K::CompleteFa | K::CancelFa => Capability::ManualFieldActivity,
+            K::PausePartner | K::ResumePartner => Capability::Partners,
+            _ => return None,
+        })
+    }
+
     /// The action a `run` name names, if any (`noop` is not an action).
     pub fn parse(name: &str) -> Option<KeyAction> {
         KeyAction::ALL.iter().copied().find(|a| a.name() == name)
@@ -1117,10 +1136,24 @@ impl Keymap {
     /// At most `max` (key, label) pairs for the command bar: the context's actions first, then
     /// global ones, in file order, one key per action; `help` is kept when the bar is cut.
     pub fn command_bar(&self, context: Context, max: usize) -> Vec<(String, String)> {
+        self.command_bar_for(context, max, |_| true)
+    }
+
+    /// As [`Keymap::command_bar`], offering only the actions `offered` keeps (those the
+    /// operator's role permits).
+    pub fn command_bar_for(
+        &self,
+        context: Context,
+        max: usize,
+        offered: impl Fn(KeyAction) -> bool,
+    ) -> Vec<(String, String)> {
         let mut actions: Vec<(&Binding, KeyAction)> = Vec::new();
         for binding in self.active(context) {
             let action = binding.action;
-            if action.in_command_bar() && !actions.iter().any(|(_, a)| *a == action) {
+            if action.in_command_bar()
+                && offered(action)
+                && !actions.iter().any(|(_, a)| *a == action)
+            {
                 actions.push((binding, action));
             }
         }

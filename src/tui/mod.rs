@@ -58,9 +58,13 @@ pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<
     ));
     let mouse = session.config.desk.mouse;
     let mut terminal = ratatui::init();
-    if mouse {
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
-    }
+    terminal_modes(true, mouse);
+    // ratatui's own hook leaves the alternate screen; this one also gives back paste and mouse.
+    let restore_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        terminal_modes(false, mouse);
+        restore_hook(info);
+    }));
     let result = event_loop(
         &mut terminal,
         &mut app,
@@ -70,9 +74,7 @@ pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<
         &mut log,
     )
     .await;
-    if mouse {
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
-    }
+    terminal_modes(false, mouse);
     ratatui::restore();
     // Actions the operator started are finished before the desk lets go of the engine.
     connection.finish().await;
@@ -154,6 +156,28 @@ async fn event_loop(
     }
 }
 
+/// Turns on (or off) what the desk asks of the terminal beyond ratatui's raw mode and
+/// alternate screen: bracketed paste, so a paste arrives as text and never as keys, and the
+/// mouse when configured.
+fn terminal_modes(on: bool, mouse: bool) {
+    use crossterm::event::{
+        DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    };
+    let mut out = std::io::stdout();
+    let _ = if on {
+        crossterm::execute!(out, EnableBracketedPaste)
+    } else {
+        crossterm::execute!(out, DisableBracketedPaste)
+    };
+    if mouse {
+        let _ = if on {
+            crossterm::execute!(out, EnableMouseCapture)
+        } else {
+            crossterm::execute!(out, DisableMouseCapture)
+        };
+    }
+}
+
 /// Writes what an operator or a supervisor would look for afterwards.
 fn log_notice(log: &mut log::DeskLog, notice: &crate::runtime::Notice) {
     use crate::runtime::Notice;
@@ -186,6 +210,7 @@ fn expire_toast(app: &mut App, since: &mut Option<(std::time::Instant, app::Toas
 pub fn on_event(app: &mut App, event: Event) -> Vec<Effect> {
     match event {
         Event::Key(key) if key.kind == KeyEventKind::Press => on_key(app, key),
+        Event::Paste(text) => app.update(Action::Paste(text)),
         Event::Mouse(mouse) => match mouse.kind {
             MouseEventKind::ScrollDown => app.update(Action::Key(keymap::KeyAction::Down)),
             MouseEventKind::ScrollUp => app.update(Action::Key(keymap::KeyAction::Up)),
@@ -195,20 +220,30 @@ pub fn on_event(app: &mut App, event: Event) -> Vec<Effect> {
     }
 }
 
+/// What a key does in a prompt: the readline keys users know from their shell (C-a, C-e,
+/// C-u, C-k, C-w, C-y, Alt-b, Alt-f, arrows, Home, End); `None` for keys that are not text.
+pub fn line_key(key: KeyEvent) -> Option<Action> {
+    use tui_input::InputRequest;
+    let control = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        // As in a shell: Ctrl-C abandons the line.
+        KeyCode::Char('c') if control => Some(Action::Escape),
+        KeyCode::Enter => Some(Action::Submit),
+        KeyCode::Esc => Some(Action::Escape),
+        // Readline's C-u kills back to the start of the line, not the whole line.
+        KeyCode::Char('u') if control => Some(Action::Edit(InputRequest::DeleteFromStart)),
+        _ => tui_input::backend::crossterm::to_input_request(&Event::Key(key)).map(Action::Edit),
+    }
+}
+
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let control = key.modifiers.contains(KeyModifiers::CONTROL);
     let ctrl_c = control && key.code == KeyCode::Char('c');
     if app.typing() {
-        // As in a shell: Ctrl-C abandons the line; other control keys are not text.
-        let action = match key.code {
-            _ if ctrl_c => Action::Escape,
-            KeyCode::Enter => Action::Submit,
-            KeyCode::Esc => Action::Escape,
-            KeyCode::Backspace => Action::Backspace,
-            KeyCode::Char(c) if !control => Action::Char(c),
-            _ => return Vec::new(),
+        return match line_key(key) {
+            Some(action) => app.update(action),
+            None => Vec::new(),
         };
-        return app.update(action);
     }
     if ctrl_c {
         // Like every terminal tool: Ctrl-C leaves. Actions already started finish first.

@@ -1,6 +1,6 @@
 //! Drawing: a pure function of the model. Lists build rows only for the visible slice.
 
-use super::app::{App, Cursor, Popup, View};
+use super::app::{App, Cursor, Popup, TypedCount, View};
 use super::keymap::Context;
 use super::theme::Theme;
 use crate::engine::{ActivityTree, CommView, TreeNode};
@@ -50,8 +50,15 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     draw_bar(frame, app, theme, bar);
     match app.popup.clone() {
         Some(Popup::Help) => draw_help(frame, app, theme, body),
-        Some(Popup::Confirm { question, .. }) => draw_confirm(frame, theme, body, &question),
-        Some(Popup::Input { prompt, text, .. }) => draw_input(frame, theme, body, &prompt, &text),
+        Some(Popup::Confirm {
+            question, typed, ..
+        }) => draw_confirm(frame, theme, body, &question, typed.as_ref()),
+        Some(Popup::Input {
+            prompt,
+            input,
+            error,
+            ..
+        }) => draw_input(frame, theme, body, &prompt, &input, error.as_deref()),
         None => {}
     }
 }
@@ -259,7 +266,15 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
     } else {
         format!(" · {}", parts.join(" · "))
     };
-    let title = format!(" Orchestrations ({}){filters} ", app.activities_total);
+    let marked = if app.orch_marks.is_empty() {
+        String::new()
+    } else {
+        format!(" · {} marked", app.orch_marks.len())
+    };
+    let title = format!(
+        " Orchestrations ({}){filters}{marked} ",
+        app.activities_total
+    );
     let visible = window(&app.orch_cursor, app.activities_total, app.page);
     let rows: Vec<Row> = visible
         .clone()
@@ -282,7 +297,13 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
                 _ => "",
             };
             let state_style = theme.state(&r.state);
+            let mark = if app.orch_marks.contains(&r.id) {
+                "●"
+            } else {
+                " "
+            };
             let row = Row::new(vec![
+                Cell::from(mark),
                 Cell::from(r.id.clone()),
                 Cell::from(r.activity_type.clone()),
                 Cell::from(Span::styled(r.state.clone(), state_style)),
@@ -299,9 +320,19 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
             style_row(row, visible.start + i == app.orch_cursor.selected, theme)
         })
         .collect::<Vec<Row>>();
-    let header =
-        Row::new(["ID", "TYPE", "STATE", "REASON", "SP/TARGET", "SINCE", ""]).style(theme.header);
+    let header = Row::new([
+        "",
+        "ID",
+        "TYPE",
+        "STATE",
+        "REASON",
+        "SP/TARGET",
+        "SINCE",
+        "",
+    ])
+    .style(theme.header);
     let widths = [
+        Constraint::Length(1),
         Constraint::Length(10),
         Constraint::Length(22),
         Constraint::Length(17),
@@ -327,8 +358,13 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
 
 fn draw_errors(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let total: usize = app.error_groups.iter().map(|(_, n)| n).sum();
+    let marked = if app.error_marks.is_empty() {
+        String::new()
+    } else {
+        format!(" · {} groups marked", app.error_marks.len())
+    };
     let title = format!(
-        " Error inbox: {total} activit{} in error ",
+        " Error inbox: {total} activit{} in error{marked} ",
         if total == 1 { "y" } else { "ies" }
     );
     let visible = window(&app.errors_cursor, app.error_groups.len(), app.page);
@@ -336,7 +372,13 @@ fn draw_errors(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .iter()
         .enumerate()
         .map(|(i, (code, n))| {
+            let mark = if app.error_marks.contains(code) {
+                "●"
+            } else {
+                " "
+            };
             let row = Row::new(vec![
+                mark.to_string(),
                 code.clone(),
                 n.to_string(),
                 describe_code(code).to_string(),
@@ -344,8 +386,9 @@ fn draw_errors(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             style_row(row, visible.start + i == app.errors_cursor.selected, theme)
         })
         .collect();
-    let header = Row::new(["CODE", "COUNT", "MEANING"]).style(theme.header);
+    let header = Row::new(["", "CODE", "COUNT", "MEANING"]).style(theme.header);
     let widths = [
+        Constraint::Length(1),
         Constraint::Length(26),
         Constraint::Length(7),
         Constraint::Min(10),
@@ -746,7 +789,7 @@ fn draw_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     let context = app.context();
     let mut spans = Vec::new();
-    for (keys, desc) in app.keymap.command_bar(context, 8) {
+    for (keys, desc) in app.keymap.command_bar_for(context, 8, |a| app.may(a)) {
         spans.push(Span::styled(format!(" {keys} "), theme.key));
         spans.push(Span::raw(format!("{desc} ")));
     }
@@ -776,7 +819,20 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             } else {
                 "here"
             };
-            Row::new(vec![h.keys, h.desc, scope.to_string()])
+            // What this operator may not do is listed, dimmed, with the role that may.
+            match h.action.capability().filter(|_| !app.may(h.action)) {
+                Some(capability) => Row::new(vec![
+                    h.keys,
+                    format!(
+                        "{} (only {})",
+                        h.desc,
+                        crate::domain::roles_that_may(capability)
+                    ),
+                    "—".to_string(),
+                ])
+                .style(theme.dim),
+                None => Row::new(vec![h.keys, h.desc, scope.to_string()]),
+            }
         })
         .collect();
     let popup = centered(area, 72, area.height.saturating_sub(2));
@@ -795,39 +851,113 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     frame.render_widget(table, popup);
 }
 
-fn draw_confirm(frame: &mut Frame, theme: &Theme, area: Rect, question: &str) {
-    let popup = centered(area, 64, 7);
-    frame.render_widget(Clear, popup);
-    let text = vec![
-        Line::from(question.to_string()),
-        Line::from(""),
-        Line::from(vec![
+fn draw_confirm(
+    frame: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    question: &str,
+    typed: Option<&TypedCount>,
+) {
+    let width = 64.min(area.width);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let mut text = vec![Line::from(question.to_string()), Line::from("")];
+    let mut cursor_row = None;
+    match typed {
+        None => text.push(Line::from(vec![
             Span::styled(" y ", theme.key),
             Span::raw(" yes    "),
             Span::styled(" n ", theme.key),
             Span::raw(" no"),
-        ]),
-    ];
+        ])),
+        Some(typed) => {
+            text.push(Line::from(format!(
+                "This acts on {} rows: type {} and Enter to go ahead, Esc to leave.",
+                typed.expected, typed.expected
+            )));
+            cursor_row = Some(text.len());
+            text.push(Line::from(format!("> {}", typed.input.value())));
+            if let Some(error) = &typed.error {
+                text.push(Line::styled(error.clone(), theme.error));
+            }
+        }
+    }
+    // Height from the wrapped text, so a long question is never cut.
+    let rows: usize = text.iter().map(|l| wrapped_rows(l, inner)).sum();
+    let popup = centered(area, width, (rows as u16).saturating_add(2));
+    frame.render_widget(Clear, popup);
+    let above: usize = cursor_row.map_or(0, |at| {
+        text[..at].iter().map(|l| wrapped_rows(l, inner)).sum()
+    });
     let paragraph = Paragraph::new(text)
         .wrap(Wrap { trim: true })
         .block(block(" Confirm ".into(), theme));
     frame.render_widget(paragraph, popup);
+    if let (Some(_), Some(typed)) = (cursor_row, typed) {
+        let x = popup.x + 1 + 2 + typed.input.visual_cursor() as u16;
+        let y = popup.y + 1 + above as u16;
+        if x < popup.right().saturating_sub(1) && y < popup.bottom().saturating_sub(1) {
+            frame.set_cursor_position((x, y));
+        }
+    }
 }
 
-fn draw_input(frame: &mut Frame, theme: &Theme, area: Rect, prompt: &str, text: &str) {
-    let popup = centered(area, 72, 5);
+/// How many rows `line` takes when wrapped at `width` columns (at least one).
+fn wrapped_rows(line: &Line<'_>, width: usize) -> usize {
+    line.width().div_ceil(width).max(1)
+}
+
+fn draw_input(
+    frame: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    prompt: &str,
+    input: &tui_input::Input,
+    error: Option<&str>,
+) {
+    let width = 72.min(area.width);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let mut lines = vec![Line::from(prompt.to_string())];
+    let prompt_rows = wrapped_rows(&lines[0], inner);
+    // The line scrolls sideways to keep the cursor in sight: a long entry never hides its end.
+    let field = inner.saturating_sub(2).max(1);
+    let scroll = input.visual_scroll(field);
+    let shown: String = skip_columns(input.value(), scroll, field);
+    lines.push(Line::from(vec![Span::raw("> "), Span::raw(shown)]));
+    if let Some(error) = error {
+        lines.push(Line::styled(error.to_string(), theme.error));
+    }
+    let rows: usize = lines.iter().map(|l| wrapped_rows(l, inner)).sum();
+    let popup = centered(area, width, (rows as u16).saturating_add(2));
     frame.render_widget(Clear, popup);
-    let lines = vec![
-        Line::from(prompt.to_string()),
-        Line::from(vec![
-            Span::raw("> "),
-            Span::raw(text.to_string()),
-            Span::styled("▏", theme.key),
-        ]),
-    ];
-    let paragraph =
-        Paragraph::new(lines).block(block(" Enter to apply, Esc to cancel ".into(), theme));
+    let title = if width >= 40 {
+        " Enter to apply, Esc to cancel "
+    } else {
+        " Enter / Esc "
+    };
+    let paragraph = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(block(title.into(), theme));
     frame.render_widget(paragraph, popup);
+    let x = popup.x + 1 + 2 + (input.visual_cursor().saturating_sub(scroll)) as u16;
+    let y = popup.y + 1 + prompt_rows as u16;
+    if x < popup.right() && y < popup.bottom() {
+        frame.set_cursor_position((x, y));
+    }
+}
+
+/// The part of `text` from display column `skip`, at most `width` columns wide.
+fn skip_columns(text: &str, skip: usize, width: usize) -> String {
+    use ratatui::text::Span;
+    let mut column = 0;
+    let mut out = String::new();
+    for c in text.chars() {
+        let w = Span::raw(c.to_string()).width();
+        if column >= skip && column + w <= skip + width {
+            out.push(c);
+        }
+        column += w;
+    }
+    out
 }
 
 #[cfg(test)]
