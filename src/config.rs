@@ -507,6 +507,70 @@ pub struct Desk {
     /// `[desk.stuck_minutes]`: per state code, how long an activity may rest there before the
     /// "stuck" lens shows it; states not listed use the built-in ages.
     pub stuck_minutes: BTreeMap<String, u32>,
+    /// `[desk.start]`: the view each role's desk opens on.
+    pub start: StartViews,
+}
+
+/// `[desk.start]`: the view a desk opens on, by the operator's role, so each starts where
+/// their work is: supervisors on the error inbox, clerks on the queue, support on the feed,
+/// and those who may only look on the overview.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StartViews {
+    /// Supervisors' first view.
+    pub supervisor: StartView,
+    /// Dispatch clerks' first view.
+    pub clerk: StartView,
+    /// Support staff's first view.
+    pub support: StartView,
+    /// The first view of operators who may only look.
+    pub look: StartView,
+}
+
+impl Default for StartViews {
+    fn default() -> StartViews {
+        StartViews {
+            supervisor: StartView::Errors,
+            clerk: StartView::Queue,
+            support: StartView::Feed,
+            look: StartView::Overview,
+        }
+    }
+}
+
+impl StartViews {
+    /// The first view for `role` (`None`: may only look).
+    pub fn for_role(&self, role: Option<crate::domain::Role>) -> StartView {
+        use crate::domain::Role;
+        match role {
+            Some(Role::Supervisor) => self.supervisor,
+            Some(Role::Clerk) => self.clerk,
+            Some(Role::Support) => self.support,
+            None => self.look,
+        }
+    }
+}
+
+/// A view a desk can open on, as `[desk.start]` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartView {
+    /// Counts, errors and the last 24 hours.
+    Overview,
+    /// The open work-order queue.
+    Queue,
+    /// The orchestration list.
+    Orchestrations,
+    /// The error inbox.
+    Errors,
+    /// The customer activity feed.
+    Feed,
+    /// The throttle.
+    Throttle,
+    /// The partner systems.
+    Partners,
+    /// The audit log.
+    Audit,
 }
 
 impl Desk {
@@ -1596,6 +1660,8 @@ schedule = [ { from = "09:00", to = "10:30", requests = 5 } ]
 
     #[test]
     fn error_unknown_key_in_a_section() {
+        let message = error("[desk.start]\nclerk = \"inbox\"\n");
+        assert_names(&message, 2, "desk.start.clerk");
         let message = error("[desk]\nmous = true\n");
         assert_names(&message, 2, "desk.mous");
     }

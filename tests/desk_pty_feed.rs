@@ -92,3 +92,39 @@ fn a_support_person_reads_a_customers_feed() {
     let (status, _) = desk.quit();
     assert!(status.ends_with(", 0)"), "exit status: {status}");
 }
+
+#[test]
+fn each_role_opens_on_its_own_view_and_each_operator_keeps_their_own_feed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path());
+
+    // Support opens on the feed; sue picks a customer.
+    let mut sue = Desk::open(&db, "sue");
+    sue.wait_for("no customer chosen");
+    sue.keys("p");
+    sue.wait_for("Find a customer");
+    sue.keys("C-1\r");
+    sue.wait_for("(C-1)");
+    let (status, _) = sue.quit();
+    assert!(status.ends_with(", 0)"), "exit status: {status}");
+
+    // A supervisor opens on the error inbox, and her feed is not sue's.
+    let mut ada = Desk::open(&db, "ada");
+    ada.wait_for("Error inbox:");
+    ada.keys("4");
+    ada.wait_for("no customer chosen");
+    let (status, _) = ada.quit();
+    assert!(status.ends_with(", 0)"), "exit status: {status}");
+
+    // A clerk opens on the queue.
+    let mut bo = Desk::open(&db, "bo");
+    bo.wait_for("Open work orders (");
+    let (status, _) = bo.quit();
+    assert!(status.ends_with(", 0)"), "exit status: {status}");
+
+    // sue finds her own customer again.
+    let mut sue = Desk::open(&db, "sue");
+    sue.wait_for("(C-1)");
+    let (status, _) = sue.quit();
+    assert!(status.ends_with(", 0)"), "exit status: {status}");
+}

@@ -18,6 +18,8 @@ fn ctrl_c_abandons_a_prompt_then_quits() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = demo_db(dir.path());
     let mut desk = Desk::open(&db, "ada");
+    desk.keys("1");
+    desk.wait_for("Open work orders");
     desk.keys("/");
     desk.keys("WO-");
     // A control key is not text: C-u does not type a "u".

@@ -45,6 +45,11 @@ fn two_desks_and_the_command_line_on_one_server() {
     // Who else is connected: names for the supervisor, a count for the clerk.
     ada.wait_for("connected: ada, bo");
     bo.wait_for("2 connected");
+    // The supervisor's desk opens on the error inbox, the clerk's on the queue.
+    ada.wait_for("Error inbox:");
+    bo.wait_for("Open work orders");
+    ada.keys("1");
+    ada.wait_for("Open work orders");
     let open = open_orders(&mut ada);
 
     // The clerk completes the first order; the supervisor's queue follows, pushed.

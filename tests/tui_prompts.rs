@@ -216,6 +216,8 @@ fn a_paste_into_the_running_desk_is_typed_not_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = pty::demo_db(dir.path());
     let mut desk = pty::Desk::open(&db, "ada");
+    desk.keys("1");
+    desk.wait_for("Open work orders");
     desk.keys("/");
     // What a terminal sends for a pasted "Reconnection⏎q" with bracketed paste on.
     desk.keys("\x1b[200~Reconnection\rq\x1b[201~");

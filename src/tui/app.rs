@@ -67,6 +67,21 @@ impl View {
         }
     }
 
+    /// The view `[desk.start]` names.
+    pub fn from_start(start: crate::config::StartView) -> View {
+        use crate::config::StartView as S;
+        match start {
+            S::Overview => View::Overview,
+            S::Queue => View::Queue,
+            S::Orchestrations => View::Orchestrations,
+            S::Errors => View::Errors,
+            S::Feed => View::Feed,
+            S::Throttle => View::Throttle,
+            S::Partners => View::Partners,
+            S::Audit => View::Audit,
+        }
+    }
+
     /// The short name on the tab bar.
     pub fn tab(self) -> &'static str {
         match self {
@@ -847,6 +862,15 @@ impl App {
         action
             .capability()
             .is_none_or(|capability| self.refusal(capability).is_none())
+    }
+
+    /// Opens the view the configuration gives this operator's role, reading its saved state
+    /// (the feed's customer and filters) from `state_path`, which belongs to this operator.
+    pub fn start(&mut self, state_path: Option<std::path::PathBuf>) {
+        self.state_path = state_path;
+        let view = View::from_start(self.config().desk.start.for_role(self.role()));
+        self.view = view;
+        self.refresh();
     }
 
     /// Who is at the desk.

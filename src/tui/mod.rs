@@ -48,7 +48,12 @@ pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<
     let session = api.session().clone();
     let mut connection = Connection::new(Arc::clone(&api));
     let mut app = App::new(api, options.keymap);
-    app.state_path = options.state;
+    app.start(
+        options
+            .state
+            .as_deref()
+            .map(|base| state_file(base, &session.operator)),
+    );
     let theme = theme::Theme::from_env();
 
     let mut log = log::DeskLog::open(options.log.as_deref());
@@ -154,6 +159,26 @@ async fn event_loop(
             }
         }
     }
+}
+
+/// The operator's own state file beside `base` (`desk.json` → `desk.ada.json`): what one
+/// operator's views keep (the feed's customer, its filters) is never another's starting point.
+pub fn state_file(base: &std::path::Path, operator: &str) -> std::path::PathBuf {
+    let safe: String = operator
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "desk".into());
+    base.with_file_name(format!("{stem}.{safe}.json"))
 }
 
 /// Turns on (or off) what the desk asks of the terminal beyond ratatui's raw mode and

@@ -787,6 +787,17 @@ fn draw_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         );
         return;
     }
+    if let Some(Popup::Confirm {
+        typed: Some(typed), ..
+    }) = &app.popup
+    {
+        let text = format!(
+            " type {} then Enter to go ahead · Esc leaves",
+            typed.expected
+        );
+        frame.render_widget(Paragraph::new(text), area);
+        return;
+    }
     let context = app.context();
     let mut spans = Vec::new();
     for (keys, desc) in app.keymap.command_bar_for(context, 8, |a| app.may(a)) {

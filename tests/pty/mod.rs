@@ -47,7 +47,8 @@ impl Desk {
             screen: vt100::Parser::new(40, 120, 0),
             raw: Vec::new(),
         };
-        desk.wait_for("Open work orders");
+        // Each role opens on its own view; the status bar is on every one.
+        desk.wait_for("│ queue ");
         desk
     }
 
@@ -166,7 +167,8 @@ impl Desk {
             screen: vt100::Parser::new(rows, cols, 0),
             raw: Vec::new(),
         };
-        desk.wait_for("Open work orders");
+        // Each role opens on its own view; the status bar is on every one.
+        desk.wait_for("│ queue ");
         desk
     }
 }
