@@ -160,7 +160,7 @@ fn error_groups_take_marks_and_act_on_their_activities() {
     assert!(app.error_marks.contains(&code));
     for (width, height) in [(120, 40), (60, 15)] {
         let text = screen(&mut app, width, height);
-        assert!(text.contains("1 groups marked"), "{text}");
+        assert!(text.contains("1 group marked"), "{text}");
     }
     key(&mut app, KeyAction::Retry);
     let q = question(&app);

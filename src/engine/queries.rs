@@ -83,6 +83,29 @@ impl ActivityRow {
     }
 }
 
+impl ListFilter {
+    /// True when `row` passes every filter but the limit: for lists found another way (the
+    /// stuck lens) that must still show exactly what their title says.
+    pub fn keeps(&self, row: &ActivityRow) -> bool {
+        let reason = row.status_reason.as_ref().map(|s| s.code.as_str());
+        self.state
+            .as_ref()
+            .is_none_or(|s| row.state.eq_ignore_ascii_case(s))
+            && self
+                .activity_type
+                .is_none_or(|t| row.activity_type == t.code())
+            && self
+                .sp
+                .as_ref()
+                .is_none_or(|sp| row.sp.as_ref() == Some(sp))
+            && self
+                .error_code
+                .as_ref()
+                .is_none_or(|c| row.state.ends_with("_ERROR") && reason == Some(c.as_str()))
+            && (self.text.is_empty() || row.matches(&self.text.to_ascii_lowercase()))
+    }
+}
+
 /// A communication as `outbox` and `show` present it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommView {

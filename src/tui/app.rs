@@ -570,7 +570,8 @@ impl App {
                 return Vec::new();
             }
             (Some(Popup::Help), KeyAction::Down | KeyAction::PageDown | KeyAction::Bottom) => {
-                let rows = self.keymap.help(self.view.context()).len();
+                // The keys, then the status bar's legend.
+                let rows = self.keymap.help(self.view.context()).len() + self.status.counts.len();
                 let step = if key == KeyAction::Down { 1 } else { self.page };
                 self.help_scroll = (self.help_scroll + step).min(rows.saturating_sub(1));
                 return Vec::new();
@@ -1659,7 +1660,6 @@ impl App {
     fn load(&mut self) -> Result<(), crate::engine::EngineError> {
         self.status.open_orders = self.api.queue_len()?;
         self.status.counts = self.api.counts_by_state()?;
-        let needle = self.filter.to_ascii_lowercase();
         match self.view {
             View::Queue => {
                 self.read_queue_window(false)?;
@@ -1670,6 +1670,9 @@ impl App {
             View::Orchestrations if self.stuck => {
                 let now = self.status.clock.unwrap_or_else(chrono::Utc::now);
                 let rows = self.api.stuck(now)?;
+                // The lens is found by a scan, then narrowed by the same filters as the list,
+                // so its title (which names them) describes exactly these rows.
+                let filter = self.list_filter();
                 self.stuck_why = rows
                     .iter()
                     .map(|(r, why)| (r.id.clone(), why.clone()))
@@ -1678,7 +1681,7 @@ impl App {
                 self.activities = rows
                     .into_iter()
                     .map(|(r, _)| r)
-                    .filter(|r| needle.is_empty() || r.matches(&needle))
+                    .filter(|r| filter.keeps(r))
                     .collect();
                 self.activities_from = 0;
                 self.activities_read_with = None;

@@ -156,9 +156,13 @@ fn draw_queue(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         format!(" · {} marked", app.marks.len())
     };
-    let title = format!(
-        " Open work orders ({}){mine}{filter}{marked} ",
-        app.orders_total
+    let title = fit_title(
+        &[
+            format!("Open work orders ({}){mine}", app.orders_total),
+            marked,
+            filter,
+        ],
+        area.width,
     );
     // Only the window around the cursor is held: rows are built for what is on screen.
     let visible = window(&app.queue_cursor, app.orders_total, app.page);
@@ -219,6 +223,20 @@ fn draw_queue(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
 }
 
+/// A block title from `parts`, the most important first, for a block `width` wide: a part
+/// that does not fit is left out whole (a count or a code is never cut in half).
+pub fn fit_title(parts: &[String], width: u16) -> String {
+    let room = usize::from(width).saturating_sub(4);
+    let mut title = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let wider = Span::raw(format!("{title}{part}")).width();
+        if i == 0 || wider <= room {
+            title.push_str(part);
+        }
+    }
+    format!(" {title} ")
+}
+
 /// A row, reversed when selected.
 pub fn style_row<'a>(row: Row<'a>, selected: bool, theme: &Theme) -> Row<'a> {
     if selected {
@@ -271,9 +289,13 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
     } else {
         format!(" · {} marked", app.orch_marks.len())
     };
-    let title = format!(
-        " Orchestrations ({}){filters}{marked} ",
-        app.activities_total
+    let title = fit_title(
+        &[
+            format!("Orchestrations ({})", app.activities_total),
+            marked,
+            filters,
+        ],
+        area.width,
     );
     let visible = window(&app.orch_cursor, app.activities_total, app.page);
     let rows: Vec<Row> = visible
@@ -358,14 +380,34 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
 
 fn draw_errors(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let total: usize = app.error_groups.iter().map(|(_, n)| n).sum();
-    let marked = if app.error_marks.is_empty() {
+    let marked = match app.error_marks.len() {
+        0 => String::new(),
+        1 => " · 1 group marked".to_string(),
+        n => format!(" · {n} groups marked"),
+    };
+    // The states the status bar counts, so the two always add up where a person compares them.
+    let by_state: Vec<String> = app
+        .status
+        .counts
+        .iter()
+        .filter(|(state, _)| state.ends_with("_ERROR"))
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect();
+    let by_state = if by_state.is_empty() {
         String::new()
     } else {
-        format!(" · {} groups marked", app.error_marks.len())
+        format!(" · {}", by_state.join(" + "))
     };
-    let title = format!(
-        " Error inbox: {total} activit{} in error{marked} ",
-        if total == 1 { "y" } else { "ies" }
+    let title = fit_title(
+        &[
+            format!(
+                "Error inbox: {total} activit{} in error",
+                if total == 1 { "y" } else { "ies" }
+            ),
+            marked,
+            by_state,
+        ],
+        area.width,
     );
     let visible = window(&app.errors_cursor, app.error_groups.len(), app.page);
     let rows: Vec<Row> = app.error_groups[visible.clone()]
@@ -819,6 +861,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let context = app.view.context();
+    let help_len = app.keymap.help(context).len();
     let rows: Vec<Row> = app
         .keymap
         .help(context)
@@ -845,6 +888,19 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 None => Row::new(vec![h.keys, h.desc, scope.to_string()]),
             }
         })
+        .collect();
+    // The status bar's abbreviations, explained where every key is.
+    let legend = app.status.counts.iter().map(|(state, _)| {
+        Row::new(vec![
+            abbreviate(state),
+            format!("status bar: activities in {state}"),
+            String::new(),
+        ])
+        .style(theme.dim)
+    });
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .chain(legend.skip(app.help_scroll.saturating_sub(help_len)))
         .collect();
     let popup = centered(area, 72, area.height.saturating_sub(2));
     frame.render_widget(Clear, popup);
