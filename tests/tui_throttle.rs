@@ -11,7 +11,6 @@ mod common;
 use common::*;
 use orderdesk::client::Request;
 use orderdesk::domain::Role;
-use orderdesk::runtime::{Notice, Ticket};
 use orderdesk::tui::app::{Action, App, Effect, Popup, View};
 use orderdesk::tui::keymap::{KeyAction, Keymap};
 
@@ -180,34 +179,18 @@ fn running_the_batch_asks_first_and_says_what_it_would_do() {
 }
 
 #[test]
-fn a_clerk_is_refused_by_the_engine_and_told_why() {
-    let mut w = world();
+fn a_clerk_is_refused_before_the_confirmation_and_told_why() {
+    let w = world();
     let mut app = desk_as(&w, "bo", Role::Clerk);
-    app.update(Action::Key(KeyAction::RunBatch));
-    let effects = app.update(Action::Key(KeyAction::Confirm));
-    assert!(matches!(
-        effects.as_slice(),
-        [Effect::Send(Request::RunCrwto)]
-    ));
-    // What the writer does with the request: the engine refuses, the desk gets the notice.
-    let clerk = actor("bo", Some(Role::Clerk));
-    let refusal = w
-        .engine
-        .crwto(&clerk, at("2025-06-09T09:05:00Z"), None)
-        .expect_err("a clerk may not run the batch");
-    let orderdesk::engine::EngineError::Refused { code, message } = refusal else {
-        panic!("expected a refusal");
-    };
-    app.update(Action::Notice(Notice::Refused {
-        ticket: Ticket(1),
-        code,
-        message,
-    }));
-    let text = screen(&mut app, 120, 40);
+    let effects = app.update(Action::Key(KeyAction::RunBatch));
+    assert!(effects.is_empty(), "nothing is sent");
     assert!(
-        text.contains("refused (PERMISSION_DENIED): bo is a clerk"),
-        "{text}"
+        app.popup.is_none(),
+        "no question for what the clerk may not do"
     );
+    let text = screen(&mut app, 120, 40);
+    assert!(text.contains("bo is a clerk"), "{text}");
+    assert!(text.contains("only a supervisor"), "{text}");
     assert_eq!(app.throttle.whatif.len(), 32, "nothing was released");
 }
 

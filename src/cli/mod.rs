@@ -504,6 +504,7 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         keymap,
         log: Some(db.with_extension("log")),
         state: Some(db.with_extension("desk.json")),
+        theme: load_theme()?,
     };
     let failed = |e: color_eyre::Report| Failure {
         exit: 1,
@@ -617,6 +618,14 @@ fn load_keymap(explicit: Option<&Path>) -> Result<orderdesk::tui::keymap::Keymap
             .filter(|p| p.exists()),
     };
     Keymap::load(defaults, path.as_deref()).map_err(|e| Failure::bad_input(e.to_string()))
+}
+
+/// The desk's theme: the built-in one, with `theme.toml` of the config dir over it if present.
+fn load_theme() -> Result<orderdesk::tui::theme::Theme, Failure> {
+    let path = directories::ProjectDirs::from("", "", "orderdesk")
+        .map(|dirs| dirs.config_dir().join("theme.toml"))
+        .filter(|p| p.exists());
+    orderdesk::tui::theme::Theme::load(path.as_deref()).map_err(Failure::bad_input)
 }
 
 /// The configuration: `--config` must exist; the platform file is optional.

@@ -32,8 +32,11 @@ pub struct DeskOptions {
     pub keymap: Keymap,
     /// Where the desk logs (the data dir).
     pub log: Option<std::path::PathBuf>,
-    /// Where views keep their filters across restarts (the data dir).
+    /// Where views keep their filters across restarts (the data dir); each operator's file
+    /// is named after them beside it.
     pub state: Option<std::path::PathBuf>,
+    /// Colours and emphasis (the built-in theme, `theme.toml`, `NO_COLOR`).
+    pub theme: theme::Theme,
 }
 
 /// How long a message stays in the status line.
@@ -54,7 +57,7 @@ pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<
             .as_deref()
             .map(|base| state_file(base, &session.operator)),
     );
-    let theme = theme::Theme::from_env();
+    let theme = options.theme;
 
     let mut log = log::DeskLog::open(options.log.as_deref());
     log.line(&format!(

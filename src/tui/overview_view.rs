@@ -10,7 +10,8 @@ use crate::engine::{EngineError, HourCounts};
 use crate::lifecycle::OrchState;
 use crate::workorders::WoStatus;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Row, Sparkline, Table};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row, Sparkline, Table};
 use ratatui::Frame;
 
 /// Where a line of the overview leads.
@@ -185,7 +186,14 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
         .map(|(i, l)| {
             let row = match l.count {
                 None => Row::new(vec![l.label.clone(), String::new()]).style(theme.header),
-                Some(n) => Row::new(vec![format!("  {}", l.label), n.to_string()]),
+                // A state's line in its class's colour (work-order statuses have none).
+                Some(n) => Row::new(vec![
+                    Cell::from(Span::styled(
+                        format!("  {}", l.label),
+                        theme.state(&l.label),
+                    )),
+                    Cell::from(n.to_string()),
+                ]),
             };
             style_row(
                 row,

@@ -497,27 +497,45 @@ pub fn tree_paths(tree: &ActivityTree) -> Vec<Vec<String>> {
     paths
 }
 
-fn comm_item(c: &CommView) -> TreeItem<'static, String> {
+/// "ID kind STATE reason" with the state in its class's colour.
+fn labelled(prefix: String, state: &str, suffix: String, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::raw(prefix),
+        Span::styled(state.to_string(), theme.state(state)),
+        Span::raw(suffix),
+    ])
+}
+
+fn comm_item(c: &CommView, theme: &Theme) -> TreeItem<'static, String> {
     let arrow = if c.direction == "outbound" {
         "→"
     } else {
         "←"
     };
     let ack = if c.acknowledged { " ack'd" } else { "" };
-    let text = format!("{arrow} {} {} {}{ack}", c.id, c.message, c.state);
-    let replies: Vec<TreeItem<'static, String>> = c.replies.iter().map(comm_item).collect();
+    let text = labelled(
+        format!("{arrow} {} {} ", c.id, c.message),
+        &c.state,
+        ack.to_string(),
+        theme,
+    );
+    let replies: Vec<TreeItem<'static, String>> =
+        c.replies.iter().map(|r| comm_item(r, theme)).collect();
     TreeItem::new(c.id.clone(), text.clone(), replies)
         .unwrap_or_else(|_| TreeItem::new_leaf(c.id.clone(), text))
 }
 
-fn node_item(n: &TreeNode) -> TreeItem<'static, String> {
+fn node_item(n: &TreeNode, theme: &Theme) -> TreeItem<'static, String> {
     let reason = n
         .status_reason
         .as_ref()
         .map_or(String::new(), |r| format!(" {}", r.code));
-    let text = format!("{} {} {}{reason}", n.id, n.kind, n.state);
-    let mut children: Vec<TreeItem<'static, String>> =
-        n.communications.iter().map(comm_item).collect();
+    let text = labelled(format!("{} {} ", n.id, n.kind), &n.state, reason, theme);
+    let mut children: Vec<TreeItem<'static, String>> = n
+        .communications
+        .iter()
+        .map(|c| comm_item(c, theme))
+        .collect();
     for (i, e) in n.events.iter().enumerate() {
         let name = serde_json::to_value(&e.kind)
             .ok()
@@ -525,21 +543,30 @@ fn node_item(n: &TreeNode) -> TreeItem<'static, String> {
             .unwrap_or_default();
         children.push(TreeItem::new_leaf(
             format!("{}#event{i}", n.id),
-            format!("· {name} {}", e.state.code()),
+            labelled(format!("· {name} "), e.state.code(), String::new(), theme),
         ));
     }
-    children.extend(n.children.iter().map(node_item));
+    children.extend(n.children.iter().map(|c| node_item(c, theme)));
     TreeItem::new(n.id.clone(), text.clone(), children)
         .unwrap_or_else(|_| TreeItem::new_leaf(n.id.clone(), text))
 }
 
 /// The hierarchy as tree items: the activity, its communications, notifications and children.
-pub fn tree_items(tree: &ActivityTree, tz: chrono_tz::Tz) -> Vec<TreeItem<'static, String>> {
+pub fn tree_items(
+    tree: &ActivityTree,
+    tz: chrono_tz::Tz,
+    theme: &Theme,
+) -> Vec<TreeItem<'static, String>> {
     let reason = tree
         .status_reason
         .as_ref()
         .map_or(String::new(), |r| format!(" {}", r.code));
-    let text = format!("{} {} {}{reason}", tree.id, tree.activity_type, tree.state);
+    let text = labelled(
+        format!("{} {} ", tree.id, tree.activity_type),
+        &tree.state,
+        reason,
+        theme,
+    );
     let mut children: Vec<TreeItem<'static, String>> = Vec::new();
     for (i, n) in tree.notifications.iter().enumerate() {
         children.push(TreeItem::new_leaf(
@@ -552,8 +579,8 @@ pub fn tree_items(tree: &ActivityTree, tz: chrono_tz::Tz) -> Vec<TreeItem<'stati
             ),
         ));
     }
-    children.extend(tree.communications.iter().map(comm_item));
-    children.extend(tree.children.iter().map(node_item));
+    children.extend(tree.communications.iter().map(|c| comm_item(c, theme)));
+    children.extend(tree.children.iter().map(|n| node_item(n, theme)));
     vec![TreeItem::new(tree.id.clone(), text.clone(), children)
         .unwrap_or_else(|_| TreeItem::new_leaf(tree.id.clone(), text))]
 }
@@ -571,7 +598,7 @@ fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
     let tz = app.config().timezone;
-    let items = tree_items(&tree, tz);
+    let items = tree_items(&tree, tz, theme);
     let title = format!(" {} {} ", tree.id, tree.activity_type);
     if let Ok(widget) = Tree::new(&items) {
         let widget = widget
@@ -597,6 +624,18 @@ const ATTEMPTS_SHOWN: usize = 20;
 
 /// The detail pane of the selected node: fields, status reason, delivery attempts, payload,
 /// transition log.
+/// "reason: CHILD_ERROR (SC-12): meter did not answer" — read as words, not as JSON.
+fn reason_text(reason: &crate::domain::StatusReason) -> String {
+    let mut text = format!("reason: {}", reason.code);
+    if let Some(reference) = &reason.reference {
+        text.push_str(&format!(" ({reference})"));
+    }
+    if let Some(why) = &reason.text {
+        text.push_str(&format!(": {why}"));
+    }
+    text
+}
+
 fn detail_lines(
     tree: &ActivityTree,
     id: &str,
@@ -636,42 +675,45 @@ fn detail_lines(
         }
     };
     if id == tree.id {
-        lines.push(Line::from(format!("{} {}", tree.activity_type, tree.state)));
+        lines.push(labelled(
+            format!("{} ", tree.activity_type),
+            &tree.state,
+            String::new(),
+            theme,
+        ));
         if let Some(r) = &tree.status_reason {
-            lines.push(Line::from(format!(
-                "reason: {}",
-                serde_json::to_string(r).unwrap_or_default()
-            )));
+            lines.push(Line::from(reason_text(r)));
         }
         fields(&mut lines, &tree.fields);
         push_log(&mut lines, &tree.log);
         return lines;
     }
     if let Some(node) = find_node(&tree.children, id) {
-        lines.push(Line::from(format!("{} {}", node.kind, node.state)));
+        lines.push(labelled(
+            format!("{} ", node.kind),
+            &node.state,
+            String::new(),
+            theme,
+        ));
         if let Some(r) = &node.status_reason {
-            lines.push(Line::from(format!(
-                "reason: {}",
-                serde_json::to_string(r).unwrap_or_default()
-            )));
+            lines.push(Line::from(reason_text(r)));
         }
         fields(&mut lines, &node.fields);
         push_log(&mut lines, &node.log);
         return lines;
     }
     if let Some(c) = find_comm(tree, id) {
-        lines.push(Line::from(format!(
-            "{} {} {}",
-            c.direction, c.message, c.state
-        )));
+        lines.push(labelled(
+            format!("{} {} ", c.direction, c.message),
+            &c.state,
+            String::new(),
+            theme,
+        ));
         if let Some(t) = &c.target {
             lines.push(Line::from(format!("target: {t}")));
         }
         if let Some(r) = &c.status_reason {
-            lines.push(Line::from(format!(
-                "reason: {}",
-                serde_json::to_string(r).unwrap_or_default()
-            )));
+            lines.push(Line::from(reason_text(r)));
         }
         lines.extend(attempt_lines(&c.attempts, tz, theme));
         lines.push(Line::from("payload:"));
