@@ -2,13 +2,14 @@
 //! action, id or outcome (all words must match).
 
 use super::app::{App, Cursor, Effect};
+use super::columns::{self, Column, Value};
 use super::keymap::KeyAction;
 use super::theme::Theme;
-use super::views::{block, empty, style_row, window};
+use super::views::{block, empty, window};
 use crate::domain::{AuditEntry, AuditOutcome};
 use crate::engine::EngineError;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::Frame;
 
 /// How many recent actions the view reads: a busy desk's day or two, read from the end of the
@@ -90,43 +91,43 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     };
     let title = format!(" Audit: {} action(s){filter} ", app.audit.entries.len());
     let visible = window(&app.audit.cursor, app.audit.entries.len(), app.page);
-    let rows: Vec<Row> = app.audit.entries[visible.clone()]
+    let plain = Style::default();
+    let rows: Vec<Vec<Value>> = app.audit.entries[visible.clone()]
         .iter()
-        .enumerate()
-        .map(|(i, e)| {
+        .map(|e| {
             let (outcome, style) = match &e.outcome {
                 AuditOutcome::Done => ("done".to_string(), theme.ok),
                 AuditOutcome::Refused { code, .. } => (format!("refused {code}"), theme.error),
             };
-            let row = Row::new(vec![
-                Cell::from(e.at.with_timezone(&tz).format("%m-%d %H:%M:%S").to_string()),
-                Cell::from(e.operator.clone()),
-                Cell::from(e.role.map_or("-".to_string(), |r| r.code().to_string())),
-                Cell::from(e.action.clone()),
-                Cell::from(e.ids.join(",")),
-                Cell::from(outcome).style(style),
-                Cell::from(e.detail.clone().unwrap_or_default()),
-            ]);
-            style_row(row, visible.start + i == app.audit.cursor.selected, theme)
+            vec![
+                (
+                    e.at.with_timezone(&tz).format("%m-%d %H:%M:%S").to_string(),
+                    plain,
+                ),
+                (e.operator.clone(), plain),
+                (
+                    e.role.map_or("-".to_string(), |r| r.code().to_string()),
+                    plain,
+                ),
+                (e.action.clone(), plain),
+                (e.ids.join(","), plain),
+                (outcome, style),
+                (e.detail.clone().unwrap_or_default(), plain),
+            ]
         })
         .collect();
-    let header = Row::new([
-        "AT", "OPERATOR", "ROLE", "ACTION", "IDS", "OUTCOME", "DETAIL",
-    ])
-    .style(theme.header);
-    let widths = [
-        Constraint::Length(14),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(12),
-        Constraint::Length(16),
-        Constraint::Length(26),
-        Constraint::Min(10),
+    const COLUMNS: [Column; 7] = [
+        Column::value("AT", 9),
+        Column::value("OPERATOR", 8),
+        Column::value("ROLE", 3),
+        Column::value("ACTION", 7),
+        Column::text("IDS", 5, 8),
+        Column::value("OUTCOME", 6),
+        Column::text("DETAIL", 2, 10),
     ];
+    let selected = app.audit.cursor.selected.checked_sub(visible.start);
     frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(block(title, theme)),
+        columns::table(&COLUMNS, rows, selected, area.width, theme).block(block(title, theme)),
         area,
     );
     if app.audit.entries.is_empty() {

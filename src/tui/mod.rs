@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod audit_view;
+pub mod columns;
 pub mod export;
 pub mod feed_view;
 pub mod keymap;

@@ -1,13 +1,14 @@
 //! Drawing: a pure function of the model. Lists build rows only for the visible slice.
 
 use super::app::{App, Cursor, Popup, TypedCount, View};
+use super::columns::{self, Column, Value};
 use super::keymap::Context;
 use super::theme::Theme;
 use crate::engine::{ActivityTree, CommView, TreeNode};
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Tabs, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Tabs, Wrap};
 use ratatui::Frame;
 use tui_tree_widget::{Tree, TreeItem};
 
@@ -166,53 +167,44 @@ fn draw_queue(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     );
     // Only the window around the cursor is held: rows are built for what is on screen.
     let visible = window(&app.queue_cursor, app.orders_total, app.page);
-    let rows: Vec<Row> = visible
+    let plain = Style::default();
+    let rows: Vec<Vec<Value>> = visible
         .clone()
         .filter_map(|at| app.order_at(at))
-        .enumerate()
-        .map(|(i, w)| {
+        .map(|w| {
             let mark = if app.marks.contains(&w.id) {
                 "●"
             } else {
                 " "
             };
-            let row = Row::new(vec![
-                mark.to_string(),
-                w.id.clone(),
-                w.status.code().to_string(),
-                crate::workorders::kind_label(w.kind).to_string(),
-                w.customer.clone(),
-                w.site.clone(),
-                w.preferred_date.map_or("-".into(), |d| d.to_string()),
-                w.assignee.label(),
-            ]);
-            style_row(row, visible.start + i == app.queue_cursor.selected, theme)
+            vec![
+                (mark.to_string(), plain),
+                (w.id.clone(), plain),
+                (w.status.code().to_string(), plain),
+                (crate::workorders::kind_label(w.kind).to_string(), plain),
+                (w.customer.clone(), plain),
+                (w.site.clone(), plain),
+                (
+                    w.preferred_date.map_or("-".into(), |d| d.to_string()),
+                    plain,
+                ),
+                (w.assignee.label(), plain),
+            ]
         })
         .collect();
-    let header = Row::new([
-        "",
-        "ID",
-        "STATUS",
-        "KIND",
-        "CUSTOMER",
-        "SITE",
-        "PREFERRED",
-        "ASSIGNEE",
-    ])
-    .style(theme.header);
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Length(10),
-        Constraint::Length(9),
-        Constraint::Length(22),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Min(10),
+    const COLUMNS: [Column; 8] = [
+        Column::value("", 10),
+        Column::value("ID", 10),
+        Column::value("STATUS", 8),
+        Column::text("KIND", 4, 12),
+        Column::value("CUSTOMER", 6),
+        Column::value("SITE", 5),
+        Column::value("PREFERRED", 7),
+        Column::text("ASSIGNEE", 3, 10),
     ];
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(block(title, theme));
+    let selected = app.queue_cursor.selected.checked_sub(visible.start);
+    let table =
+        columns::table(&COLUMNS, rows, selected, area.width, theme).block(block(title, theme));
     frame.render_widget(table, area);
     if app.orders_total == 0 {
         empty(
@@ -298,75 +290,68 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
         area.width,
     );
     let visible = window(&app.orch_cursor, app.activities_total, app.page);
-    let rows: Vec<Row> = visible
+    let plain = Style::default();
+    let rows: Vec<Vec<Value>> = visible
         .clone()
         .filter_map(|at| app.activity_at(at))
-        .enumerate()
-        .map(|(i, r)| {
+        .map(|r| {
+            // The code alone, so a narrow list shows it whole or drops it; the record it
+            // points at is in the hierarchy.
             let reason = match app.stuck_why.get(&r.id).filter(|_| app.stuck) {
                 Some(why) => why.clone(),
                 None => r
                     .status_reason
                     .as_ref()
-                    .map_or(String::new(), |s| match &s.reference {
-                        Some(reference) => format!("{}({reference})", s.code),
-                        None => s.code.clone(),
-                    }),
+                    .map_or(String::new(), |s| s.code.clone()),
             };
             let flags = match (&r.superseded_by, r.warnings.is_empty()) {
                 (Some(_), _) => "⚠ superseded",
                 (None, false) => "⚠ conflict",
                 _ => "",
             };
-            let state_style = theme.state(&r.state);
             let mark = if app.orch_marks.contains(&r.id) {
                 "●"
             } else {
                 " "
             };
-            let row = Row::new(vec![
-                Cell::from(mark),
-                Cell::from(r.id.clone()),
-                Cell::from(r.activity_type.clone()),
-                Cell::from(Span::styled(r.state.clone(), state_style)),
-                Cell::from(reason),
-                Cell::from(r.sp.clone().or(r.target.clone()).unwrap_or_default()),
-                Cell::from(
+            vec![
+                (mark.to_string(), plain),
+                (r.id.clone(), plain),
+                (r.activity_type.clone(), plain),
+                (r.state.clone(), theme.state(&r.state)),
+                (reason, plain),
+                (r.sp.clone().or(r.target.clone()).unwrap_or_default(), plain),
+                (
                     r.status_at
                         .with_timezone(&tz)
                         .format("%m-%d %H:%M")
                         .to_string(),
+                    plain,
                 ),
-                Cell::from(flags),
-            ]);
-            style_row(row, visible.start + i == app.orch_cursor.selected, theme)
+                (flags.to_string(), plain),
+            ]
         })
-        .collect::<Vec<Row>>();
-    let header = Row::new([
-        "",
-        "ID",
-        "TYPE",
-        "STATE",
-        "REASON",
-        "SP/TARGET",
-        "SINCE",
-        "",
-    ])
-    .style(theme.header);
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Length(10),
-        Constraint::Length(22),
-        Constraint::Length(17),
-        Constraint::Length(if app.stuck { 44 } else { 24 }),
-        Constraint::Length(10),
-        Constraint::Length(11),
-        Constraint::Min(0),
+        .collect();
+    // The stuck lens's reason is a sentence saying why the row is there: it matters more
+    // there, and may be shortened; elsewhere it is a code, whole or not at all.
+    let reason = if app.stuck {
+        Column::text("WHY", 8, 12)
+    } else {
+        Column::value("REASON", 6)
+    };
+    let columns = [
+        Column::value("", 10),
+        Column::value("ID", 10),
+        Column::value("TYPE", 5),
+        Column::value("STATE", 9),
+        reason,
+        Column::value("SP/TARGET", 4),
+        Column::value("SINCE", 3),
+        Column::text("", 2, 3),
     ];
+    let selected = app.orch_cursor.selected.checked_sub(visible.start);
     frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(block(title, theme)),
+        columns::table(&columns, rows, selected, area.width, theme).block(block(title, theme)),
         area,
     );
     if app.activities_total == 0 {
@@ -410,35 +395,32 @@ fn draw_errors(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         area.width,
     );
     let visible = window(&app.errors_cursor, app.error_groups.len(), app.page);
-    let rows: Vec<Row> = app.error_groups[visible.clone()]
+    let plain = Style::default();
+    let rows: Vec<Vec<Value>> = app.error_groups[visible.clone()]
         .iter()
-        .enumerate()
-        .map(|(i, (code, n))| {
+        .map(|(code, n)| {
             let mark = if app.error_marks.contains(code) {
                 "●"
             } else {
                 " "
             };
-            let row = Row::new(vec![
-                mark.to_string(),
-                code.clone(),
-                n.to_string(),
-                describe_code(code).to_string(),
-            ]);
-            style_row(row, visible.start + i == app.errors_cursor.selected, theme)
+            vec![
+                (mark.to_string(), plain),
+                (code.clone(), plain),
+                (n.to_string(), plain),
+                (describe_code(code).to_string(), plain),
+            ]
         })
         .collect();
-    let header = Row::new(["", "CODE", "COUNT", "MEANING"]).style(theme.header);
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Length(26),
-        Constraint::Length(7),
-        Constraint::Min(10),
+    const COLUMNS: [Column; 4] = [
+        Column::value("", 10),
+        Column::value("CODE", 9),
+        Column::value("COUNT", 8),
+        Column::text("MEANING", 3, 10),
     ];
+    let selected = app.errors_cursor.selected.checked_sub(visible.start);
     frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(block(title, theme)),
+        columns::table(&COLUMNS, rows, selected, area.width, theme).block(block(title, theme)),
         area,
     );
     if app.error_groups.is_empty() {

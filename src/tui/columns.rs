@@ -1,0 +1,218 @@
+//! Lists that fit any width: a narrow terminal drops whole columns, the least important
+//! first, and never cuts a number, a date or a code in half. Only free text (a name, a
+//! reason, a detail) is shortened, with an ellipsis, to what is left.
+
+use super::theme::Theme;
+use ratatui::layout::Constraint;
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row, Table};
+
+/// One column of a list.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// The header.
+    pub header: &'static str,
+    /// How much it matters: when the list does not fit, the lowest goes first (ties: the
+    /// rightmost).
+    pub keep: u8,
+    /// Free text that may be shortened down to this many columns; `None`: the column is a
+    /// value (id, code, count, date) shown whole or not at all.
+    pub shrink_to: Option<u16>,
+}
+
+impl Column {
+    /// A value column: whole or not at all.
+    pub const fn value(header: &'static str, keep: u8) -> Column {
+        Column {
+            header,
+            keep,
+            shrink_to: None,
+        }
+    }
+
+    /// A free-text column that may be shortened to `min` columns.
+    pub const fn text(header: &'static str, keep: u8, min: u16) -> Column {
+        Column {
+            header,
+            keep,
+            shrink_to: Some(min),
+        }
+    }
+}
+
+/// One cell: its text and style.
+pub type Value = (String, Style);
+
+/// A table of `columns` with `rows` (one value per column), fitted into `width` columns
+/// (borders included); `selected` is the index in `rows` drawn reversed.
+pub fn table<'a>(
+    columns: &[Column],
+    rows: Vec<Vec<Value>>,
+    selected: Option<usize>,
+    width: u16,
+    theme: &Theme,
+) -> Table<'a> {
+    let natural: Vec<u16> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|(text, _)| display_width(text))
+                .chain(std::iter::once(display_width(c.header)))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let kept = fit(columns, &natural, width.saturating_sub(2));
+    let widths: Vec<u16> = kept
+        .iter()
+        .map(|&i| match columns[i].shrink_to {
+            Some(min) => natural[i].min(share(
+                columns,
+                &natural,
+                &kept,
+                width.saturating_sub(2),
+                min,
+            )),
+            None => natural[i],
+        })
+        .collect();
+    let header = Row::new(kept.iter().map(|&i| Cell::from(columns[i].header))).style(theme.header);
+    let body: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(n, row)| {
+            let cells = kept.iter().zip(&widths).map(|(&i, &w)| {
+                let (text, style) = row.get(i).cloned().unwrap_or_default();
+                Cell::from(Span::styled(ellipsis(&text, w), style))
+            });
+            let row = Row::new(cells.collect::<Vec<_>>());
+            if Some(n) == selected {
+                row.style(theme.selected)
+            } else {
+                row
+            }
+        })
+        .collect();
+    let constraints: Vec<Constraint> = kept
+        .iter()
+        .zip(&widths)
+        .enumerate()
+        .map(|(n, (&i, &w))| match columns[i].shrink_to {
+            // The last free-text column takes what is left.
+            Some(_) if n + 1 == kept.len() => Constraint::Min(w),
+            _ => Constraint::Length(w),
+        })
+        .collect();
+    Table::new(body, constraints).header(header)
+}
+
+/// The columns kept (in order) for `room` columns: values at their natural width, free text
+/// at its minimum, one space between; the least important dropped until they fit.
+pub fn fit(columns: &[Column], natural: &[u16], room: u16) -> Vec<usize> {
+    let mut kept: Vec<usize> = (0..columns.len()).collect();
+    let need = |kept: &[usize]| -> u32 {
+        let cells: u32 = kept
+            .iter()
+            .map(|&i| {
+                u32::from(
+                    columns[i]
+                        .shrink_to
+                        .map_or(natural[i], |m| m.min(natural[i])),
+                )
+            })
+            .sum();
+        cells + kept.len().saturating_sub(1) as u32
+    };
+    while kept.len() > 1 && need(&kept) > u32::from(room) {
+        let drop = kept
+            .iter()
+            .enumerate()
+            .min_by_key(|(at, &i)| (columns[i].keep, usize::MAX - at))
+            .map(|(at, _)| at);
+        match drop {
+            Some(at) => {
+                kept.remove(at);
+            }
+            None => break,
+        }
+    }
+    kept
+}
+
+/// The width a free-text column gets: its share of what the values leave, at least `min`.
+fn share(columns: &[Column], natural: &[u16], kept: &[usize], room: u16, min: u16) -> u16 {
+    let fixed: u32 = kept
+        .iter()
+        .filter(|&&i| columns[i].shrink_to.is_none())
+        .map(|&i| u32::from(natural[i]))
+        .sum();
+    let texts = kept
+        .iter()
+        .filter(|&&i| columns[i].shrink_to.is_some())
+        .count()
+        .max(1) as u32;
+    let gaps = kept.len().saturating_sub(1) as u32;
+    let left = u32::from(room).saturating_sub(fixed + gaps);
+    ((left / texts) as u16).max(min)
+}
+
+/// The width `text` takes on screen.
+pub fn display_width(text: &str) -> u16 {
+    u16::try_from(Span::raw(text).width()).unwrap_or(u16::MAX)
+}
+
+/// `text` in at most `width` columns, ending in "…" when shortened.
+pub fn ellipsis(text: &str, width: u16) -> String {
+    if display_width(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0u16;
+    for c in text.chars() {
+        let w = display_width(c.encode_utf8(&mut [0; 4]));
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLUMNS: [Column; 4] = [
+        Column::value("ID", 9),
+        Column::value("STATE", 8),
+        Column::text("NAME", 3, 6),
+        Column::value("SINCE", 5),
+    ];
+
+    #[test]
+    fn everything_fits_when_there_is_room() {
+        assert_eq!(fit(&COLUMNS, &[6, 14, 20, 11], 80), [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn the_least_important_column_goes_first_and_whole() {
+        // 6 + 14 + 6 + 11 + 3 gaps = 40: one column must go; NAME (keep 3) is the least.
+        assert_eq!(fit(&COLUMNS, &[6, 14, 20, 11], 39), [0, 1, 3]);
+        // Narrower still: SINCE goes next, never cut to "06-10 09:0".
+        assert_eq!(fit(&COLUMNS, &[6, 14, 20, 11], 25), [0, 1]);
+        // The most important column always stays.
+        assert_eq!(fit(&COLUMNS, &[6, 14, 20, 11], 3), [0]);
+    }
+
+    #[test]
+    fn free_text_is_shortened_with_an_ellipsis() {
+        assert_eq!(ellipsis("Ada Byron", 20), "Ada Byron");
+        assert_eq!(ellipsis("Ada Byron", 5), "Ada …");
+        assert_eq!(ellipsis("東京電力", 5), "東京…");
+    }
+}
