@@ -219,7 +219,7 @@ fn head_end_fault_then_supervisor_retry_succeeds() {
 
     // A clerk may not retry: refused, exit 1, nothing changes, and the refusal is audited.
     let refused = desk.expect(1, "bo", "2025-06-10T09:02:00-05:00", &["retry", "SO-2"]);
-    assert!(refused.contains("bo is a clerk"), "{refused}");
+    assert!(refused.contains("bo works as a clerk"), "{refused}");
     assert_eq!(desk.state("SO-2"), "ACTIVITY_ERROR");
     let audit = desk.json("ada", T0, &["audit", "SO-2"]);
     assert_eq!(audit[0]["operator"], "bo");

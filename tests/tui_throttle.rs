@@ -205,7 +205,7 @@ fn a_clerk_is_refused_by_the_engine_and_told_why() {
     }));
     let text = screen(&mut app, 120, 40);
     assert!(
-        text.contains("refused (PERMISSION_DENIED): bo is a clerk"),
+        text.contains("refused (PERMISSION_DENIED): bo works as a clerk"),
         "{text}"
     );
     assert_eq!(app.throttle.whatif.len(), 32, "nothing was released");

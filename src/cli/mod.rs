@@ -13,7 +13,9 @@ use args::{WoAction, YesNo};
 use orderdesk::client::{Api, Endpoint, Local, Remote, RemoteError, Wanted};
 use orderdesk::config::{self, Config};
 use orderdesk::domain::{ActivityType, Instant};
-use orderdesk::engine::{Engine, EngineError, FeedRequest, ListFilter, Move, NewWorkOrder};
+use orderdesk::engine::{
+    ConfigChoice, Engine, EngineError, FeedRequest, ListFilter, Move, NewWorkOrder,
+};
 use orderdesk::formats::FeedCategory;
 use orderdesk::runtime::{Clock, Runtime, RuntimeOptions};
 use orderdesk::store::SledStore;
@@ -122,24 +124,59 @@ pub fn open(global: &Global, channel: &str) -> Result<Reach, Failure> {
     if let Some(api) = connect(global, &db, channel)? {
         return Ok(Reach::Server(api));
     }
-    let config = load_config(global.config.as_deref())?;
+    let start = global
+        .now
+        .as_deref()
+        .map(|text| parse_time("--now", text))
+        .transpose()?;
+    let given = load_config(global.config.as_deref())?;
+    let store = SledStore::open(&db, &lock_holder(global)).map_err(EngineError::from)?;
+    let (config, choice) = settle(global, &store, given)?;
     let actor = actor_here(global, &config, channel)?;
-    let clock = match global.now.as_deref() {
-        Some(text) => Clock::starting_at(parse_time("--now", text)?, 0.0),
-        None => Clock::wall(),
+    let mut engine = Engine::new(Box::new(store), config);
+    // A command takes no time of its own: `--now` stands still, else engine time goes on
+    // from the database's mark.
+    let clock = match start {
+        Some(start) => Clock::starting_at(start, 0.0),
+        None => Clock::for_run(None, 1.0, engine.time_mark()?),
     };
-    let store = SledStore::open(
-        &db,
-        &format!("pid {}, operator {}", std::process::id(), actor.operator),
-    )
-    .map_err(EngineError::from)?;
-    let engine = Engine::new(Box::new(store), config);
+    engine.set_wall_time(Clock::wall_time());
+    engine.adopt_config(&actor, clock.now(), &choice)?;
     let runtime = Runtime::start(engine, RuntimeOptions::manual(clock))?;
     let local = Local::new(runtime.handle().clone(), actor, "in this process").shared();
     Ok(Reach::Here {
         runtime: Box::new(runtime),
         local,
     })
+}
+
+/// Who holds the database while this process has it open, for another process's refusal.
+fn lock_holder(global: &Global) -> String {
+    let operator = global
+        .operator
+        .clone()
+        .unwrap_or_else(orderdesk::identity::real_user);
+    format!("pid {}, operator {operator}", std::process::id())
+}
+
+/// The configuration a run on `store` uses: `--config` when given, else the one stored in the
+/// database, else the platform's `config.toml` or the defaults (see `engine::settle_config`).
+/// `given` is read (and checked) before the database is opened, so a bad file changes nothing.
+pub fn settle(
+    global: &Global,
+    store: &SledStore,
+    given: Config,
+) -> Result<(Config, ConfigChoice), Failure> {
+    let source = match &global.config {
+        Some(path) => path.display().to_string(),
+        None => "the platform's config.toml".to_string(),
+    };
+    Ok(orderdesk::engine::settle_config(
+        store,
+        given,
+        &source,
+        global.config.is_some(),
+    )?)
 }
 
 /// Who acts in this process: its real Unix user, or the operator `--operator` names when the
@@ -527,19 +564,16 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
             .block_on(orderdesk::tui::run(api, options))
             .map_err(failed);
     }
-    let config = load_config(global.config.as_deref())?;
-    let actor = actor_here(global, &config, "desk")?;
+    let given = load_config(global.config.as_deref())?;
     let now = global
         .now
         .as_deref()
         .map(|t| parse_time("--now", t))
         .transpose()?;
     let fresh = !db.join("conf").exists();
-    let store = SledStore::open(
-        &db,
-        &format!("pid {}, operator {}", std::process::id(), actor.operator),
-    )
-    .map_err(EngineError::from)?;
+    let store = SledStore::open(&db, &lock_holder(global)).map_err(EngineError::from)?;
+    let (config, choice) = settle(global, &store, given)?;
+    let actor = actor_here(global, &config, "desk")?;
     let mut engine = Engine::new(Box::new(store), config.clone());
     if fresh {
         let options = orderdesk::demo::DemoOptions {
@@ -553,7 +587,10 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         eprintln!("orderdesk: creating a demo world in {} …", db.display());
         orderdesk::demo::build(&mut engine, &options, &mut |step| eprintln!("  {step}"))?;
     }
-    let clock = Clock::for_run(now, global.speed);
+    let clock = Clock::for_run(now, global.speed, engine.time_mark()?);
+    engine.set_wall_time(Clock::wall_time());
+    engine.adopt_config(&actor, clock.now(), &choice)?;
+    orderdesk::tui::log::DeskLog::open(Some(&db.with_extension("log"))).line(&choice.describe());
     let runtime_options = RuntimeOptions::from_config(&config, clock, !global.no_sim);
     let socket = orderdesk::server::socket_path(&db);
     let closing = format!(

@@ -25,6 +25,10 @@ pub struct AuditEntry {
     pub seq: Seq,
     /// Engine time of the action.
     pub at: Instant,
+    /// Wall-clock time of the action; absent in entries written before it was recorded, and
+    /// for work that ran outside the runtime (a demo build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<Instant>,
     /// Who acted.
     pub operator: String,
     /// The operator's role, if any.

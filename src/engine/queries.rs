@@ -210,7 +210,10 @@ impl Engine {
         if !self.visible(actor, &a) {
             return Err(EngineError::refused(
                 "PERMISSION_DENIED",
-                format!("{id} belongs to another division"),
+                format!(
+                    "{id} belongs to a division {} does not work in, so {} may not see it",
+                    actor.operator, actor.operator
+                ),
             ));
         }
         let node = self.node(&a)?;
