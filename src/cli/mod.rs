@@ -19,6 +19,7 @@ use orderdesk::engine::{
 use orderdesk::formats::FeedCategory;
 use orderdesk::runtime::{Clock, Runtime, RuntimeOptions};
 use orderdesk::store::SledStore;
+use orderdesk::timefmt::Times;
 use orderdesk::workorders::{Assignee, WoKind, WoOrigin, WoStatus};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -239,6 +240,8 @@ fn connect(global: &Global, db: &Path, channel: &str) -> Result<Option<Arc<dyn A
 /// Runs one subcommand through the client interface.
 fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure> {
     let out = &mut std::io::stdout().lock();
+    // Text output reads in the configured zone, as the desk does.
+    let times = &Times::new(api.session().config.timezone, api.session().clock.now());
     match command {
         Command::Import { file } => {
             let bytes = read_input(&file)?;
@@ -295,13 +298,13 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
             } else {
                 let mut cells = Vec::new();
                 orderdesk::client::list_each(api, &filter, |row| {
-                    cells.push(output::list_cells(&row));
+                    cells.push(output::list_cells(&row, times));
                     Ok::<_, Failure>(())
                 })?;
-                output::list_table(out, &cells)?;
+                output::list_table(out, &cells, times)?;
             }
         }
-        Command::Show { id } => output::show(out, &api.show(&id)?, json)?,
+        Command::Show { id } => output::show(out, &api.show(&id)?, json, times)?,
         Command::Check => {
             let problems = api.check()?;
             if json {
@@ -317,8 +320,8 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
                 return Ok(Done { exit: 1 });
             }
         }
-        Command::Outbox { all } => output::outbox(out, &api.outbox(all)?, json)?,
-        Command::Audit { id } => output::audit(out, &api.audit(id.as_deref(), 0)?, json)?,
+        Command::Outbox { all } => output::outbox(out, &api.outbox(all)?, json, times)?,
+        Command::Audit { id } => output::audit(out, &api.audit(id.as_deref(), 0)?, json, times)?,
         Command::Retry { id } => output::action(out, "retried", &api.retry(&id)?, json)?,
         Command::Discard { id, reason } => output::action(
             out,
@@ -411,9 +414,9 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
                 request.range = Some((parse_date("--from", &from)?, parse_date("--to", &to)?));
             }
             let now = api.session().clock.now();
-            output::feed(out, &api.feed(now, &customer, &request)?, json)?;
+            output::feed(out, &api.feed(now, &customer, &request)?, json, times)?;
         }
-        Command::Sessions => output::sessions(out, &api.sessions()?, json)?,
+        Command::Sessions => output::sessions(out, &api.sessions()?, json, times)?,
         Command::Partners { action } => match action {
             None => {
                 let now = api.session().clock.now();

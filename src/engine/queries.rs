@@ -401,7 +401,7 @@ impl Engine {
                 (crate::lifecycle::OrchState::InProgress, Some(exp), _) if now > exp => {
                     return Some(format!(
                         "in progress past its expiration ({})",
-                        exp.format("%Y-%m-%d %H:%M")
+                        crate::timefmt::Times::new(self.config.timezone, now).labelled(exp)
                     ));
                 }
                 (crate::lifecycle::OrchState::InProgress, Some(_), _) => return None,

@@ -82,7 +82,7 @@ pub fn input(_app: &mut App, _tag: &str, _text: String) -> Vec<Effect> {
 
 /// Draws the log.
 pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
-    let tz = app.config().timezone;
+    let times = super::views::times(app);
     let filter = if app.filter.is_empty() {
         String::new()
     } else {
@@ -99,7 +99,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
                 AuditOutcome::Refused { code, .. } => (format!("refused {code}"), theme.error),
             };
             let row = Row::new(vec![
-                Cell::from(e.at.with_timezone(&tz).format("%m-%d %H:%M:%S").to_string()),
+                Cell::from(times.second(e.at)),
                 Cell::from(e.operator.clone()),
                 Cell::from(e.role.map_or("-".to_string(), |r| r.code().to_string())),
                 Cell::from(e.action.clone()),

@@ -202,14 +202,10 @@ fn fit(text: &str, width: u16) -> String {
     cut
 }
 
-/// An instant on the clocks of `tz`: the time today, else the date too.
+/// An instant on the clocks of `tz`: the time today, else the date too (and the year when it
+/// is not this year's).
 fn when(t: Instant, now: Instant, tz: Tz) -> String {
-    let local = t.with_timezone(&tz);
-    if local.date_naive() == now.with_timezone(&tz).date_naive() {
-        local.format("%H:%M:%S").to_string()
-    } else {
-        local.format("%m-%d %H:%M:%S").to_string()
-    }
+    crate::timefmt::Times::new(tz, now).time_of_day(t)
 }
 
 /// Draws the table and the selected partner's detail below it.

@@ -19,6 +19,7 @@ use crate::throttle::{
     business_adjust, next_opening, project_releases, select_release, starts_batch_slot,
     truncate_to_minute, BatchPlan, Candidate, Schedule, ScheduleRow,
 };
+use crate::timefmt::Times;
 use chrono::{NaiveDate, NaiveTime, TimeDelta, TimeZone, Timelike, Weekday};
 use chrono_tz::Tz;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -555,8 +556,9 @@ fn facts(app: &App, now: Instant) -> Vec<String> {
         facts.push("no business day ahead".into());
     } else {
         facts.push(format!(
-            "next opening {}",
-            local(opening, tz).format("%a %m-%d %H:%M")
+            "next opening {} {}",
+            local(opening, tz).format("%a"),
+            Times::new(tz, now).minute(opening)
         ));
     }
     match next_batch_run(now, config.crwto_every_minutes) {
@@ -576,7 +578,11 @@ fn facts(app: &App, now: Instant) -> Vec<String> {
             let when = if Some(when.date_naive()) == app.throttle.day {
                 when.format("%H:%M").to_string()
             } else {
-                when.format("%a %m-%d %H:%M").to_string()
+                format!(
+                    "{} {}",
+                    when.format("%a"),
+                    Times::new(tz, now).minute(run.at)
+                )
             };
             let by = run
                 .by
@@ -685,9 +691,7 @@ fn draw_whatif(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now:
                 Cell::from(detail.map_or("…".into(), |d| d.sp.clone())),
             ];
             if !narrow {
-                cells.push(Cell::from(
-                    local(w.effective, tz).format("%m-%d %H:%M").to_string(),
-                ));
+                cells.push(Cell::from(Times::new(tz, now).minute(w.effective)));
             }
             style_row(Row::new(cells), position == state.cursor.selected, theme)
         })
