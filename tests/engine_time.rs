@@ -104,3 +104,49 @@ fn a_fast_clock_continues_from_the_last_run_and_the_audit_keeps_wall_time() {
         }
     }
 }
+
+/// The runtime the desk embeds keeps the mark as it runs and at shutdown, so the next desk on
+/// the database starts from it: here the clock stands at a time far ahead of the wall clock.
+#[test]
+fn the_embedded_runtime_keeps_its_time_in_the_database() {
+    use orderdesk::config::Config;
+    use orderdesk::engine::Engine;
+    use orderdesk::runtime::{Clock, Runtime, RuntimeOptions};
+    use orderdesk::store::SledStore;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("db");
+    let ahead = Utc::now() + chrono::Duration::days(30);
+    let ahead = DateTime::from_timestamp(ahead.timestamp(), 0).expect("whole seconds");
+    // Given a desk whose runtime ran (passes every 10 ms) on a clock a month ahead,
+    let store = SledStore::open(&db, "test").expect("open");
+    let engine = Engine::new(Box::new(store), Config::default());
+    assert_eq!(engine.time_mark().expect("mark"), None);
+    let options = RuntimeOptions {
+        clock: Clock::for_run(Some(ahead), 0.0, None),
+        monitor_every: Some(Duration::from_millis(10)),
+        crwto_every_minutes: 0,
+        simulate: false,
+    };
+    let tokio = tokio::runtime::Runtime::new().expect("tokio");
+    tokio.block_on(async {
+        let runtime = Runtime::start(engine, options).expect("start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        runtime.shutdown().await.expect("shutdown");
+    });
+    // when the next desk opens the database without --now (sled lets go of its lock a moment
+    // after the last handle drops, so the open is tried again for a while),
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let store = loop {
+        match SledStore::open(&db, "test") {
+            Ok(store) => break store,
+            Err(err) if std::time::Instant::now() > deadline => panic!("reopen: {err}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    let engine = Engine::new(Box::new(store), Config::default());
+    let mark = engine.time_mark().expect("mark");
+    // then its clock starts at the kept time, not at the wall clock.
+    assert_eq!(mark, Some(ahead));
+    assert!(Clock::for_run(None, 60.0, mark).now() >= ahead);
+}
