@@ -141,7 +141,8 @@ pub fn settle_config(
 
 impl Engine {
     /// Stores the configuration this engine runs under when `choice` says it is new, with an
-    /// audit line (`config`) naming the configuration it replaces; nothing otherwise.
+    /// audit line (`config`) naming the configuration it replaces; nothing otherwise, and
+    /// nothing for a read-only actor (`--read-only` changes nothing, this included).
     pub fn adopt_config(
         &mut self,
         actor: &Actor,
@@ -156,6 +157,9 @@ impl Engine {
         else {
             return Ok(());
         };
+        if actor.read_only {
+            return Ok(());
+        }
         let kept = StoredConfig {
             text: self.config.text.0.clone(),
             sha256: sha256.clone(),
