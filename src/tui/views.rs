@@ -678,10 +678,10 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         } else {
             format!(" ×{}", app.status.speed)
         };
-        // Operators read local time: the configured zone, as every rule does.
-        let local = clock.with_timezone(&app.config().timezone);
+        // Operators read local time: the configured zone, as every rule does; the status bar
+        // names it for every time on the desk.
         spans.push(Span::styled(
-            format!(" {}{speed} ", local.format("%Y-%m-%d %H:%M %Z")),
+            format!(" {}{speed} ", times(app).labelled(clock)),
             theme.header,
         ));
     }
