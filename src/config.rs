@@ -219,7 +219,8 @@ impl Config {
     }
 
     /// What `operator` may do: without an `[operators]` table everyone is a supervisor; with one,
-    /// an unlisted operator may only look.
+    /// an unlisted operator may only look. (A database once given an `[operators]` table keeps
+    /// it and runs under it without `--config`: `engine::settle_config`.)
     pub fn access_for(&self, operator: &str) -> Access {
         match &self.operators {
             None => Access {

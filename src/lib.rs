@@ -18,5 +18,6 @@ pub mod runtime;
 pub mod server;
 pub mod store;
 pub mod throttle;
+pub mod timefmt;
 pub mod tui;
 pub mod workorders;

@@ -17,6 +17,32 @@ const MAX_GAP_MINUTES: i64 = 24 * 60;
 /// How many days `business_adjust` looks ahead before giving up (a calendar without workdays).
 const SEARCH_LIMIT_DAYS: u64 = 3660;
 
+/// The batch slot `t` falls in: whole minutes since the Unix epoch divided by the interval, so
+/// the D1-CRWTO batch runs when the slot turns over; `None` when the batch is off (an interval
+/// of 0).
+///
+/// The grid counts UTC minutes, not the configured zone's: it only moves forward, so a
+/// daylight-saving change never repeats or skips a run, and the runtime that runs the batch and
+/// the desk that projects it agree in every zone (Asia/Kolkata at +05:30 with a 60-minute
+/// interval runs at half past each local hour).
+pub fn batch_slot(t: Instant, every_minutes: u32) -> Option<i64> {
+    (every_minutes > 0).then(|| {
+        t.timestamp()
+            .div_euclid(60)
+            .div_euclid(i64::from(every_minutes))
+    })
+}
+
+/// True when the whole minute `t` starts a batch slot (a scheduled run happens then).
+pub fn starts_batch_slot(t: Instant, every_minutes: u32) -> bool {
+    every_minutes > 0
+        && t.timestamp().rem_euclid(60) == 0
+        && t.timestamp()
+            .div_euclid(60)
+            .rem_euclid(i64::from(every_minutes))
+            == 0
+}
+
 /// `t` with its seconds and fractions dropped: rules compare against the minute (§12.1).
 pub fn truncate_to_minute(t: Instant) -> Instant {
     t.with_second(0)
@@ -253,7 +279,7 @@ pub struct BatchPlan<'a> {
     pub schedule: &'a Schedule,
     /// Whether the batch throttles (as `select_release`).
     pub throttle: bool,
-    /// Batch runs happen at local times that are multiples of this many minutes (0 counts as 1).
+    /// Batch runs start each slot of this many minutes ([`batch_slot`]; 0 counts as 1).
     pub every_minutes: u32,
     /// Business hours applied to each candidate's effective time first.
     pub hours: &'a BusinessHours,
@@ -266,8 +292,8 @@ pub struct BatchPlan<'a> {
 /// When each candidate would be released by batch runs from `from` on, `None` beyond the horizon.
 ///
 /// A what-if view: effective times are first moved into `plan.hours` (a no-op for times already
-/// adjusted with the same hours), then runs are simulated at local times aligned to
-/// `plan.every_minutes`. Results come in queue order (effective, then sequence).
+/// adjusted with the same hours), then runs are simulated where the runtime runs them, at the
+/// start of each batch slot of `plan.every_minutes` ([`batch_slot`]). Results come in queue order (effective, then sequence).
 pub fn project_releases(
     candidates: &[Candidate],
     from: Instant,
@@ -300,8 +326,8 @@ pub fn project_releases(
         .collect()
 }
 
-/// The instants of the batch runs in the plan's horizon: whole minutes at or after `from` whose
-/// local minute of the day is a multiple of `every_minutes`.
+/// The instants of the batch runs in the plan's horizon: whole minutes at or after `from` that
+/// start a batch slot ([`starts_batch_slot`]), as the runtime runs them.
 fn batch_runs<'a>(from: Instant, plan: &BatchPlan<'a>) -> impl Iterator<Item = Instant> + 'a {
     let first = match truncate_to_minute(from) {
         t if t < from => t + TimeDelta::minutes(1),
@@ -309,19 +335,58 @@ fn batch_runs<'a>(from: Instant, plan: &BatchPlan<'a>) -> impl Iterator<Item = I
     };
     let end = first + TimeDelta::days(i64::from(plan.horizon_days));
     let every = plan.every_minutes.max(1);
-    let tz = plan.tz;
     std::iter::successors(Some(first), |t| Some(*t + TimeDelta::minutes(1)))
         .take_while(move |t| *t < end)
-        .filter(move |t| {
-            let local = t.with_timezone(&tz);
-            (local.hour() * 60 + local.minute()) % every == 0
-        })
+        .filter(move |t| starts_batch_slot(*t, every))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::WeekdaySet;
+
+    #[test]
+    fn batch_slots_turn_over_on_multiples_of_the_interval() {
+        let at = |h, m, s| chrono::Utc.with_ymd_and_hms(2025, 6, 10, h, m, s).unwrap();
+        assert_eq!(batch_slot(at(9, 0, 0), 15), batch_slot(at(9, 14, 59), 15));
+        assert!(batch_slot(at(9, 15, 0), 15) > batch_slot(at(9, 14, 59), 15));
+        assert_eq!(batch_slot(at(9, 15, 0), 0), None);
+        assert!(starts_batch_slot(at(9, 15, 0), 15));
+        assert!(!starts_batch_slot(at(9, 16, 0), 15));
+        assert!(!starts_batch_slot(at(9, 15, 30), 15));
+        assert!(!starts_batch_slot(at(9, 15, 0), 0));
+    }
+
+    #[test]
+    fn batch_slots_in_kolkata_turn_over_at_half_past_the_local_hour() {
+        // Given Asia/Kolkata (+05:30) and a 60-minute interval,
+        let tz = chrono_tz::Asia::Kolkata;
+        let local = |h, m| tz.with_ymd_and_hms(2025, 6, 10, h, m, 0).unwrap().to_utc();
+        // when the slot turns over, then it does so at hh:30 local (a whole UTC hour),
+        assert!(starts_batch_slot(local(14, 30), 60));
+        assert!(!starts_batch_slot(local(15, 0), 60));
+        assert_eq!(batch_slot(local(14, 30), 60), batch_slot(local(15, 29), 60));
+        assert!(batch_slot(local(15, 30), 60) > batch_slot(local(15, 29), 60));
+        // and the projected runs land on the very minutes the runtime's slot turns over.
+        let hours = BusinessHours::default();
+        let calendar = WorkCalendar::default();
+        let schedule = Schedule::default();
+        let plan = BatchPlan {
+            tz,
+            schedule: &schedule,
+            throttle: true,
+            every_minutes: 60,
+            hours: &hours,
+            calendar: &calendar,
+            horizon_days: 1,
+        };
+        let runs: Vec<Instant> = batch_runs(local(14, 0), &plan).take(2).collect();
+        assert_eq!(runs, vec![local(14, 30), local(15, 30)]);
+        for run in runs {
+            let before = batch_slot(run - TimeDelta::seconds(1), 60);
+            assert!(batch_slot(run, 60) > before);
+        }
+    }
     use chrono_tz::America::Chicago;
     use std::collections::BTreeSet;
 

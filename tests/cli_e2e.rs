@@ -219,7 +219,7 @@ fn head_end_fault_then_supervisor_retry_succeeds() {
 
     // A clerk may not retry: refused, exit 1, nothing changes, and the refusal is audited.
     let refused = desk.expect(1, "bo", "2025-06-10T09:02:00-05:00", &["retry", "SO-2"]);
-    assert!(refused.contains("bo is a clerk"), "{refused}");
+    assert!(refused.contains("bo works as a clerk"), "{refused}");
     assert_eq!(desk.state("SO-2"), "ACTIVITY_ERROR");
     let audit = desk.json("ada", T0, &["audit", "SO-2"]);
     assert_eq!(audit[0]["operator"], "bo");
@@ -313,4 +313,26 @@ fn unknown_ids_are_bad_input() {
     let err = desk.expect(2, "ada", T0, &["retry", "SO-999"]);
     assert!(err.contains("unknown id `SO-999`"), "{err}");
     desk.expect(2, "ada", T0, &["show", "SO-999"]);
+}
+
+#[test]
+fn text_output_reads_in_the_configured_zone_and_names_it() {
+    // Given a request imported at 09:00 in Chicago (14:00 UTC),
+    let desk = Desk::new();
+    desk.import(T0, WORLD);
+
+    // when the audit and the list are printed as text,
+    let audit = desk.expect(0, "ada", T0, &["audit"]);
+    let list = desk.expect(0, "ada", T0, &["list"]);
+
+    // then their times read in Chicago, under a header naming the zone, to the second at most,
+    assert!(audit.contains("AT (America/Chicago)"), "{audit}");
+    assert!(audit.contains("WALL CLOCK (America/Chicago)"), "{audit}");
+    assert!(audit.contains("2025-06-10 09:00:00"), "{audit}");
+    assert!(!audit.contains("14:00"), "{audit}");
+    assert!(list.contains("SINCE (America/Chicago)"), "{list}");
+    assert!(list.contains("2025-06-10 09:00"), "{list}");
+    // and the show pane's log names its zone too.
+    let shown = desk.expect(0, "ada", T0, &["show", "SO-1"]);
+    assert!(shown.contains("log (America/Chicago):"), "{shown}");
 }

@@ -86,7 +86,7 @@ fn two_desks_and_the_command_line_on_one_server() {
     bo.wait_for("· error ");
     bo.keys("r");
     bo.wait_for("only a supervisor");
-    assert!(bo.text().contains("bo is a clerk"), "{}", bo.text());
+    assert!(bo.text().contains("bo works as a clerk"), "{}", bo.text());
 
     // The server dies; both desks say so, keep their place, and reconnect when it is back.
     server.kill();

@@ -169,7 +169,7 @@ fn who_acts_is_the_unix_user_on_the_other_end_of_the_socket() {
     let refused = cli_as(CLERK, &db, &config, &["retry", &id]);
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
     assert!(
-        stderr(&refused).contains(&format!("{CLERK} is a clerk")),
+        stderr(&refused).contains(&format!("{CLERK} works as a clerk")),
         "{}",
         stderr(&refused)
     );

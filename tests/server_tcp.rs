@@ -72,7 +72,7 @@ fn over_loopback_the_token_names_who_acts() {
     let refused = remote(&url, &bo_token, None, &["retry", &id]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
-        stderr(&refused).contains("bo is a clerk"),
+        stderr(&refused).contains("bo works as a clerk"),
         "{}",
         stderr(&refused)
     );

@@ -388,14 +388,13 @@ fn j_and_k_move_the_selection_and_the_detail_follows() {
 #[test]
 fn a_clerk_or_support_is_refused_before_anything_is_asked() {
     for (operator, role, person) in [
-        ("bo", Role::Clerk, "a clerk"),
-        ("cy", Role::Support, "support staff"),
+        ("bo", Role::Clerk, "works as a clerk"),
+        ("cy", Role::Support, "works in support"),
     ] {
         let (mut app, staged) = desk_as(world(""), operator, role);
         let audited = staged.audit_len();
-        let refusal = format!(
-            "{operator} is {person}; only a supervisor may pause or resume a partner system"
-        );
+        let refusal =
+            format!("{operator} {person}; only a supervisor may pause or resume a partner system");
         for key in [KeyAction::PausePartner, KeyAction::ResumePartner] {
             let effects = app.update(Action::Key(key));
             assert!(effects.is_empty(), "nothing is sent: {effects:?}");

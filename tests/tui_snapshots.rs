@@ -130,7 +130,8 @@ fn error_toast_says_why() {
     app.update(Action::Notice(orderdesk::runtime::Notice::Refused {
         ticket: orderdesk::runtime::Ticket(1),
         code: "PERMISSION_DENIED".into(),
-        message: "bo is a clerk; only a supervisor or support staff may retry activities".into(),
+        message: "bo works as a clerk; only a supervisor or support staff may retry activities"
+            .into(),
     }));
     both_sizes("toast", &mut app);
 }

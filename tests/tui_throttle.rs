@@ -189,7 +189,7 @@ fn a_clerk_is_refused_before_the_confirmation_and_told_why() {
         "no question for what the clerk may not do"
     );
     let text = screen(&mut app, 120, 40);
-    assert!(text.contains("bo is a clerk"), "{text}");
+    assert!(text.contains("bo works as a clerk"), "{text}");
     assert!(text.contains("only a supervisor"), "{text}");
     assert_eq!(app.throttle.whatif.len(), 32, "nothing was released");
 }

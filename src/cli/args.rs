@@ -21,7 +21,10 @@ pub struct Global {
     /// The database directory (sled).
     #[arg(long, global = true, env = "ORDERDESK_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// Configuration TOML.
+    /// Configuration TOML. A database keeps the last configuration it was given that names
+    /// operators ([operators]) and runs under it when --config is left out; a different one
+    /// given here replaces it (audited as `config`). Without either, the platform's
+    /// config.toml or the defaults (no [operators]: everyone may act).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Key bindings TOML.

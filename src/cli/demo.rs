@@ -2,9 +2,9 @@
 //! database (`orderdesk::demo`). An existing database is replaced only with `--reset`, and only
 //! when the directory really is a database: nothing else is ever deleted.
 
-use super::{database_path, demo_now, load_config, output, Done, Failure, Global};
+use super::{database_path, demo_now, load_config, output, settle, Done, Failure, Global};
 use orderdesk::demo::{DemoOptions, DemoSummary, DEFAULT_CUSTOMERS};
-use orderdesk::engine::{Engine, EngineError};
+use orderdesk::engine::{Actor, Engine, EngineError};
 use orderdesk::store::{SledStore, StoreError};
 use std::io::Write;
 use std::path::Path;
@@ -27,13 +27,16 @@ pub fn run(
             message: "the desk is read-only (--read-only): no demo world was built".into(),
         });
     }
-    let config = load_config(global.config.as_deref())?;
+    // Read before anything is deleted, so a bad file leaves the old database alone.
+    let given = load_config(global.config.as_deref())?;
     let now = demo_now(global.now.as_deref())?;
     let db = database_path(global.db.as_deref())?;
     let holder = format!("pid {}, orderdesk demo", std::process::id());
     make_room(&db, reset, &holder)?;
     let store = SledStore::open(&db, &holder).map_err(EngineError::from)?;
+    let (config, choice) = settle(global, &store, given)?;
     let mut engine = Engine::new(Box::new(store), config);
+    engine.adopt_config(&Actor::system(), now, &choice)?;
     let options = DemoOptions {
         seed: seed.unwrap_or(DEFAULT_SEED),
         customers: customers.unwrap_or(DEFAULT_CUSTOMERS),

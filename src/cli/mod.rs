@@ -13,10 +13,13 @@ use args::{WoAction, YesNo};
 use orderdesk::client::{Api, Endpoint, Local, Remote, RemoteError, Wanted};
 use orderdesk::config::{self, Config};
 use orderdesk::domain::{ActivityType, Instant};
-use orderdesk::engine::{Engine, EngineError, FeedRequest, ListFilter, Move, NewWorkOrder};
+use orderdesk::engine::{
+    ConfigChoice, Engine, EngineError, FeedRequest, ListFilter, Move, NewWorkOrder,
+};
 use orderdesk::formats::FeedCategory;
 use orderdesk::runtime::{Clock, Runtime, RuntimeOptions};
 use orderdesk::store::SledStore;
+use orderdesk::timefmt::Times;
 use orderdesk::workorders::{Assignee, WoKind, WoOrigin, WoStatus};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -122,24 +125,59 @@ pub fn open(global: &Global, channel: &str) -> Result<Reach, Failure> {
     if let Some(api) = connect(global, &db, channel)? {
         return Ok(Reach::Server(api));
     }
-    let config = load_config(global.config.as_deref())?;
+    let start = global
+        .now
+        .as_deref()
+        .map(|text| parse_time("--now", text))
+        .transpose()?;
+    let given = load_config(global.config.as_deref())?;
+    let store = SledStore::open(&db, &lock_holder(global)).map_err(EngineError::from)?;
+    let (config, choice) = settle(global, &store, given)?;
     let actor = actor_here(global, &config, channel)?;
-    let clock = match global.now.as_deref() {
-        Some(text) => Clock::starting_at(parse_time("--now", text)?, 0.0),
-        None => Clock::wall(),
+    let mut engine = Engine::new(Box::new(store), config);
+    // A command takes no time of its own: `--now` stands still, else engine time goes on
+    // from the database's mark.
+    let clock = match start {
+        Some(start) => Clock::starting_at(start, 0.0),
+        None => Clock::for_run(None, 1.0, engine.time_mark()?),
     };
-    let store = SledStore::open(
-        &db,
-        &format!("pid {}, operator {}", std::process::id(), actor.operator),
-    )
-    .map_err(EngineError::from)?;
-    let engine = Engine::new(Box::new(store), config);
+    engine.set_wall_time(Clock::wall_time());
+    engine.adopt_config(&actor, clock.now(), &choice)?;
     let runtime = Runtime::start(engine, RuntimeOptions::manual(clock))?;
     let local = Local::new(runtime.handle().clone(), actor, "in this process").shared();
     Ok(Reach::Here {
         runtime: Box::new(runtime),
         local,
     })
+}
+
+/// Who holds the database while this process has it open, for another process's refusal.
+fn lock_holder(global: &Global) -> String {
+    let operator = global
+        .operator
+        .clone()
+        .unwrap_or_else(orderdesk::identity::real_user);
+    format!("pid {}, operator {operator}", std::process::id())
+}
+
+/// The configuration a run on `store` uses: `--config` when given, else the one stored in the
+/// database, else the platform's `config.toml` or the defaults (see `engine::settle_config`).
+/// `given` is read (and checked) before the database is opened, so a bad file changes nothing.
+pub fn settle(
+    global: &Global,
+    store: &SledStore,
+    given: Config,
+) -> Result<(Config, ConfigChoice), Failure> {
+    let source = match &global.config {
+        Some(path) => path.display().to_string(),
+        None => "the platform's config.toml".to_string(),
+    };
+    Ok(orderdesk::engine::settle_config(
+        store,
+        given,
+        &source,
+        global.config.is_some(),
+    )?)
 }
 
 /// Who acts in this process: its real Unix user, or the operator `--operator` names when the
@@ -202,6 +240,8 @@ fn connect(global: &Global, db: &Path, channel: &str) -> Result<Option<Arc<dyn A
 /// Runs one subcommand through the client interface.
 fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure> {
     let out = &mut std::io::stdout().lock();
+    // Text output reads in the configured zone, as the desk does.
+    let times = &Times::new(api.session().config.timezone, api.session().clock.now());
     match command {
         Command::Import { file } => {
             let bytes = read_input(&file)?;
@@ -258,13 +298,13 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
             } else {
                 let mut cells = Vec::new();
                 orderdesk::client::list_each(api, &filter, |row| {
-                    cells.push(output::list_cells(&row));
+                    cells.push(output::list_cells(&row, times));
                     Ok::<_, Failure>(())
                 })?;
-                output::list_table(out, &cells)?;
+                output::list_table(out, &cells, times)?;
             }
         }
-        Command::Show { id } => output::show(out, &api.show(&id)?, json)?,
+        Command::Show { id } => output::show(out, &api.show(&id)?, json, times)?,
         Command::Check => {
             let problems = api.check()?;
             if json {
@@ -280,8 +320,8 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
                 return Ok(Done { exit: 1 });
             }
         }
-        Command::Outbox { all } => output::outbox(out, &api.outbox(all)?, json)?,
-        Command::Audit { id } => output::audit(out, &api.audit(id.as_deref(), 0)?, json)?,
+        Command::Outbox { all } => output::outbox(out, &api.outbox(all)?, json, times)?,
+        Command::Audit { id } => output::audit(out, &api.audit(id.as_deref(), 0)?, json, times)?,
         Command::Retry { id } => output::action(out, "retried", &api.retry(&id)?, json)?,
         Command::Discard { id, reason } => output::action(
             out,
@@ -374,9 +414,9 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
                 request.range = Some((parse_date("--from", &from)?, parse_date("--to", &to)?));
             }
             let now = api.session().clock.now();
-            output::feed(out, &api.feed(now, &customer, &request)?, json)?;
+            output::feed(out, &api.feed(now, &customer, &request)?, json, times)?;
         }
-        Command::Sessions => output::sessions(out, &api.sessions()?, json)?,
+        Command::Sessions => output::sessions(out, &api.sessions()?, json, times)?,
         Command::Partners { action } => match action {
             None => {
                 let now = api.session().clock.now();
@@ -528,19 +568,16 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
             .block_on(orderdesk::tui::run(api, options))
             .map_err(failed);
     }
-    let config = load_config(global.config.as_deref())?;
-    let actor = actor_here(global, &config, "desk")?;
+    let given = load_config(global.config.as_deref())?;
     let now = global
         .now
         .as_deref()
         .map(|t| parse_time("--now", t))
         .transpose()?;
     let fresh = !db.join("conf").exists();
-    let store = SledStore::open(
-        &db,
-        &format!("pid {}, operator {}", std::process::id(), actor.operator),
-    )
-    .map_err(EngineError::from)?;
+    let store = SledStore::open(&db, &lock_holder(global)).map_err(EngineError::from)?;
+    let (config, choice) = settle(global, &store, given)?;
+    let actor = actor_here(global, &config, "desk")?;
     let mut engine = Engine::new(Box::new(store), config.clone());
     if fresh {
         let options = orderdesk::demo::DemoOptions {
@@ -554,7 +591,10 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         eprintln!("orderdesk: creating a demo world in {} …", db.display());
         orderdesk::demo::build(&mut engine, &options, &mut |step| eprintln!("  {step}"))?;
     }
-    let clock = Clock::for_run(now, global.speed);
+    let clock = Clock::for_run(now, global.speed, engine.time_mark()?);
+    engine.set_wall_time(Clock::wall_time());
+    engine.adopt_config(&actor, clock.now(), &choice)?;
+    orderdesk::tui::log::DeskLog::open(Some(&db.with_extension("log"))).line(&choice.describe());
     let runtime_options = RuntimeOptions::from_config(&config, clock, !global.no_sim);
     let socket = orderdesk::server::socket_path(&db);
     let closing = format!(

@@ -6,6 +6,7 @@ use orderdesk::engine::{
     ActionReport, ActivityRow, ActivityTree, BulkReport, CommView, FeedRow, FeedView,
     InboundReport, TreeNode,
 };
+use orderdesk::timefmt::Times;
 use orderdesk::workorders::WorkOrder;
 use serde::Serialize;
 use std::io::Write;
@@ -96,7 +97,7 @@ impl JsonArray {
 }
 
 /// One `list` row as table cells.
-pub fn list_cells(r: &ActivityRow) -> Vec<String> {
+pub fn list_cells(r: &ActivityRow, times: &Times) -> Vec<String> {
     let mut flags = String::new();
     if r.superseded_by.is_some() {
         flags.push_str(" ⚠superseded");
@@ -110,15 +111,16 @@ pub fn list_cells(r: &ActivityRow) -> Vec<String> {
         r.state.clone(),
         reason(&r.status_reason),
         r.sp.clone().or(r.target.clone()).unwrap_or_default(),
-        format!("{}{flags}", r.status_at.format("%Y-%m-%d %H:%M")),
+        format!("{}{flags}", times.dated(r.status_at)),
     ]
 }
 
 /// The `list` table from its rows' cells.
-pub fn list_table(out: Out<'_>, cells: &[Vec<String>]) -> std::io::Result<()> {
+pub fn list_table(out: Out<'_>, cells: &[Vec<String>], times: &Times) -> std::io::Result<()> {
+    let since = times.header("SINCE");
     table(
         out,
-        &["ID", "TYPE", "STATE", "REASON", "SP/TARGET", "SINCE"],
+        &["ID", "TYPE", "STATE", "REASON", "SP/TARGET", since.as_str()],
         cells,
     )?;
     writeln!(
@@ -130,7 +132,12 @@ pub fn list_table(out: Out<'_>, cells: &[Vec<String>]) -> std::io::Result<()> {
 }
 
 /// `show`.
-pub fn show(out: Out<'_>, tree: &ActivityTree, as_json: bool) -> std::io::Result<()> {
+pub fn show(
+    out: Out<'_>,
+    tree: &ActivityTree,
+    as_json: bool,
+    times: &Times,
+) -> std::io::Result<()> {
     if as_json {
         return json(out, tree);
     }
@@ -151,7 +158,7 @@ pub fn show(out: Out<'_>, tree: &ActivityTree, as_json: bool) -> std::io::Result
             "  notified {} of {:?} at {}",
             n.to,
             n.kind,
-            n.at.format("%Y-%m-%d %H:%M")
+            times.labelled(n.at)
         )?;
     }
     for c in &tree.communications {
@@ -160,18 +167,13 @@ pub fn show(out: Out<'_>, tree: &ActivityTree, as_json: bool) -> std::io::Result
     for child in &tree.children {
         node(out, child, 1)?;
     }
-    writeln!(out, "  log:")?;
+    writeln!(out, "  log ({}):", times.zone())?;
     for line in &tree.log {
         let arrow = match (&line.from, &line.to) {
             (Some(f), Some(t)) => format!("{f} -> {t} "),
             _ => String::new(),
         };
-        writeln!(
-            out,
-            "    {} {arrow}{}",
-            line.at.format("%Y-%m-%d %H:%M"),
-            line.note
-        )?;
+        writeln!(out, "    {} {arrow}{}", times.dated(line.at), line.note)?;
     }
     Ok(())
 }
@@ -234,7 +236,12 @@ fn comm(out: Out<'_>, c: &CommView, depth: usize) -> std::io::Result<()> {
 }
 
 /// `outbox`.
-pub fn outbox(out: Out<'_>, views: &[CommView], as_json: bool) -> std::io::Result<()> {
+pub fn outbox(
+    out: Out<'_>,
+    views: &[CommView],
+    as_json: bool,
+    times: &Times,
+) -> std::io::Result<()> {
     if as_json {
         return json(out, &views);
     }
@@ -247,24 +254,34 @@ pub fn outbox(out: Out<'_>, views: &[CommView], as_json: bool) -> std::io::Resul
                 c.message.clone(),
                 c.activity.clone().unwrap_or_default(),
                 c.state.clone(),
-                c.sent_at
-                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                    .unwrap_or_default(),
+                c.sent_at.map(|t| times.dated(t)).unwrap_or_default(),
                 c.payload.to_string(),
             ]
         })
         .collect();
+    let sent = times.header("SENT");
     table(
         out,
         &[
-            "ID", "TARGET", "MESSAGE", "ACTIVITY", "STATE", "SENT", "PAYLOAD",
+            "ID",
+            "TARGET",
+            "MESSAGE",
+            "ACTIVITY",
+            "STATE",
+            sent.as_str(),
+            "PAYLOAD",
         ],
         &cells,
     )
 }
 
 /// `audit`.
-pub fn audit(out: Out<'_>, entries: &[AuditEntry], as_json: bool) -> std::io::Result<()> {
+pub fn audit(
+    out: Out<'_>,
+    entries: &[AuditEntry],
+    as_json: bool,
+    times: &Times,
+) -> std::io::Result<()> {
     if as_json {
         return json(out, &entries);
     }
@@ -280,7 +297,10 @@ pub fn audit(out: Out<'_>, entries: &[AuditEntry], as_json: bool) -> std::io::Re
                 None => e.operator.clone(),
             };
             vec![
-                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                times.dated_second(e.at),
+                e.wall
+                    .map(|t| times.dated_second(t))
+                    .unwrap_or_else(|| "-".into()),
                 operator,
                 e.role
                     .map(|r| r.code().to_string())
@@ -293,17 +313,31 @@ pub fn audit(out: Out<'_>, entries: &[AuditEntry], as_json: bool) -> std::io::Re
             ]
         })
         .collect();
+    let (at, wall) = (times.header("AT"), times.header("WALL CLOCK"));
     table(
         out,
         &[
-            "AT", "OPERATOR", "ROLE", "VIA", "ACTION", "IDS", "OUTCOME", "DETAIL",
+            at.as_str(),
+            wall.as_str(),
+            "OPERATOR",
+            "ROLE",
+            "VIA",
+            "ACTION",
+            "IDS",
+            "OUTCOME",
+            "DETAIL",
         ],
         &cells,
     )
 }
 
 /// `sessions`: the clients connected to the server.
-pub fn sessions(out: Out<'_>, list: &[SessionInfo], as_json: bool) -> std::io::Result<()> {
+pub fn sessions(
+    out: Out<'_>,
+    list: &[SessionInfo],
+    as_json: bool,
+    times: &Times,
+) -> std::io::Result<()> {
     if as_json {
         return json(out, &list);
     }
@@ -318,11 +352,12 @@ pub fn sessions(out: Out<'_>, list: &[SessionInfo], as_json: bool) -> std::io::R
                     s.operator.clone()
                 },
                 s.channel.clone(),
-                s.since.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                times.dated_second(s.since),
             ]
         })
         .collect();
-    table(out, &["SESSION", "OPERATOR", "VIA", "SINCE"], &cells)
+    let since = times.header("SINCE");
+    table(out, &["SESSION", "OPERATOR", "VIA", since.as_str()], &cells)
 }
 
 /// `partners`: one row per partner, ages relative to `now`.
@@ -473,13 +508,13 @@ pub fn bulk(out: Out<'_>, report: &BulkReport, as_json: bool) -> std::io::Result
 }
 
 /// `feed`: buckets (default view) or one list (custom range).
-pub fn feed(out: Out<'_>, view: &FeedView, as_json: bool) -> std::io::Result<()> {
+pub fn feed(out: Out<'_>, view: &FeedView, as_json: bool, times: &Times) -> std::io::Result<()> {
     if as_json {
         return json(out, view);
     }
     writeln!(
         out,
-        "{} — account {} — {} to {}{}",
+        "{} — account {} — {} to {}{} — times in {}",
         view.customer,
         view.account.as_deref().unwrap_or("-"),
         view.from,
@@ -488,14 +523,15 @@ pub fn feed(out: Out<'_>, view: &FeedView, as_json: bool) -> std::io::Result<()>
             String::new()
         } else {
             format!(" — {}", view.categories.join(", "))
-        }
+        },
+        times.zone()
     )?;
     let print = |out: Out<'_>, items: &[FeedRow]| -> std::io::Result<()> {
         for i in items {
             writeln!(
                 out,
                 "  {}  {:<22} {:<10} {}",
-                i.at.format("%Y-%m-%d %H:%M"),
+                times.dated(i.at),
                 i.subtype,
                 i.id,
                 i.summary

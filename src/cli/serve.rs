@@ -1,7 +1,7 @@
 //! `orderdesk serve`: the engine and its background work as a long-running service, with no
 //! terminal UI; desks, scripts and partner systems are its clients over the database's socket.
 
-use super::{database_path, load_config, parse_time, tokio_runtime, Done, Failure, Global};
+use super::{database_path, load_config, parse_time, settle, tokio_runtime, Done, Failure, Global};
 use orderdesk::engine::{Engine, EngineError};
 use orderdesk::runtime::{Clock, Runtime, RuntimeOptions};
 use orderdesk::server::{socket_path, Server};
@@ -10,8 +10,7 @@ use std::io::Write;
 
 /// Runs the server until SIGTERM or SIGINT.
 pub fn run(global: &Global) -> Result<Done, Failure> {
-    let config = load_config(global.config.as_deref())?;
-    init_logging(config.server.log.as_deref())?;
+    let given = load_config(global.config.as_deref())?;
     let db = database_path(global.db.as_deref())?;
     let socket = socket_path(&db);
     if let Ok(remote) = orderdesk::client::Remote::connect(
@@ -35,13 +34,20 @@ pub fn run(global: &Global) -> Result<Done, Failure> {
     }
     let holder = format!("orderdesk serve (pid {})", std::process::id());
     let store = SledStore::open(&db, &holder).map_err(EngineError::from)?;
-    let engine = Engine::new(Box::new(store), config.clone());
+    let (config, choice) = settle(global, &store, given)?;
+    init_logging(config.server.log.as_deref())?;
+    tracing::info!("{}", choice.describe());
+    let mut engine = Engine::new(Box::new(store), config.clone());
     let start = global
         .now
         .as_deref()
         .map(|text| parse_time("--now", text))
         .transpose()?;
-    let clock = Clock::for_run(start, global.speed);
+    let clock = Clock::for_run(start, global.speed, engine.time_mark()?);
+    engine.set_wall_time(Clock::wall_time());
+    let account = orderdesk::identity::real_user();
+    let actor = orderdesk::identity::actor_for(&config, &account, None, false, "cli")?;
+    engine.adopt_config(&actor, clock.now(), &choice)?;
     let options = RuntimeOptions::from_config(&config, clock, !global.no_sim);
     let served = async move {
         let runtime = Runtime::start(engine, options)?;

@@ -25,6 +25,10 @@ pub struct AuditEntry {
     pub seq: Seq,
     /// Engine time of the action.
     pub at: Instant,
+    /// Wall-clock time of the action; absent in entries written before it was recorded, and
+    /// for work that ran outside the runtime (a demo build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<Instant>,
     /// Who acted.
     pub operator: String,
     /// The operator's role, if any.
@@ -45,4 +49,21 @@ pub struct AuditEntry {
     /// Extra words (a reason, "bypassed the throttle").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_written_before_wall_time_was_kept_still_reads() {
+        let old = r#"{"seq":7,"at":"2025-06-10T14:00:00Z","operator":"ada","role":"supervisor",
+            "action":"retry","ids":["SO-1"],"outcome":"done"}"#;
+        let entry: AuditEntry = serde_json::from_str(old).expect("an old entry reads");
+        assert_eq!(entry.wall, None);
+        assert_eq!(entry.operator, "ada");
+        // And a new one without a wall time writes no field for it.
+        let text = serde_json::to_string(&entry).expect("writes");
+        assert!(!text.contains("wall"), "{text}");
+    }
 }

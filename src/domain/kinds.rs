@@ -224,6 +224,16 @@ impl Role {
             Role::Support => "support staff",
         }
     }
+
+    /// What a person in the role does, after their name: "works as a clerk", "works in
+    /// support", "is a supervisor".
+    pub fn works(self) -> &'static str {
+        match self {
+            Role::Clerk => "works as a clerk",
+            Role::Supervisor => "is a supervisor",
+            Role::Support => "works in support",
+        }
+    }
 }
 
 code_enum! {

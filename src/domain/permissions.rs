@@ -1,4 +1,5 @@
-//! The permission matrix of §9, as the engine enforces it for every command.
+//! The permission matrix of §9, as the engine enforces it for every command, and the words a
+//! refusal says it in.
 
 use super::kinds::Role;
 
@@ -15,8 +16,10 @@ pub enum Capability {
     Retry,
     /// Correct fields of a request in VALIDATION_ERROR.
     Edit,
-    /// Execute a waiting activity now; run the D1-CRWTO batch.
+    /// Execute a waiting activity now.
     ExecuteNow,
+    /// Run the D1-CRWTO throttle batch by hand.
+    ThrottleBatch,
     /// Complete or cancel a field activity by hand.
     ManualFieldActivity,
     /// Feed messages from the external systems.
@@ -40,7 +43,8 @@ impl Capability {
             Capability::CancelOrDiscard => "cancel or discard orchestrations",
             Capability::Retry => "retry activities",
             Capability::Edit => "correct requests in VALIDATION_ERROR",
-            Capability::ExecuteNow => "execute now or run the throttle batch",
+            Capability::ExecuteNow => "execute activities now",
+            Capability::ThrottleBatch => "run the throttle batch",
             Capability::ManualFieldActivity => "complete or cancel field activities by hand",
             Capability::Inbound => "feed inbound messages",
             Capability::Monitor => "run the monitors",
@@ -64,19 +68,59 @@ pub fn permits(role: Role, capability: Capability) -> bool {
     }
 }
 
-/// "a supervisor", "a supervisor or a clerk": who may use `capability`, for refusals and help.
+/// "a supervisor", "a supervisor or support staff": the roles that have `capability`.
 pub fn roles_that_may(capability: Capability) -> String {
-    Role::ALL
+    let roles: Vec<&str> = Role::ALL
         .iter()
         .filter(|r| permits(**r, capability))
         .map(|r| r.person())
-        .collect::<Vec<_>>()
-        .join(" or ")
+        .collect();
+    roles.join(" or ")
+}
+
+/// Why `operator` (in `role`, `None`: not listed, so look-only) may not use `capability`, in
+/// plain words naming the roles that may: "sue works in support; only a supervisor may run
+/// the throttle batch".
+pub fn refusal(operator: &str, role: Option<Role>, capability: Capability) -> String {
+    let rule = format!(
+        "only {} may {}",
+        roles_that_may(capability),
+        capability.describe()
+    );
+    match role {
+        Some(role) => format!("{operator} {}; {rule}", role.works()),
+        None => format!(
+            "{operator} is not listed in [operators] of the configuration, so may only look; \
+             {rule}"
+        ),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_names_the_role_that_may_act() {
+        assert_eq!(
+            refusal("sue", Some(Role::Support), Capability::ThrottleBatch),
+            "sue works in support; only a supervisor may run the throttle batch"
+        );
+        assert_eq!(
+            refusal("bo", Some(Role::Clerk), Capability::Retry),
+            "bo works as a clerk; only a supervisor or support staff may retry activities"
+        );
+        let look = refusal("mallory", None, Capability::CreateRequest);
+        assert!(
+            look.starts_with("mallory is not listed in [operators]"),
+            "{look}"
+        );
+        assert!(
+            look.ends_with("only a clerk or a supervisor may create requests"),
+            "{look}"
+        );
+        assert!(!look.contains('§'));
+    }
 
     #[test]
     fn matrix_rows() {

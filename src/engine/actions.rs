@@ -107,7 +107,10 @@ impl Engine {
             if !self.visible(actor, &a) {
                 return Err(EngineError::refused(
                     "PERMISSION_DENIED",
-                    format!("{id} belongs to a division {} may not see", actor.operator),
+                    format!(
+                        "{id} belongs to a division {} does not work in, so {} may not act on it",
+                        actor.operator, actor.operator
+                    ),
                 ));
             }
         }

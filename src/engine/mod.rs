@@ -14,6 +14,7 @@ mod import;
 mod inbound;
 mod monitor;
 mod queries;
+mod settings;
 mod tally;
 pub(crate) mod tx;
 mod window;
@@ -27,6 +28,7 @@ pub use import::Created;
 pub use inbound::InboundReport;
 pub use monitor::{BatchRun, CrwtoReport, DayReleases, TickReport, WaitingCommand};
 pub use queries::{ActivityRow, ActivityTree, CommView, ListFilter, TreeNode};
+pub use settings::{settle_config, ConfigChoice};
 pub use tally::Tallies;
 pub use tx::{transitions_by_state, HourCounts, TransitionNote};
 pub use workorders::{BulkReport, Move, MoveReport, NewWorkOrder};
@@ -175,35 +177,12 @@ impl Actor {
         }
         match self.role {
             Some(role) if crate::domain::permits(role, capability) => Ok(()),
-            Some(role) => Err(EngineError::refused(
+            role => Err(EngineError::refused(
                 "PERMISSION_DENIED",
-                format!(
-                    "{} is {}; only {} may {}",
-                    self.operator,
-                    role.person(),
-                    roles_that_may(capability),
-                    capability.describe()
-                ),
-            )),
-            None => Err(EngineError::refused(
-                "PERMISSION_DENIED",
-                format!(
-                    "{} is not listed in [operators] of the configuration and may only look",
-                    self.operator
-                ),
+                crate::domain::refusal(&self.operator, role, capability),
             )),
         }
     }
-}
-
-/// "a supervisor", "a supervisor or a clerk": the roles that have `capability`.
-fn roles_that_may(capability: Capability) -> String {
-    let roles: Vec<String> = Role::ALL
-        .iter()
-        .filter(|r| crate::domain::permits(**r, capability))
-        .map(|r| r.person().to_string())
-        .collect();
-    roles.join(" or ")
 }
 
 /// The engine over a store.
@@ -211,6 +190,9 @@ pub struct Engine {
     store: Arc<dyn Store>,
     /// Shared with every reader: a reader (one per request on a server) copies no settings.
     config: Arc<Config>,
+    /// The wall-clock time of the job being run, as its runner read it: the audit records it
+    /// beside engine time (the engine reads no clock itself).
+    wall: Option<Instant>,
 }
 
 /// A read-only view of the engine for the desk's views: it shares the store, and only the
@@ -236,6 +218,7 @@ impl Engine {
         Engine {
             store: Arc::from(store),
             config: Arc::new(config),
+            wall: None,
         }
     }
 
@@ -244,6 +227,7 @@ impl Engine {
         Reader(Engine {
             store: Arc::clone(&self.store),
             config: Arc::clone(&self.config),
+            wall: None,
         })
     }
 
@@ -260,6 +244,29 @@ impl Engine {
     /// The store, for read-only tools (consistency checks, exports).
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// Sets the wall-clock time the next jobs' audit entries record (their runner reads it,
+    /// as it reads engine time).
+    pub fn set_wall_time(&mut self, wall: Instant) {
+        self.wall = Some(wall);
+    }
+
+    /// The latest engine time this database has run at (`None`: never recorded), so that the
+    /// next run's clock continues from it instead of going back.
+    pub fn time_mark(&self) -> Result<Option<Instant>, EngineError> {
+        tx::time_mark(self.store.as_ref())
+    }
+
+    /// Raises the database's engine-time mark to `now` (never lowers it): the runtime calls it
+    /// as it runs, so a desk that does nothing but watch still moves the mark on.
+    pub fn keep_time(&self, now: Instant) -> Result<(), EngineError> {
+        let mut batch = crate::store::WriteBatch::default();
+        tx::stage_time_mark(self.store.as_ref(), &mut batch, now)?;
+        if !batch.is_empty() {
+            self.store.commit(&batch)?;
+        }
+        Ok(())
     }
 
     /// Makes every committed change durable.
@@ -284,7 +291,7 @@ impl Engine {
                 let mut flow = flow::Flow::new(&mut tx, &self.config);
                 match work(&mut flow) {
                     Ok((value, detail)) => {
-                        tx.audit(audit_entry(
+                        tx.audit(self.audit_entry(
                             actor,
                             now,
                             action,
@@ -309,33 +316,36 @@ impl Engine {
                     code: code.clone(),
                     message: message.clone(),
                 };
-                tx.audit(audit_entry(actor, now, action, ids, outcome, None));
+                tx.audit(self.audit_entry(actor, now, action, ids, outcome, None));
                 tx.commit()?;
                 self.store.flush()?;
             }
         }
         Err(refusal)
     }
-}
 
-fn audit_entry(
-    actor: &Actor,
-    now: Instant,
-    action: &str,
-    ids: &[String],
-    outcome: AuditOutcome,
-    detail: Option<String>,
-) -> AuditEntry {
-    AuditEntry {
-        seq: 0,
-        at: now,
-        operator: actor.operator.clone(),
-        role: actor.role,
-        channel: actor.channel.clone(),
-        account: actor.account.clone(),
-        action: action.to_string(),
-        ids: ids.to_vec(),
-        outcome,
-        detail,
+    /// An audit line for `actor`'s `action` at engine time `now`, with the job's wall time.
+    fn audit_entry(
+        &self,
+        actor: &Actor,
+        now: Instant,
+        action: &str,
+        ids: &[String],
+        outcome: AuditOutcome,
+        detail: Option<String>,
+    ) -> AuditEntry {
+        AuditEntry {
+            seq: 0,
+            at: now,
+            wall: self.wall,
+            operator: actor.operator.clone(),
+            role: actor.role,
+            channel: actor.channel.clone(),
+            account: actor.account.clone(),
+            action: action.to_string(),
+            ids: ids.to_vec(),
+            outcome,
+            detail,
+        }
     }
 }

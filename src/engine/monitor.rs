@@ -169,13 +169,13 @@ impl Engine {
         let (release, throttle) = self.plan_release(now, throttle)?;
         let run = BatchRun::of(now, &release, throttle, Some(actor));
         let done = actor
-            .check(Capability::ExecuteNow)
+            .check(Capability::ThrottleBatch)
             .and_then(|()| self.release_recorded(now, &release, &run, Some(actor)));
         match done {
             Ok(released) => Ok(report(released, &release)),
             // `act` audits refusals as for every operator action (§12.2): it re-checks the
             // permission, and hands a refusal of the release itself back through its work.
-            Err(err) => self.act(actor, now, Capability::ExecuteNow, "crwto", &[], |_| {
+            Err(err) => self.act(actor, now, Capability::ThrottleBatch, "crwto", &[], |_| {
                 Err(err)
             }),
         }
@@ -207,14 +207,7 @@ impl Engine {
         let released = Flow::new(&mut tx, &self.config).release_all(&release.released)?;
         if let Some(actor) = operator {
             let detail = release_detail(&released, release, run.throttle);
-            tx.audit(super::audit_entry(
-                actor,
-                now,
-                "crwto",
-                &[],
-                AuditOutcome::Done,
-                Some(detail),
-            ));
+            tx.audit(self.audit_entry(actor, now, "crwto", &[], AuditOutcome::Done, Some(detail)));
         }
         tx.commit()?;
         self.store.flush()?;

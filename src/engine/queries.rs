@@ -233,7 +233,10 @@ impl Engine {
         if !self.visible(actor, &a) {
             return Err(EngineError::refused(
                 "PERMISSION_DENIED",
-                format!("{id} belongs to another division"),
+                format!(
+                    "{id} belongs to a division {} does not work in, so {} may not see it",
+                    actor.operator, actor.operator
+                ),
             ));
         }
         let node = self.node(&a)?;
@@ -421,7 +424,7 @@ impl Engine {
                 (crate::lifecycle::OrchState::InProgress, Some(exp), _) if now > exp => {
                     return Some(format!(
                         "in progress past its expiration ({})",
-                        exp.format("%Y-%m-%d %H:%M")
+                        crate::timefmt::Times::new(self.config.timezone, now).labelled(exp)
                     ));
                 }
                 (crate::lifecycle::OrchState::InProgress, Some(_), _) => return None,

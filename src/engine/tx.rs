@@ -623,6 +623,7 @@ impl<'s> Tx<'s> {
             }
         }
         self.stage_hourly(&mut batch)?;
+        stage_time_mark(self.store, &mut batch, self.now)?;
         delta.prune();
         super::tally::Tallies::stage(self.store, &mut batch, &delta)?;
         self.store.commit(&batch)?;
@@ -651,6 +652,32 @@ impl<'s> Tx<'s> {
         batch.put(TreeId::Meta, key, encode(&counts)?);
         Ok(())
     }
+}
+
+/// The meta key of engine time's high-water mark: the latest engine time a unit of work ran
+/// at. A new run's clock starts no earlier, so the audit never goes back in engine time.
+const TIME_MARK_KEY: &[u8] = b"engine_time";
+
+/// The database's engine-time mark, when one was recorded.
+pub(crate) fn time_mark(store: &dyn Store) -> Result<Option<Instant>, EngineError> {
+    match store.get(TreeId::Meta, TIME_MARK_KEY)? {
+        Some(bytes) => Ok(Some(decode(TreeId::Meta, TIME_MARK_KEY, &bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// Stages `now` as the mark when it is later than the one stored: the mark never goes back
+/// (an explicit `--now` in the past leaves it where it is).
+pub(crate) fn stage_time_mark(
+    store: &dyn Store,
+    batch: &mut WriteBatch,
+    now: Instant,
+) -> Result<(), EngineError> {
+    if time_mark(store)?.is_some_and(|mark| mark >= now) {
+        return Ok(());
+    }
+    batch.put(TreeId::Meta, TIME_MARK_KEY.to_vec(), encode(&now)?);
+    Ok(())
 }
 
 /// Reads a record keyed by sequence into `map`, unless it is staged already.

@@ -3,6 +3,15 @@
 //! This is the only place outside `src/cli` that reads the wall clock (architecture rule 3:
 //! time is an input). The engine, the monitors and the simulators all take `now` from here, so
 //! `--speed` accelerates every engine-time delay at once (§12.13).
+//!
+//! Engine time never runs backwards for a database. The engine keeps a high-water mark of the
+//! engine time it has run at (raised by every unit of work, every monitor pass and at
+//! shutdown), and a run that takes its time from the wall clock starts at the later of the
+//! wall clock and that mark ([`Clock::for_run`]). So after a `--speed 60` desk has run hours
+//! ahead, the next desk, server or command continues from where it stopped rather than from
+//! the wall clock, and the audit stays in order; once the wall clock passes the mark, engine
+//! time is wall time again. An explicit `--now` is taken as given (scripts and tests name the
+//! instant on purpose); it never lowers the mark.
 
 use crate::domain::Instant;
 
@@ -39,21 +48,30 @@ impl Clock {
         }
     }
 
-    /// The clock of a desk or a server: from `--now` when given, at `speed` (`--speed`); the
-    /// wall clock itself when neither is given.
-    pub fn for_run(start: Option<Instant>, speed: f64) -> Clock {
+    /// The clock of a desk, a server or a command on a database whose engine time has reached
+    /// `mark`: from `--now` when given; else from the later of the wall clock and the mark; at
+    /// `speed` (`--speed`). The wall clock itself when nothing moves it.
+    pub fn for_run(start: Option<Instant>, speed: f64, mark: Option<Instant>) -> Clock {
+        let wall = Clock::wall_time();
         match start {
             Some(start) => Clock::starting_at(start, speed),
-            None if (speed - 1.0).abs() > f64::EPSILON => {
-                Clock::starting_at(Clock::wall().now(), speed)
-            }
-            None => Clock::wall(),
+            None => match resume_origin(wall, mark) {
+                origin if origin == wall && (speed - 1.0).abs() <= f64::EPSILON => Clock::wall(),
+                origin => Clock::starting_at(origin, speed),
+            },
         }
     }
 
-    /// The current engine time.
+    /// The wall clock's reading now, in whole seconds: what the audit records beside engine
+    /// time.
+    pub fn wall_time() -> Instant {
+        whole_seconds(chrono::Utc::now())
+    }
+
+    /// The current engine time, in whole seconds: nothing a person reads or a rule compares
+    /// needs less, and stored times then never carry nanoseconds.
     pub fn now(&self) -> Instant {
-        self.origin + self.engine_elapsed(self.anchor.elapsed())
+        whole_seconds(self.origin + self.engine_elapsed(self.anchor.elapsed()))
     }
 
     /// How many engine seconds pass per wall second.
@@ -69,6 +87,17 @@ impl Clock {
         const MAX_NANOS: f64 = 1e9 * 60.0 * 60.0 * 24.0 * 365.0 * 100.0;
         chrono::Duration::nanoseconds(nanos.min(MAX_NANOS) as i64)
     }
+}
+
+/// `t` without its fraction of a second.
+fn whole_seconds(t: Instant) -> Instant {
+    chrono::DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+/// Where a run's engine time starts when no `--now` is given: the wall clock, unless the
+/// database has already run later than that.
+fn resume_origin(wall: Instant, mark: Option<Instant>) -> Instant {
+    mark.map_or(wall, |mark| mark.max(wall))
 }
 
 #[cfg(test)]
@@ -105,6 +134,23 @@ mod tests {
         let clock = Clock::starting_at(t0(), 1.0);
         assert!(clock.now() >= t0());
         assert!(Clock::wall().now() > t0());
+    }
+
+    #[test]
+    fn a_run_continues_from_a_mark_ahead_of_the_wall_clock() {
+        let ahead = t0() + chrono::Duration::hours(5);
+        assert_eq!(resume_origin(t0(), Some(ahead)), ahead);
+        assert_eq!(resume_origin(ahead, Some(t0())), ahead);
+        assert_eq!(resume_origin(t0(), None), t0());
+        let far = Clock::wall_time() + chrono::Duration::days(3);
+        assert!(Clock::for_run(None, 60.0, Some(far)).now() >= far);
+        assert!(Clock::for_run(None, 1.0, Some(far)).now() >= far);
+    }
+
+    #[test]
+    fn an_explicit_start_is_taken_as_given() {
+        let far = t0() + chrono::Duration::days(3);
+        assert_eq!(Clock::for_run(Some(t0()), 0.0, Some(far)).now(), t0());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use super::{Clock, Metrics, Notice, RuntimeOptions};
 use crate::domain::{Capability, Instant};
 use crate::engine::{Actor, CrwtoReport, Engine, EngineError, TickReport};
+use crate::throttle::batch_slot;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -56,7 +57,7 @@ impl Writer {
         metrics: Arc<Metrics>,
     ) -> Writer {
         Writer {
-            crwto_slot: crwto_slot(options.clock.now(), options.crwto_every_minutes),
+            crwto_slot: batch_slot(options.clock.now(), options.crwto_every_minutes),
             engine,
             clock: options.clock,
             crwto_every_minutes: options.crwto_every_minutes,
@@ -91,7 +92,9 @@ impl Writer {
                 Job::Run(write) => self.guarded(write),
             }
         }
-        let flushed = self.engine.flush();
+        // The clock's last reading becomes the database's mark, so the next run goes on from it.
+        let kept = self.engine.keep_time(self.clock.now());
+        let flushed = kept.and_then(|()| self.engine.flush());
         if let Err(err) = &flushed {
             self.notify(Notice::Failed {
                 ticket: None,
@@ -106,6 +109,7 @@ impl Writer {
     /// because the store only ever sees whole transactions and the clients can go on. (The
     /// job's caller sees its answer channel close and reports the failure itself.)
     fn guarded(&mut self, job: WriteJob) {
+        self.engine.set_wall_time(Clock::wall_time());
         if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| job(self))) {
             let what = panic
                 .downcast_ref::<&str>()
@@ -182,6 +186,14 @@ impl Writer {
     fn pass(&mut self, actor: &Actor) -> Result<TickReport, EngineError> {
         let now = self.clock.now();
         let started = std::time::Instant::now();
+        // Engine time is kept as the runtime runs (the pass flushes it), not only when
+        // something changes, so a restart never goes back behind what the desk showed.
+        if let Err(err) = self.engine.keep_time(now) {
+            self.notify(Notice::Failed {
+                ticket: None,
+                message: format!("engine time could not be recorded: {err}"),
+            });
+        }
         let report = self.engine.tick(actor, now);
         self.metrics.monitor_pass(started.elapsed().as_secs_f64());
         let report = report?;
@@ -202,7 +214,7 @@ impl Writer {
     /// Runs the batch when engine time has crossed a multiple of `crwto_every_minutes` since
     /// the last run (one run per crossing, however far the clock jumped).
     fn scheduled_crwto(&mut self, now: Instant, changed: &mut bool) {
-        let slot = crwto_slot(now, self.crwto_every_minutes);
+        let slot = batch_slot(now, self.crwto_every_minutes);
         if slot <= self.crwto_slot {
             return;
         }
@@ -222,29 +234,5 @@ impl Writer {
                 message: format!("the throttle batch failed: {err}"),
             }),
         }
-    }
-}
-
-/// The schedule slot of `now`: engine minutes since the epoch divided by the interval; `None`
-/// when the batch is off (an interval of 0).
-fn crwto_slot(now: Instant, every_minutes: u32) -> Option<i64> {
-    (every_minutes > 0).then(|| {
-        now.timestamp()
-            .div_euclid(60)
-            .div_euclid(i64::from(every_minutes))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::crwto_slot;
-    use chrono::TimeZone;
-
-    #[test]
-    fn crwto_slots_turn_over_on_multiples_of_the_interval() {
-        let at = |h, m, s| chrono::Utc.with_ymd_and_hms(2025, 6, 10, h, m, s).unwrap();
-        assert_eq!(crwto_slot(at(9, 0, 0), 15), crwto_slot(at(9, 14, 59), 15));
-        assert!(crwto_slot(at(9, 15, 0), 15) > crwto_slot(at(9, 14, 59), 15));
-        assert_eq!(crwto_slot(at(9, 15, 0), 0), None);
     }
 }

@@ -83,7 +83,7 @@ pub fn input(_app: &mut App, _tag: &str, _text: String) -> Vec<Effect> {
 
 /// Draws the log.
 pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
-    let tz = app.config().timezone;
+    let times = super::views::times(app);
     let filter = if app.filter.is_empty() {
         String::new()
     } else {
@@ -100,10 +100,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
                 AuditOutcome::Refused { code, .. } => (format!("refused {code}"), theme.error),
             };
             vec![
-                (
-                    e.at.with_timezone(&tz).format("%m-%d %H:%M:%S").to_string(),
-                    plain,
-                ),
+                (times.second(e.at), plain),
                 (e.operator.clone(), plain),
                 (
                     e.role.map_or("-".to_string(), |r| r.code().to_string()),

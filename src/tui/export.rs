@@ -1,9 +1,14 @@
 //! Export of the current list to CSV or JSON, and the OSC 52 clipboard sequence.
 
 use super::app::{App, View};
+use crate::timefmt::Times;
 
 /// The current list as CSV or JSON, or `None` when the view has no list.
+///
+/// Times read in the configured zone, to the second, as RFC 3339 with the offset
+/// (`2025-06-10T09:00:00-05:00`), in the CSV and the JSON alike.
 pub fn current_list(app: &App, json: bool) -> Option<String> {
+    let times = super::views::times(app);
     let (header, rows, values): (Vec<&str>, Vec<Vec<String>>, serde_json::Value) = match app.view {
         // The desk holds only a window: an export reads the whole list once, on request.
         View::Queue => {
@@ -51,7 +56,7 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
                                 .map(|s| s.code.clone())
                                 .unwrap_or_default(),
                             r.sp.clone().unwrap_or_default(),
-                            r.status_at.to_rfc3339(),
+                            times.rfc3339(r.status_at),
                         ]
                     })
                     .collect(),
@@ -76,7 +81,7 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
                         i.id.clone(),
                         i.category.clone(),
                         i.subtype.clone(),
-                        i.at.to_rfc3339(),
+                        times.rfc3339(i.at),
                         i.account.clone().unwrap_or_default(),
                         i.summary.clone(),
                     ]
@@ -85,7 +90,7 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
             serde_json::to_value(&app.feed.items).ok()?,
         ),
         View::Audit => (
-            vec!["at", "operator", "action", "ids", "outcome"],
+            vec!["at", "wall_clock", "operator", "action", "ids", "outcome"],
             app.audit
                 .entries
                 .iter()
@@ -99,7 +104,8 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
                         })
                         .unwrap_or_default();
                     vec![
-                        e.at.to_rfc3339(),
+                        times.rfc3339(e.at),
+                        e.wall.map(|t| times.rfc3339(t)).unwrap_or_default(),
                         e.operator.clone(),
                         e.action.clone(),
                         e.ids.join(" "),
@@ -127,7 +133,7 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
                 .iter()
                 .map(|p| {
                     let time = |t: Option<crate::domain::Instant>| {
-                        t.map(|t| t.to_rfc3339()).unwrap_or_default()
+                        t.map(|t| times.rfc3339(t)).unwrap_or_default()
                     };
                     vec![
                         p.name.clone(),
@@ -148,6 +154,8 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
         View::Tree | View::Throttle | View::Overview => return None,
     };
     if json {
+        let mut values = values;
+        localise(&mut values, &times);
         return serde_json::to_string_pretty(&values).ok();
     }
     let mut out = csv_line(header.iter().map(|h| h.to_string()));
@@ -155,6 +163,22 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
         out.push_str(&csv_line(row.into_iter()));
     }
     Some(out)
+}
+
+/// Rewrites every time in `value` (a string that reads as RFC 3339) in the configured zone,
+/// so the JSON export reads its times as the CSV does.
+fn localise(value: &mut serde_json::Value, times: &Times) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+                *text = times.rfc3339(t.to_utc());
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| localise(v, times)),
+        Value::Object(fields) => fields.values_mut().for_each(|v| localise(v, times)),
+        _ => {}
+    }
 }
 
 fn csv_line(cells: impl Iterator<Item = String>) -> String {
@@ -199,6 +223,24 @@ fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_times_read_in_the_configured_zone_without_fractions() {
+        let now = chrono::DateTime::parse_from_rfc3339("2025-06-10T14:00:00Z").expect("time");
+        let times = Times::new(chrono_tz::America::Chicago, now.to_utc());
+        let mut value = serde_json::json!({
+            "at": "2025-06-10T14:00:00.123456789Z",
+            "list": ["2023-12-18T17:00:00+00:00", "SO-1"],
+            "count": 3,
+        });
+        localise(&mut value, &times);
+        let want = serde_json::json!({
+            "at": "2025-06-10T09:00:00-05:00",
+            "list": ["2023-12-18T11:00:00-06:00", "SO-1"],
+            "count": 3,
+        });
+        assert_eq!(value, want);
+    }
 
     #[test]
     fn base64_matches_the_standard() {

@@ -10,6 +10,7 @@ use super::views::block;
 use crate::engine::{EngineError, FeedRequest, FeedRow};
 use crate::feed::{self, RangeError, RangeRule};
 use crate::formats::{FeedCategory, FeedSubtype};
+use crate::timefmt::Times;
 use chrono::NaiveDate;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
@@ -961,11 +962,11 @@ fn scroll(app: &mut App, height: usize) {
 
 /// One list row: when (local), what, and the summary with the §7.1 list columns it lacks.
 fn item_text(row: &FeedRow, tz: chrono_tz::Tz, narrow: bool) -> String {
-    let local = row.at.with_timezone(&tz);
+    // The feed spans years: its rows always carry the year.
     let (when, kind_width) = if narrow {
-        (local.format("%Y-%m-%d").to_string(), 17)
+        (crate::feed::local_date(row.at, tz).to_string(), 17)
     } else {
-        (local.format("%Y-%m-%d %H:%M").to_string(), 24)
+        (Times::new(tz, row.at).dated(row.at), 24)
     };
     let kind = fit(&subtype_label(&row.subtype), kind_width);
     let mut text = row.summary.clone();
@@ -1036,7 +1037,7 @@ fn draw_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .max()
         .unwrap_or(0)
         .min(10);
-    let when = row.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z");
+    let when = Times::new(tz, row.at).labelled(row.at);
     let mut lines = vec![Line::from(Span::styled(
         format!("{when} · {category} · {account}"),
         theme.dim,

@@ -358,7 +358,8 @@ impl KeyAction {
             }
             K::Retry | K::RetryAll => Capability::Retry,
             K::Discard | K::DiscardAll | K::CancelOrchestration => Capability::CancelOrDiscard,
-            K::ExecuteNow | K::RunBatch => Capability::ExecuteNow,
+            K::ExecuteNow => Capability::ExecuteNow,
+            K::RunBatch => Capability::ThrottleBatch,
             K::Update => Capability::Update,
             K::CompleteFa | K::CancelFa => Capability::ManualFieldActivity,
             K::PausePartner | K::ResumePartner => Capability::Partners,

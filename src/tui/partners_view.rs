@@ -10,7 +10,7 @@ use super::keymap::KeyAction;
 use super::theme::Theme;
 use super::views::{block, empty, style_row, window};
 use crate::client::Request;
-use crate::domain::{permits, Capability, Instant, Role};
+use crate::domain::{permits, Capability, Instant};
 use crate::engine::EngineError;
 use crate::runtime::partners::board::age;
 use crate::runtime::PartnerStatus;
@@ -122,20 +122,13 @@ pub fn input(_app: &mut App, _tag: &str, _text: String) -> Vec<Effect> {
 /// Why this operator may not pause or resume a partner, in the engine's words; `None` when
 /// they may. The desk says it before asking anything; the engine still decides.
 fn refusal(app: &App) -> Option<String> {
-    let who: Vec<&str> = Role::ALL
-        .iter()
-        .filter(|r| permits(**r, Capability::Partners))
-        .map(|r| r.person())
-        .collect();
-    let rule = format!(
-        "only {} may {}",
-        who.join(" or "),
-        Capability::Partners.describe()
-    );
     match app.role() {
         Some(role) if permits(role, Capability::Partners) => None,
-        Some(role) => Some(format!("{} is {}; {rule}", app.operator(), role.person())),
-        None => Some(format!("{} may only look; {rule}", app.operator())),
+        role => Some(crate::domain::refusal(
+            app.operator(),
+            role,
+            Capability::Partners,
+        )),
     }
 }
 
@@ -209,14 +202,10 @@ fn fit(text: &str, width: u16) -> String {
     cut
 }
 
-/// An instant on the clocks of `tz`: the time today, else the date too.
+/// An instant on the clocks of `tz`: the time today, else the date too (and the year when it
+/// is not this year's).
 fn when(t: Instant, now: Instant, tz: Tz) -> String {
-    let local = t.with_timezone(&tz);
-    if local.date_naive() == now.with_timezone(&tz).date_naive() {
-        local.format("%H:%M:%S").to_string()
-    } else {
-        local.format("%m-%d %H:%M:%S").to_string()
-    }
+    crate::timefmt::Times::new(tz, now).time_of_day(t)
 }
 
 /// Draws the table and the selected partner's detail below it.

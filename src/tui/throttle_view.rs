@@ -16,9 +16,10 @@ use crate::client::Request;
 use crate::domain::{ActivityType, Instant, Seq};
 use crate::engine::EngineError;
 use crate::throttle::{
-    business_adjust, next_opening, project_releases, select_release, truncate_to_minute, BatchPlan,
-    Candidate, Schedule, ScheduleRow,
+    business_adjust, next_opening, project_releases, select_release, starts_batch_slot,
+    truncate_to_minute, BatchPlan, Candidate, Schedule, ScheduleRow,
 };
+use crate::timefmt::Times;
 use chrono::{NaiveDate, NaiveTime, TimeDelta, TimeZone, Timelike, Weekday};
 use chrono_tz::Tz;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -112,7 +113,7 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
     let queue = app.api.throttle_queue()?;
     let releases = app.api.releases_on(day)?;
     let last_run = app.api.last_batch_run()?;
-    let next_run = next_batch_run(now, config.crwto_every_minutes, tz);
+    let next_run = next_batch_run(now, config.crwto_every_minutes);
 
     let state = &mut app.throttle;
     let rows = config.schedule().rows.len();
@@ -203,16 +204,16 @@ fn horizon_capacity(now: Instant, plan: &BatchPlan<'_>) -> Option<usize> {
         return None;
     }
     let every = plan.every_minutes.max(1);
-    let first = next_batch_run(now, every, plan.tz)?;
+    let first = next_batch_run(now, every)?;
     let minutes = i64::from(plan.horizon_days) * 24 * 60;
     let mut capacity = 0usize;
-    // Every minute is looked at, as the simulation does: an interval that does not divide a day
-    // restarts its grid at local midnight, so stepping by it could miss runs.
+    // Every minute is looked at, as the simulation does, with the runtime's own slot rule.
     for m in 0..minutes {
-        let local = (first + TimeDelta::minutes(m)).with_timezone(&plan.tz);
-        if (local.hour() * 60 + local.minute()) % every != 0 {
+        let at = first + TimeDelta::minutes(m);
+        if !starts_batch_slot(at, every) {
             continue;
         }
+        let local = at.with_timezone(&plan.tz);
         let limit = plan
             .schedule
             .row_at(local.time())
@@ -555,11 +556,12 @@ fn facts(app: &App, now: Instant) -> Vec<String> {
         facts.push("no business day ahead".into());
     } else {
         facts.push(format!(
-            "next opening {}",
-            local(opening, tz).format("%a %m-%d %H:%M")
+            "next opening {} {}",
+            local(opening, tz).format("%a"),
+            Times::new(tz, now).minute(opening)
         ));
     }
-    match next_batch_run(now, config.crwto_every_minutes, tz) {
+    match next_batch_run(now, config.crwto_every_minutes) {
         Some(next) => facts.push(format!(
             "batch every {} min, next {}",
             config.crwto_every_minutes,
@@ -576,7 +578,11 @@ fn facts(app: &App, now: Instant) -> Vec<String> {
             let when = if Some(when.date_naive()) == app.throttle.day {
                 when.format("%H:%M").to_string()
             } else {
-                when.format("%a %m-%d %H:%M").to_string()
+                format!(
+                    "{} {}",
+                    when.format("%a"),
+                    Times::new(tz, now).minute(run.at)
+                )
             };
             let by = run
                 .by
@@ -685,9 +691,7 @@ fn draw_whatif(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now:
                 Cell::from(detail.map_or("…".into(), |d| d.sp.clone())),
             ];
             if !narrow {
-                cells.push(Cell::from(
-                    local(w.effective, tz).format("%m-%d %H:%M").to_string(),
-                ));
+                cells.push(Cell::from(Times::new(tz, now).minute(w.effective)));
             }
             style_row(Row::new(cells), position == state.cursor.selected, theme)
         })
@@ -765,9 +769,9 @@ fn until(now: Instant, at: Instant) -> String {
     }
 }
 
-/// The first batch run at or after `now`: whole local minutes that are multiples of
-/// `every_minutes` (as the what-if simulates them); `None` when the scheduled batch is off.
-fn next_batch_run(now: Instant, every_minutes: u32, tz: Tz) -> Option<Instant> {
+/// The first batch run at or after `now`: the first whole minute that starts a batch slot, as
+/// the runtime counts them (and the what-if simulates them); `None` when the batch is off.
+fn next_batch_run(now: Instant, every_minutes: u32) -> Option<Instant> {
     if every_minutes == 0 {
         return None;
     }
@@ -777,10 +781,7 @@ fn next_batch_run(now: Instant, every_minutes: u32, tz: Tz) -> Option<Instant> {
     };
     (0..=24 * 60)
         .map(|m| first + TimeDelta::minutes(m))
-        .find(|t| {
-            let local = t.with_timezone(&tz);
-            (local.hour() * 60 + local.minute()) % every_minutes == 0
-        })
+        .find(|t| starts_batch_slot(*t, every_minutes))
 }
 
 /// `t` on the clocks of `tz`.
@@ -878,14 +879,27 @@ mod tests {
     }
 
     #[test]
-    fn the_next_batch_run_is_on_the_local_grid() {
+    fn the_next_batch_run_is_on_the_runtime_grid() {
         let now = chicago(9, 9, 7) + TimeDelta::seconds(30);
-        assert_eq!(next_batch_run(now, 15, Chicago), Some(chicago(9, 9, 15)));
+        assert_eq!(next_batch_run(now, 15), Some(chicago(9, 9, 15)));
         assert_eq!(
-            next_batch_run(chicago(9, 9, 15), 15, Chicago),
+            next_batch_run(chicago(9, 9, 15), 15),
             Some(chicago(9, 9, 15))
         );
-        assert_eq!(next_batch_run(now, 0, Chicago), None);
+        assert_eq!(next_batch_run(now, 0), None);
+    }
+
+    #[test]
+    fn in_kolkata_the_view_expects_the_batch_when_the_runtime_runs_it() {
+        // Given +05:30 and an hourly batch, the view's next run is the minute the runtime's
+        // slot turns over: half past the local hour, not the local hour.
+        let tz = chrono_tz::Asia::Kolkata;
+        let now = tz.with_ymd_and_hms(2025, 6, 10, 14, 5, 0).unwrap().to_utc();
+        let next = next_batch_run(now, 60).expect("a run");
+        assert_eq!(local(next, tz).format("%H:%M").to_string(), "14:30");
+        let slot = |t| crate::throttle::batch_slot(t, 60);
+        assert!(slot(next) > slot(next - TimeDelta::seconds(1)));
+        assert_eq!(slot(now), slot(next - TimeDelta::seconds(1)));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use super::columns::{self, Column, Value};
 use super::keymap::Context;
 use super::theme::Theme;
 use crate::engine::{ActivityTree, CommView, TreeNode};
+use crate::timefmt::Times;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -131,6 +132,16 @@ impl Naming {
     }
 }
 
+/// Times as the desk shows them: in the configured zone (the status bar names it), read at
+/// the engine's "now", so a date of another year says its year.
+pub fn times(app: &App) -> Times {
+    let now = app
+        .status
+        .clock
+        .unwrap_or_else(|| app.api.session().clock.now());
+    Times::new(app.config().timezone, now)
+}
+
 /// A bordered block with a title.
 pub fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
     Block::default()
@@ -251,7 +262,7 @@ pub fn empty(frame: &mut Frame, area: Rect, text: &str) {
 
 fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     // Times in the operator's zone, as the status bar shows the clock.
-    let tz = app.config().timezone;
+    let times = times(app);
     let mut parts = Vec::new();
     if let Some(s) = app.state_filter {
         parts.push(format!("state {}", s.code()));
@@ -321,13 +332,7 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
                 (r.state.clone(), theme.state(&r.state)),
                 (reason, plain),
                 (r.sp.clone().or(r.target.clone()).unwrap_or_default(), plain),
-                (
-                    r.status_at
-                        .with_timezone(&tz)
-                        .format("%m-%d %H:%M")
-                        .to_string(),
-                    plain,
-                ),
+                (times.minute(r.status_at), plain),
                 (flags.to_string(), plain),
             ]
         })
@@ -536,7 +541,7 @@ fn node_item(n: &TreeNode, theme: &Theme) -> TreeItem<'static, String> {
 /// The hierarchy as tree items: the activity, its communications, notifications and children.
 pub fn tree_items(
     tree: &ActivityTree,
-    tz: chrono_tz::Tz,
+    times: Times,
     theme: &Theme,
 ) -> Vec<TreeItem<'static, String>> {
     let reason = tree
@@ -553,12 +558,7 @@ pub fn tree_items(
     for (i, n) in tree.notifications.iter().enumerate() {
         children.push(TreeItem::new_leaf(
             format!("{}#note{i}", tree.id),
-            format!(
-                "✉ {:?} to {} at {}",
-                n.kind,
-                n.to,
-                n.at.with_timezone(&tz).format("%Y-%m-%d %H:%M")
-            ),
+            format!("✉ {:?} to {} at {}", n.kind, n.to, times.minute(n.at)),
         ));
     }
     children.extend(tree.communications.iter().map(|c| comm_item(c, theme)));
@@ -579,8 +579,8 @@ fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     };
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let tz = app.config().timezone;
-    let items = tree_items(&tree, tz, theme);
+    let times = times(app);
+    let items = tree_items(&tree, times, theme);
     let title = format!(" {} {} ", tree.id, tree.activity_type);
     if let Ok(widget) = Tree::new(&items) {
         let widget = widget
@@ -594,7 +594,7 @@ fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
         .last()
         .cloned()
         .unwrap_or_else(|| tree.id.clone());
-    let detail = detail_lines(&tree, &selected, tz, theme);
+    let detail = detail_lines(&tree, &selected, times, theme);
     let paragraph = Paragraph::new(detail)
         .wrap(Wrap { trim: false })
         .block(block(format!(" {selected} "), theme));
@@ -604,8 +604,6 @@ fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
 /// How many delivery attempts of a communication the detail pane lists (the latest).
 const ATTEMPTS_SHOWN: usize = 20;
 
-/// The detail pane of the selected node: fields, status reason, delivery attempts, payload,
-/// transition log.
 /// "reason: CHILD_ERROR (SC-12): meter did not answer" — read as words, not as JSON.
 fn reason_text(reason: &crate::domain::StatusReason) -> String {
     let mut text = format!("reason: {}", reason.code);
@@ -618,12 +616,9 @@ fn reason_text(reason: &crate::domain::StatusReason) -> String {
     text
 }
 
-fn detail_lines(
-    tree: &ActivityTree,
-    id: &str,
-    tz: chrono_tz::Tz,
-    theme: &Theme,
-) -> Vec<Line<'static>> {
+/// The detail pane of the selected node: fields, status reason, delivery attempts, payload,
+/// transition log.
+fn detail_lines(tree: &ActivityTree, id: &str, times: Times, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let push_log = |lines: &mut Vec<Line<'static>>, log: &[crate::domain::LogLine]| {
         lines.push(Line::from(Span::styled(
@@ -637,7 +632,7 @@ fn detail_lines(
             };
             lines.push(Line::from(format!(
                 "  {} {arrow}{}",
-                l.at.with_timezone(&tz).format("%m-%d %H:%M"),
+                times.minute(l.at),
                 l.note
             )));
         }
@@ -649,7 +644,11 @@ fn detail_lines(
                     continue;
                 }
                 let text = match v {
-                    serde_json::Value::String(s) => s.clone(),
+                    // A time reads as every time on the desk does, not as stored (UTC).
+                    serde_json::Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
+                        Ok(t) => times.minute(t.to_utc()),
+                        Err(_) => s.clone(),
+                    },
                     other => other.to_string(),
                 };
                 lines.push(Line::from(format!("{k}: {text}")));
@@ -697,7 +696,7 @@ fn detail_lines(
         if let Some(r) = &c.status_reason {
             lines.push(Line::from(reason_text(r)));
         }
-        lines.extend(attempt_lines(&c.attempts, tz, theme));
+        lines.extend(attempt_lines(&c.attempts, times, theme));
         lines.push(Line::from("payload:"));
         let pretty = serde_json::to_string_pretty(&c.payload).unwrap_or_default();
         lines.extend(pretty.lines().map(|l| Line::from(format!("  {l}"))));
@@ -712,7 +711,7 @@ fn detail_lines(
 /// when there were none (inbound, or not sent yet).
 fn attempt_lines(
     attempts: &[crate::domain::DeliveryAttempt],
-    tz: chrono_tz::Tz,
+    times: Times,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
     if attempts.is_empty() {
@@ -736,10 +735,7 @@ fn attempt_lines(
             ("failed", theme.error)
         };
         lines.push(Line::from(vec![
-            Span::raw(format!(
-                "  {}  ",
-                a.at.with_timezone(&tz).format("%H:%M:%S")
-            )),
+            Span::raw(format!("  {}  ", times.time_of_day(a.at))),
             Span::styled(outcome, style),
             Span::raw(format!("  {}", a.detail)),
         ]));
@@ -790,10 +786,10 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         } else {
             format!(" ×{}", app.status.speed)
         };
-        // Operators read local time: the configured zone, as every rule does.
-        let local = clock.with_timezone(&app.config().timezone);
+        // Operators read local time: the configured zone, as every rule does; the status bar
+        // names it for every time on the desk.
         spans.push(Span::styled(
-            format!(" {}{speed} ", local.format("%Y-%m-%d %H:%M %Z")),
+            format!(" {}{speed} ", times(app).labelled(clock)),
             theme.header,
         ));
     }
@@ -822,10 +818,7 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     spans.push(Span::raw(format!("│ queue {} ", app.status.open_orders)));
     if let Some((at, n)) = app.status.last_monitor {
         spans.push(Span::styled(
-            format!(
-                "│ monitor {} +{n} ",
-                at.with_timezone(&app.config().timezone).format("%H:%M:%S")
-            ),
+            format!("│ monitor {} +{n} ", times(app).time_of_day(at)),
             theme.dim,
         ));
     }
@@ -1074,13 +1067,13 @@ mod tests {
                 detail: format!("try {i}"),
             })
             .collect();
-        let lines = attempt_lines(&attempts, chrono_tz::UTC, &Theme::new(true));
+        let lines = attempt_lines(&attempts, Times::new(chrono_tz::UTC, t0), &Theme::new(true));
         let lines: Vec<String> = lines.iter().map(text).collect();
         assert_eq!(lines.len(), 2 + ATTEMPTS_SHOWN);
         assert_eq!(lines[0], "delivery attempts");
         assert_eq!(lines[1], "  … 5 earlier");
         assert_eq!(lines[2], "  09:00:05  failed  try 5");
         assert_eq!(lines[21], "  09:00:24  ok      try 24");
-        assert!(attempt_lines(&[], chrono_tz::UTC, &Theme::new(true)).is_empty());
+        assert!(attempt_lines(&[], Times::new(chrono_tz::UTC, t0), &Theme::new(true)).is_empty());
     }
 }
