@@ -200,3 +200,26 @@ fn a_read_only_desk_builds_nothing() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(!db.exists(), "a database was created");
 }
+
+#[test]
+fn a_read_only_desk_on_a_missing_database_refuses_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("db");
+    // The desk itself (no subcommand) and a command that reads.
+    for args in [&[][..], &["list"][..]] {
+        let mut all = vec!["--read-only"];
+        all.extend_from_slice(args);
+        let refused = orderdesk(&db, &all);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&db.display().to_string()) && stderr.contains("no database"),
+            "{args:?}: {stderr}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(left.is_empty(), "{args:?} created {left:?}");
+    }
+}

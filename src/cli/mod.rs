@@ -122,6 +122,7 @@ pub fn open(global: &Global, channel: &str) -> Result<Reach, Failure> {
     if let Some(api) = connect(global, &db, channel)? {
         return Ok(Reach::Server(api));
     }
+    refuse_missing_read_only(global, &db)?;
     let config = load_config(global.config.as_deref())?;
     let actor = actor_here(global, &config, channel)?;
     let clock = match global.now.as_deref() {
@@ -140,6 +141,24 @@ pub fn open(global: &Global, channel: &str) -> Result<Reach, Failure> {
         runtime: Box::new(runtime),
         local,
     })
+}
+
+/// Whether `db` already holds a database (sled writes its `conf` file first).
+fn is_database(db: &Path) -> bool {
+    db.join("conf").exists()
+}
+
+/// A read-only run opens an existing database and never creates one (not even the demo world
+/// a desk builds on a missing database).
+fn refuse_missing_read_only(global: &Global, db: &Path) -> Result<(), Failure> {
+    if global.read_only && !is_database(db) {
+        return Err(Failure::bad_input(format!(
+            "{}: there is no database here, and --read-only creates nothing; check --db, or \
+             leave out --read-only to create one",
+            db.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Who acts in this process: its real Unix user, or the operator `--operator` names when the
@@ -527,6 +546,7 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
             .block_on(orderdesk::tui::run(api, options))
             .map_err(failed);
     }
+    refuse_missing_read_only(global, &db)?;
     let config = load_config(global.config.as_deref())?;
     let actor = actor_here(global, &config, "desk")?;
     let now = global
@@ -534,7 +554,7 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         .as_deref()
         .map(|t| parse_time("--now", t))
         .transpose()?;
-    let fresh = !db.join("conf").exists();
+    let fresh = !is_database(&db);
     let store = SledStore::open(
         &db,
         &format!("pid {}, operator {}", std::process::id(), actor.operator),
