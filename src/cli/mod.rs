@@ -607,8 +607,10 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         if let Some(server) = server {
             server.stop(&closing).await;
         }
-        runtime.shutdown().await?;
-        result
+        // The desk's own failure is the one to report, a failed shutdown the next.
+        let shutdown = runtime.shutdown().await;
+        result?;
+        Ok(shutdown?)
     };
     tokio_runtime()?.block_on(embedded).map_err(failed)
 }

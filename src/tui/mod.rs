@@ -1,7 +1,8 @@
 //! The desk: a ratatui terminal UI over the one client interface ([`crate::client::Api`]).
 //!
 //! The event loop waits for a key, a runtime notice or the clock, drains everything else that
-//! is queued, then draws once. The terminal is restored on quit, on error and on panic.
+//! is queued, then draws once. The terminal is restored on quit, on error and on panic (a panic
+//! on another thread ends the desk too: see `panic_watch`).
 
 pub mod app;
 pub mod audit_view;
@@ -10,6 +11,7 @@ pub mod feed_view;
 pub mod keymap;
 pub mod log;
 pub mod overview_view;
+pub mod panic_watch;
 pub mod partners_view;
 pub mod theme;
 pub mod throttle_view;
@@ -57,7 +59,8 @@ pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<
         session.operator, session.reach
     ));
     let mouse = session.config.desk.mouse;
-    let mut terminal = ratatui::init();
+    let watch = panic_watch::PanicWatch::install();
+    let mut terminal = watch.take_terminal()?;
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     }
@@ -68,12 +71,13 @@ pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<
         &session.clock,
         &theme,
         &mut log,
+        &watch,
     )
     .await;
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
-    ratatui::restore();
+    watch.give_back();
     // Actions the operator started are finished before the desk lets go of the engine.
     connection.finish().await;
     match &result {
@@ -90,6 +94,7 @@ async fn event_loop(
     clock: &Clock,
     theme: &theme::Theme,
     log: &mut log::DeskLog,
+    watch: &panic_watch::PanicWatch,
 ) -> color_eyre::Result<()> {
     let mut events = EventStream::new();
     let mut clock_tick = tokio::time::interval(CLOCK_TICK);
@@ -117,6 +122,10 @@ async fn event_loop(
                 effects.extend(app.update(Action::Clock(clock.now(), clock.speed())));
             }
             _ = &mut terminate => return Ok(()),
+            // Another thread panicked: the desk ends rather than draw over its report.
+            report = watch.panicked() => {
+                return Err(color_eyre::eyre::eyre!("the desk stopped on an internal error: {report}"));
+            }
         }
         // Drain whatever else is already queued, then draw once.
         while let Some(Some(Ok(event))) = events.next().now_or_never() {
