@@ -150,24 +150,22 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
     if json {
         return serde_json::to_string_pretty(&values).ok();
     }
-    let mut out = csv_line(header.iter().map(|h| h.to_string()));
-    for row in rows {
-        out.push_str(&csv_line(row.into_iter()));
-    }
-    Some(out)
+    to_csv(&header, &rows).ok()
 }
 
-fn csv_line(cells: impl Iterator<Item = String>) -> String {
-    let quoted: Vec<String> = cells
-        .map(|c| {
-            if c.contains([',', '"', '\n']) {
-                format!("\"{}\"", c.replace('"', "\"\""))
-            } else {
-                c
-            }
-        })
-        .collect();
-    format!("{}\n", quoted.join(","))
+/// A header and its rows as CSV: the `csv` crate quotes whatever needs it (a comma, a quote, a
+/// line break, a carriage return), so any reader gets the cells back as they were.
+fn to_csv(header: &[&str], rows: &[Vec<String>]) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header)?;
+    for row in rows {
+        writer.write_record(row)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    // Every cell was a `String`, so the bytes are UTF-8.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The OSC 52 escape sequence that puts `text` on the terminal's clipboard.
@@ -212,9 +210,27 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_it() {
+        let row = vec!["a".to_string(), "b,c".to_string(), "say \"hi\"".to_string()];
         assert_eq!(
-            csv_line(["a".to_string(), "b,c".to_string(), "say \"hi\"".to_string()].into_iter()),
-            "a,\"b,c\",\"say \"\"hi\"\"\"\n"
+            to_csv(&["x", "y", "z"], &[row]).expect("csv"),
+            "x,y,z\na,\"b,c\",\"say \"\"hi\"\"\"\n"
         );
+    }
+
+    #[test]
+    fn a_cell_with_a_comma_a_quote_and_line_breaks_round_trips() {
+        let awkward = "12 Elm St, \"rear\"\nring twice\r\nthen wait\r".to_string();
+        let rows = vec![
+            vec!["F-1".to_string(), awkward],
+            vec!["F-2".into(), "old\rmeter".into()],
+        ];
+        let text = to_csv(&["id", "summary"], &rows).expect("csv");
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(reader.headers().expect("header"), vec!["id", "summary"]);
+        let back: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.expect("record").iter().map(str::to_string).collect())
+            .collect();
+        assert_eq!(back, rows);
     }
 }
