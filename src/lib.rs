@@ -19,4 +19,5 @@ pub mod server;
 pub mod store;
 pub mod throttle;
 pub mod tui;
+pub mod width;
 pub mod workorders;
