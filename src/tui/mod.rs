@@ -142,10 +142,11 @@ async fn event_loop(
                     connection.send(request);
                 }
                 Effect::Clipboard(text) => {
-                    use std::io::Write;
-                    let mut out = std::io::stdout();
-                    let _ = out.write_all(export::osc52(&text).as_bytes());
-                    let _ = out.flush();
+                    // OSC 52: the terminal sets its clipboard, which works over SSH too. A
+                    // terminal that does not know the sequence ignores it.
+                    use crossterm::clipboard::CopyToClipboard;
+                    let copy = CopyToClipboard::to_clipboard_from(text.as_bytes());
+                    let _ = crossterm::execute!(std::io::stdout(), copy);
                 }
                 Effect::WriteFile { path, contents } => {
                     let text = match std::fs::write(&path, contents) {
