@@ -224,7 +224,11 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
     match command {
         Command::Import { file } => {
             let bytes = read_input(&file)?;
+            // The import is one transaction: its progress is a spinner until it is done.
+            let progress = orderdesk::progress::Progress::steps("orderdesk import");
+            progress.step(&format!("{} records", count_lines(&bytes)));
             let created = api.import(&bytes).map_err(|e| with_file(&file, e))?;
+            progress.finish();
             output::json_lines(out, &created)?;
         }
         Command::Inbound { file } => {
@@ -571,7 +575,9 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
             },
         };
         eprintln!("orderdesk: creating a demo world in {} …", db.display());
-        orderdesk::demo::build(&mut engine, &options, &mut |step| eprintln!("  {step}"))?;
+        let progress = orderdesk::progress::Progress::steps("demo world");
+        orderdesk::demo::build(&mut engine, &options, &mut |step| progress.step(step))?;
+        progress.finish();
     }
     let clock = Clock::for_run(now, global.speed);
     let runtime_options = RuntimeOptions::from_config(&config, clock, !global.no_sim);
@@ -690,6 +696,14 @@ fn parse_time(option: &str, text: &str) -> Result<Instant, Failure> {
                 "{option} {text}: {e}; use RFC 3339 with an offset, e.g. 2025-06-10T09:00:00-05:00"
             ))
         })
+}
+
+/// The non-blank lines of a JSON Lines input: its records, for a progress line.
+fn count_lines(bytes: &[u8]) -> usize {
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+        .count()
 }
 
 fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {
