@@ -106,4 +106,20 @@ fn a_panic_in_the_engine_ends_the_desk_once_then_reports() {
         !after.contains("Open work orders"),
         "the desk drew after giving the terminal back: {after:?}"
     );
+    // The desk log beside the database (owner-only) tells the story too.
+    let logs = db.with_extension("logs");
+    let file = std::fs::read_dir(&logs)
+        .expect("the desk log directory")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "log"))
+        .expect("a desk log file");
+    let text = std::fs::read_to_string(&file).expect("read the desk log");
+    assert!(text.contains("desk opened"), "{text}");
+    assert!(
+        text.contains("ERROR") && text.contains("internal error"),
+        "{text}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
 }

@@ -525,7 +525,6 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
     let db = database_path(global.db.as_deref())?;
     let options = orderdesk::tui::DeskOptions {
         keymap,
-        log: Some(db.with_extension("log")),
         state: Some(db.with_extension("desk.json")),
     };
     let failed = |e: color_eyre::Report| Failure {
@@ -541,8 +540,10 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
             let _ = std::fs::create_dir_all(&dir);
             dir
         });
+        if let Some(own) = &own {
+            orderdesk::tui::log::start(&own.join("logs"));
+        }
         let options = orderdesk::tui::DeskOptions {
-            log: own.as_ref().map(|d| d.join("desk.log")),
             state: own.as_ref().map(|d| d.join("desk.json")),
             ..options
         };
@@ -589,7 +590,8 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         db.display(),
         db.display()
     );
-    let desk_log = db.with_extension("log");
+    // The engine, its partner connections and the desk log beside the database.
+    orderdesk::tui::log::start(&db.with_extension("logs"));
     let embedded = async move {
         let runtime = Runtime::start(engine, runtime_options)?;
         let handle = runtime.handle().clone();
@@ -604,8 +606,7 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
                 Some(server)
             }
             Err(err) => {
-                orderdesk::tui::log::DeskLog::open(Some(&desk_log))
-                    .line(&format!("not serving other clients: {err}"));
+                tracing::warn!("not serving other clients: {err}");
                 None
             }
         };

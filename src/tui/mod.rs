@@ -32,8 +32,6 @@ use std::time::Duration;
 pub struct DeskOptions {
     /// The live key bindings (defaults plus the user's file).
     pub keymap: Keymap,
-    /// Where the desk logs (the data dir).
-    pub log: Option<std::path::PathBuf>,
     /// Where views keep their filters across restarts (the data dir).
     pub state: Option<std::path::PathBuf>,
 }
@@ -53,11 +51,7 @@ pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<
     app.state_path = options.state;
     let theme = theme::Theme::from_env();
 
-    let mut log = log::DeskLog::open(options.log.as_deref());
-    log.line(&format!(
-        "desk opened by {} ({})",
-        session.operator, session.reach
-    ));
+    tracing::info!(operator = %session.operator, reach = %session.reach, "desk opened");
     let mouse = session.config.desk.mouse;
     let watch = panic_watch::PanicWatch::install();
     let mut terminal = watch.take_terminal()?;
@@ -70,7 +64,6 @@ pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<
         &mut connection,
         &session.clock,
         &theme,
-        &mut log,
         &watch,
     )
     .await;
@@ -81,8 +74,8 @@ pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<
     // Actions the operator started are finished before the desk lets go of the engine.
     connection.finish().await;
     match &result {
-        Err(e) => log.line(&format!("desk stopped on an error: {e:#}")),
-        Ok(()) => log.line("desk closed"),
+        Err(e) => tracing::error!("desk stopped on an error: {e:#}"),
+        Ok(()) => tracing::info!("desk closed"),
     }
     result
 }
@@ -93,7 +86,6 @@ async fn event_loop(
     connection: &mut Connection,
     clock: &Clock,
     theme: &theme::Theme,
-    log: &mut log::DeskLog,
     watch: &panic_watch::PanicWatch,
 ) -> color_eyre::Result<()> {
     let mut events = EventStream::new();
@@ -114,7 +106,7 @@ async fn event_loop(
             },
             notice = connection.next_notice() => {
                 if let Some(notice) = notice {
-                    log_notice(log, &notice);
+                    log_notice(&notice);
                     effects.extend(app.update(Action::Notice(notice)));
                 }
             }
@@ -132,7 +124,7 @@ async fn event_loop(
             effects.extend(on_event(app, event));
         }
         while let Some(notice) = connection.try_notice() {
-            log_notice(log, &notice);
+            log_notice(&notice);
             effects.extend(app.update(Action::Notice(notice)));
         }
         for effect in effects {
@@ -153,7 +145,7 @@ async fn event_loop(
                         Ok(()) => format!("exported to {}", path.display()),
                         Err(e) => format!("cannot write {}: {e}", path.display()),
                     };
-                    log.line(&text);
+                    tracing::info!("{text}");
                     app.toast = Some(app::Toast {
                         error: text.starts_with("cannot"),
                         text,
@@ -165,15 +157,15 @@ async fn event_loop(
 }
 
 /// Writes what an operator or a supervisor would look for afterwards.
-fn log_notice(log: &mut log::DeskLog, notice: &crate::runtime::Notice) {
+fn log_notice(notice: &crate::runtime::Notice) {
     use crate::runtime::Notice;
     match notice {
-        Notice::Done { message, .. } => log.line(&format!("done: {message}")),
-        Notice::Refused { code, message, .. } => log.line(&format!("refused {code}: {message}")),
-        Notice::Failed { message, .. } => log.line(&format!("failed: {message}")),
-        Notice::MonitorPass { failures, at, .. } if *failures > 0 => log.line(&format!(
-            "monitor pass at {at}: {failures} record(s) failed"
-        )),
+        Notice::Done { message, .. } => tracing::info!("done: {message}"),
+        Notice::Refused { code, message, .. } => tracing::info!("refused {code}: {message}"),
+        Notice::Failed { message, .. } => tracing::warn!("failed: {message}"),
+        Notice::MonitorPass { failures, at, .. } if *failures > 0 => {
+            tracing::warn!("monitor pass at {at}: {failures} record(s) failed");
+        }
         _ => {}
     }
 }
