@@ -92,6 +92,11 @@ async fn event_loop(
     let mut clock_tick = tokio::time::interval(CLOCK_TICK);
     let terminate = crate::runtime::terminate_signal();
     tokio::pin!(terminate);
+    // Polled once now so the handlers are in place before the first frame shows: a SIGINT
+    // that arrives as the desk appears still gives the terminal back.
+    if (&mut terminate).now_or_never().is_some() {
+        return Ok(());
+    }
     let mut toast_since: Option<(std::time::Instant, app::Toast)> = None;
     app.update(Action::Clock(clock.now(), clock.speed()));
     loop {
