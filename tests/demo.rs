@@ -200,3 +200,55 @@ fn a_read_only_desk_builds_nothing() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(!db.exists(), "a database was created");
 }
+
+#[test]
+fn a_read_only_desk_on_a_missing_database_refuses_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("db");
+    // The desk itself (no subcommand) and a command that reads.
+    for args in [&[][..], &["list"][..]] {
+        let mut all = vec!["--read-only"];
+        all.extend_from_slice(args);
+        let refused = orderdesk(&db, &all);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&db.display().to_string()) && stderr.contains("no database"),
+            "{args:?}: {stderr}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(left.is_empty(), "{args:?} created {left:?}");
+    }
+}
+
+#[test]
+fn progress_is_drawn_on_a_terminal_and_quiet_otherwise() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Piped: the summary on stdout, nothing on stderr.
+    let piped = orderdesk(&dir.path().join("piped"), &["demo", "--customers", "5"]);
+    assert_eq!(piped.status.code(), Some(0));
+    assert!(
+        piped.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert!(String::from_utf8_lossy(&piped.stdout).contains("demo world"));
+
+    // On a terminal: the progress line, then the time it took.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_orderdesk"));
+    command
+        .arg("--db")
+        .arg(dir.path().join("terminal"))
+        .arg("--config")
+        .arg(config())
+        .args(["--now", NOW, "demo", "--customers", "5"]);
+    let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
+    let mut seen = Vec::new();
+    std::io::Read::read_to_end(&mut session, &mut seen).ok();
+    let seen = String::from_utf8_lossy(&seen);
+    assert!(seen.contains("orderdesk demo: "), "{seen}");
+    assert!(seen.contains("built in"), "{seen}");
+}

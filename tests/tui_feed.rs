@@ -390,3 +390,75 @@ fn a_corrupt_or_stale_state_file_is_tolerated() {
     assert!(notice.contains("before_history"), "{notice}");
     assert!(notice.contains("C-9 is no longer"), "{notice}");
 }
+
+/// The column where `needle` starts on each row of the pick list (the rows that name Cherry Ln),
+/// read from the cells, where a wide character fills two.
+fn pick_list_columns(app: &mut App, width: u16, height: u16, needle: &str) -> Vec<usize> {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend).expect("terminal");
+    let theme = orderdesk::tui::theme::Theme::new(true);
+    terminal
+        .draw(|frame| orderdesk::tui::views::draw(frame, app, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    let mut found = Vec::new();
+    for y in 0..buffer.area.height {
+        let cells: Vec<String> = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        if !cells.concat().contains("Cherry Ln") {
+            continue;
+        }
+        let wanted: Vec<String> = needle.chars().map(String::from).collect();
+        if let Some(x) = cells
+            .windows(wanted.len())
+            .position(|w| w == wanted.as_slice())
+        {
+            found.push(x);
+        }
+    }
+    found
+}
+
+#[test]
+fn wide_characters_in_a_name_keep_the_pick_list_aligned() {
+    // Given three customers on Cherry Lane: a CJK name longer than its column, an emoji, ASCII.
+    let mut w = World::new();
+    let customer = |id: &str, name: &str, account: &str| {
+        format!(
+            r#"{{"kind":"customer","id":"{id}","name":"{name}","billing_accounts":["{account}"]}}"#
+        )
+    };
+    let sp = |id: &str, customer: &str, account: &str| {
+        format!(
+            r#"{{"kind":"service_point","id":"{id}","sp_kind":"meter","status":"active","connected_at_source":true,"division":"NORTH","address":"{id} Cherry Ln","customer":"{customer}","account":"{account}","device":null}}"#
+        )
+    };
+    w.import(
+        T0,
+        &[
+            customer("C-4", "山田太郎のお客様センター北口店", "BA-4"),
+            customer("C-5", "🔌 Spark Ltd", "BA-5"),
+            customer("C-6", "Yamada Taro", "BA-6"),
+            sp("SP-4", "C-4", "BA-4"),
+            sp("SP-5", "C-5", "BA-5"),
+            sp("SP-6", "C-6", "BA-6"),
+        ]
+        .join("\n"),
+    );
+    // When the operator searches for the street.
+    let mut app = feed_of(&w, "Cherry");
+    assert_eq!(
+        app.feed.picker.as_ref().expect("a pick list").choices.len(),
+        3
+    );
+    // Then the column after the name starts at the same place on every row, wide or narrow.
+    for (width, height, next_column) in [(120, 40, "BA-"), (60, 15, "address:")] {
+        let starts = pick_list_columns(&mut app, width, height, next_column);
+        assert_eq!(starts.len(), 3, "{width}x{height}: {starts:?}");
+        assert!(
+            starts.iter().all(|x| *x == starts[0]),
+            "{width}x{height}: {starts:?}"
+        );
+    }
+}

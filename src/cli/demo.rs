@@ -5,6 +5,7 @@
 use super::{database_path, demo_now, load_config, output, settle, Done, Failure, Global};
 use orderdesk::demo::{DemoOptions, DemoSummary, DEFAULT_CUSTOMERS};
 use orderdesk::engine::{Actor, Engine, EngineError};
+use orderdesk::progress::Progress;
 use orderdesk::store::{SledStore, StoreError};
 use std::io::Write;
 use std::path::Path;
@@ -43,9 +44,9 @@ pub fn run(
         now,
     };
     let started = std::time::Instant::now();
-    let summary = orderdesk::demo::build(&mut engine, &options, &mut |step| {
-        eprintln!("orderdesk demo: {step}");
-    })?;
+    let progress = Progress::steps("orderdesk demo");
+    let summary = orderdesk::demo::build(&mut engine, &options, &mut |step| progress.step(step))?;
+    progress.finish();
     let elapsed = started.elapsed().as_secs_f64();
     let out = &mut std::io::stdout().lock();
     if global.json {
@@ -53,7 +54,9 @@ pub fn run(
     } else {
         human(out, &db, &summary)?;
     }
-    eprintln!("orderdesk demo: built in {elapsed:.1} s");
+    if progress.is_drawn() {
+        eprintln!("orderdesk demo: built in {elapsed:.1} s");
+    }
     Ok(Done { exit: 0 })
 }
 

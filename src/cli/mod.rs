@@ -125,6 +125,7 @@ pub fn open(global: &Global, channel: &str) -> Result<Reach, Failure> {
     if let Some(api) = connect(global, &db, channel)? {
         return Ok(Reach::Server(api));
     }
+    refuse_missing_read_only(global, &db)?;
     let start = global
         .now
         .as_deref()
@@ -178,6 +179,24 @@ pub fn settle(
         &source,
         global.config.is_some(),
     )?)
+}
+
+/// Whether `db` already holds a database (sled writes its `conf` file first).
+fn is_database(db: &Path) -> bool {
+    db.join("conf").exists()
+}
+
+/// A read-only run opens an existing database and never creates one (not even the demo world
+/// a desk builds on a missing database).
+fn refuse_missing_read_only(global: &Global, db: &Path) -> Result<(), Failure> {
+    if global.read_only && !is_database(db) {
+        return Err(Failure::bad_input(format!(
+            "{}: there is no database here, and --read-only creates nothing; check --db, or \
+             leave out --read-only to create one",
+            db.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Who acts in this process: its real Unix user, or the operator `--operator` names when the
@@ -245,7 +264,11 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
     match command {
         Command::Import { file } => {
             let bytes = read_input(&file)?;
+            // The import is one transaction: its progress is a spinner until it is done.
+            let progress = orderdesk::progress::Progress::steps("orderdesk import");
+            progress.step(&format!("{} records", count_lines(&bytes)));
             let created = api.import(&bytes).map_err(|e| with_file(&file, e))?;
+            progress.finish();
             output::json_lines(out, &created)?;
         }
         Command::Inbound { file } => {
@@ -542,7 +565,6 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
     let db = database_path(global.db.as_deref())?;
     let options = orderdesk::tui::DeskOptions {
         keymap,
-        log: Some(db.with_extension("log")),
         state: Some(db.with_extension("desk.json")),
         theme: load_theme()?,
     };
@@ -559,8 +581,10 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
             let _ = std::fs::create_dir_all(&dir);
             dir
         });
+        if let Some(own) = &own {
+            orderdesk::tui::log::start(&own.join("logs"));
+        }
         let options = orderdesk::tui::DeskOptions {
-            log: own.as_ref().map(|d| d.join("desk.log")),
             state: own.as_ref().map(|d| d.join("desk.json")),
             ..options
         };
@@ -568,13 +592,14 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
             .block_on(orderdesk::tui::run(api, options))
             .map_err(failed);
     }
+    refuse_missing_read_only(global, &db)?;
     let given = load_config(global.config.as_deref())?;
     let now = global
         .now
         .as_deref()
         .map(|t| parse_time("--now", t))
         .transpose()?;
-    let fresh = !db.join("conf").exists();
+    let fresh = !is_database(&db);
     let store = SledStore::open(&db, &lock_holder(global)).map_err(EngineError::from)?;
     let (config, choice) = settle(global, &store, given)?;
     let actor = actor_here(global, &config, "desk")?;
@@ -589,12 +614,13 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
             },
         };
         eprintln!("orderdesk: creating a demo world in {} …", db.display());
-        orderdesk::demo::build(&mut engine, &options, &mut |step| eprintln!("  {step}"))?;
+        let progress = orderdesk::progress::Progress::steps("demo world");
+        orderdesk::demo::build(&mut engine, &options, &mut |step| progress.step(step))?;
+        progress.finish();
     }
     let clock = Clock::for_run(now, global.speed, engine.time_mark()?);
     engine.set_wall_time(Clock::wall_time());
     engine.adopt_config(&actor, clock.now(), &choice)?;
-    orderdesk::tui::log::DeskLog::open(Some(&db.with_extension("log"))).line(&choice.describe());
     let runtime_options = RuntimeOptions::from_config(&config, clock, !global.no_sim);
     let socket = orderdesk::server::socket_path(&db);
     let closing = format!(
@@ -604,7 +630,9 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         db.display(),
         db.display()
     );
-    let desk_log = db.with_extension("log");
+    // The engine, its partner connections and the desk log beside the database.
+    orderdesk::tui::log::start(&db.with_extension("logs"));
+    tracing::info!("{}", choice.describe());
     let embedded = async move {
         let runtime = Runtime::start(engine, runtime_options)?;
         let handle = runtime.handle().clone();
@@ -619,8 +647,7 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
                 Some(server)
             }
             Err(err) => {
-                orderdesk::tui::log::DeskLog::open(Some(&desk_log))
-                    .line(&format!("not serving other clients: {err}"));
+                tracing::warn!("not serving other clients: {err}");
                 None
             }
         };
@@ -628,8 +655,10 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         if let Some(server) = server {
             server.stop(&closing).await;
         }
-        runtime.shutdown().await?;
-        result
+        // The desk's own failure is the one to report, a failed shutdown the next.
+        let shutdown = runtime.shutdown().await;
+        result?;
+        Ok(shutdown?)
     };
     tokio_runtime()?.block_on(embedded).map_err(failed)
 }
@@ -717,6 +746,14 @@ fn parse_time(option: &str, text: &str) -> Result<Instant, Failure> {
                 "{option} {text}: {e}; use RFC 3339 with an offset, e.g. 2025-06-10T09:00:00-05:00"
             ))
         })
+}
+
+/// The non-blank lines of a JSON Lines input: its records, for a progress line.
+fn count_lines(bytes: &[u8]) -> usize {
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+        .count()
 }
 
 fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {

@@ -40,17 +40,18 @@ fn reason(r: &Option<StatusReason>) -> String {
 }
 
 fn table(out: Out<'_>, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    use orderdesk::width::{columns, pad};
+    let mut widths: Vec<usize> = header.iter().map(|h| columns(h)).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(columns(cell));
         }
     }
     let line = |cells: Vec<String>| {
         cells
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, w)| pad(c, *w))
             .collect::<Vec<_>>()
             .join("  ")
             .trim_end()

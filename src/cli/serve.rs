@@ -100,9 +100,15 @@ fn init_logging(file: Option<&std::path::Path>) -> Result<(), Failure> {
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let file_layer = match file {
         Some(path) => {
-            let log = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
+            let mut options = std::fs::OpenOptions::new();
+            options.create(true).append(true);
+            #[cfg(unix)]
+            {
+                // Owner-only, as the database and the desk log.
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let log = options
                 .open(path)
                 .map_err(|e| Failure::bad_input(format!("[server] log {}: {e}", path.display())))?;
             Some(

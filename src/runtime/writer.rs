@@ -44,7 +44,13 @@ pub(super) struct Writer {
     stopping: Arc<AtomicBool>,
     /// No background work (the command line): a pass asked for runs the monitors only.
     manual: bool,
+    /// For tests only: every operator write panics (see [`PANIC_ON_WRITE`]).
+    panic_on_write: bool,
 }
+
+/// For tests only: when this environment variable is set, every operator write panics on the
+/// writer thread, so the desk's answer to an engine panic can be tested through the binary.
+pub const PANIC_ON_WRITE: &str = "ORDERDESK_TEST_PANIC_ON_WRITE";
 
 impl Writer {
     /// A writer for `engine`.
@@ -66,6 +72,7 @@ impl Writer {
             pass_queued,
             stopping,
             manual: options.monitor_every.is_none(),
+            panic_on_write: std::env::var_os(PANIC_ON_WRITE).is_some(),
         }
     }
 
@@ -137,6 +144,9 @@ impl Writer {
         &mut self,
         write: impl FnOnce(&mut Engine, Instant) -> Result<R, EngineError>,
     ) -> Result<R, EngineError> {
+        if self.panic_on_write {
+            panic!("{PANIC_ON_WRITE} is set: the engine panics on a write, as a test asked");
+        }
         let now = self.clock.now();
         let result = write(&mut self.engine, now);
         self.notify(Notice::Changed { at: now });

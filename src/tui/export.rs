@@ -1,4 +1,4 @@
-//! Export of the current list to CSV or JSON, and the OSC 52 clipboard sequence.
+//! Export of the current list to CSV or JSON.
 
 use super::app::{App, View};
 use crate::timefmt::Times;
@@ -158,11 +158,22 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
         localise(&mut values, &times);
         return serde_json::to_string_pretty(&values).ok();
     }
-    let mut out = csv_line(header.iter().map(|h| h.to_string()));
+    to_csv(&header, &rows).ok()
+}
+
+/// A header and its rows as CSV: the `csv` crate quotes whatever needs it (a comma, a quote, a
+/// line break, a carriage return), so any reader gets the cells back as they were.
+fn to_csv(header: &[&str], rows: &[Vec<String>]) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header)?;
     for row in rows {
-        out.push_str(&csv_line(row.into_iter()));
+        writer.write_record(row)?;
     }
-    Some(out)
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    // Every cell was a `String`, so the bytes are UTF-8.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Rewrites every time in `value` (a string that reads as RFC 3339) in the configured zone,
@@ -179,45 +190,6 @@ fn localise(value: &mut serde_json::Value, times: &Times) {
         Value::Object(fields) => fields.values_mut().for_each(|v| localise(v, times)),
         _ => {}
     }
-}
-
-fn csv_line(cells: impl Iterator<Item = String>) -> String {
-    let quoted: Vec<String> = cells
-        .map(|c| {
-            if c.contains([',', '"', '\n']) {
-                format!("\"{}\"", c.replace('"', "\"\""))
-            } else {
-                c
-            }
-        })
-        .collect();
-    format!("{}\n", quoted.join(","))
-}
-
-/// The OSC 52 escape sequence that puts `text` on the terminal's clipboard.
-pub fn osc52(text: &str) -> String {
-    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(TABLE[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -243,20 +215,28 @@ mod tests {
     }
 
     #[test]
-    fn base64_matches_the_standard() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"SO-12"), "U08tMTI=");
-        assert_eq!(osc52("SO-12"), "\u{1b}]52;c;U08tMTI=\u{7}");
+    fn csv_quotes_what_needs_it() {
+        let row = vec!["a".to_string(), "b,c".to_string(), "say \"hi\"".to_string()];
+        assert_eq!(
+            to_csv(&["x", "y", "z"], &[row]).expect("csv"),
+            "x,y,z\na,\"b,c\",\"say \"\"hi\"\"\"\n"
+        );
     }
 
     #[test]
-    fn csv_quotes_what_needs_it() {
-        assert_eq!(
-            csv_line(["a".to_string(), "b,c".to_string(), "say \"hi\"".to_string()].into_iter()),
-            "a,\"b,c\",\"say \"\"hi\"\"\"\n"
-        );
+    fn a_cell_with_a_comma_a_quote_and_line_breaks_round_trips() {
+        let awkward = "12 Elm St, \"rear\"\nring twice\r\nthen wait\r".to_string();
+        let rows = vec![
+            vec!["F-1".to_string(), awkward],
+            vec!["F-2".into(), "old\rmeter".into()],
+        ];
+        let text = to_csv(&["id", "summary"], &rows).expect("csv");
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(reader.headers().expect("header"), vec!["id", "summary"]);
+        let back: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.expect("record").iter().map(str::to_string).collect())
+            .collect();
+        assert_eq!(back, rows);
     }
 }

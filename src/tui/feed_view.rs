@@ -871,7 +871,7 @@ fn draw_list(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
                     .get(*i)
                     .map_or(String::new(), |row| item_text(row, tz, narrow));
                 // One screen row per item (cut, never wrapped), padded so the highlight spans it.
-                let line = Line::from(format!("{:<width$}", fit(&text, width)));
+                let line = Line::from(crate::width::fit_pad(&text, width));
                 if Some(at) == selected_line {
                     line.style(theme.selected)
                 } else {
@@ -899,7 +899,7 @@ fn wrapped_rows(text: &str, width: usize) -> u16 {
     let mut rows = 1;
     let mut used = 0;
     for word in text.split_whitespace() {
-        let len = word.chars().count();
+        let len = crate::width::columns(word);
         let needed = if used == 0 { len } else { used + 1 + len };
         if needed <= width {
             used = needed;
@@ -981,18 +981,12 @@ fn item_text(row: &FeedRow, tz: chrono_tz::Tz, narrow: bool) -> String {
             }
         }
     }
-    format!("{when}  {kind:<kind_width$}  {text}")
+    format!("{when}  {}  {text}", crate::width::pad(&kind, kind_width))
 }
 
-/// `text` cut to `width` characters, with an ellipsis when cut.
+/// `text` cut to `width` columns, with an ellipsis when cut.
 fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
+    crate::width::fit(text, width)
 }
 
 fn subtype_label(code: &str) -> String {
@@ -1033,7 +1027,7 @@ fn draw_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     // Labels align up to ten characters; a longer one ("Wrap up notes") just pushes its value.
     let label_width = fields
         .iter()
-        .map(|(name, _)| name.chars().count())
+        .map(|(name, _)| crate::width::columns(name))
         .max()
         .unwrap_or(0)
         .min(10);
@@ -1044,7 +1038,10 @@ fn draw_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     ))];
     lines.extend(fields.into_iter().map(|(name, value)| {
         Line::from(vec![
-            Span::styled(format!("{name:<label_width$} "), theme.header),
+            Span::styled(
+                format!("{} ", crate::width::pad(&name, label_width)),
+                theme.header,
+            ),
             Span::raw(value),
         ])
     }));
@@ -1083,6 +1080,7 @@ fn first_shown(selected: usize, len: usize, height: usize) -> usize {
 }
 
 fn draw_picker(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    use crate::width::{fit_pad, pad};
     let Some(picker) = &app.feed.picker else {
         return;
     };
@@ -1115,17 +1113,17 @@ fn draw_picker(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             // Narrow screens drop the accounts and shorten names so what matched still shows.
             let text = if inner.width >= 80 {
                 format!(
-                    "{:<7} {:<24} {:<16} {}",
-                    c.id,
-                    fit(&c.name, 24),
-                    fit(&c.accounts.join(", "), 16),
+                    "{} {} {} {}",
+                    pad(&c.id, 7),
+                    fit_pad(&c.name, 24),
+                    fit_pad(&c.accounts.join(", "), 16),
                     c.why
                 )
             } else {
-                format!("{:<7} {:<16} {}", c.id, fit(&c.name, 16), c.why)
+                format!("{} {} {}", pad(&c.id, 7), fit_pad(&c.name, 16), c.why)
             };
             let width = usize::from(inner.width);
-            let line = Line::from(format!("{:<width$}", fit(&text, width)));
+            let line = Line::from(fit_pad(&text, width));
             if i == picker.cursor.selected {
                 line.style(theme.selected)
             } else {

@@ -1,7 +1,8 @@
 //! The desk: a ratatui terminal UI over the one client interface ([`crate::client::Api`]).
 //!
 //! The event loop waits for a key, a runtime notice or the clock, drains everything else that
-//! is queued, then draws once. The terminal is restored on quit, on error and on panic.
+//! is queued, then draws once. The terminal is restored on quit, on error and on panic (a panic
+//! on another thread ends the desk too: see `panic_watch`).
 
 pub mod app;
 pub mod audit_view;
@@ -11,6 +12,7 @@ pub mod feed_view;
 pub mod keymap;
 pub mod log;
 pub mod overview_view;
+pub mod panic_watch;
 pub mod partners_view;
 pub mod theme;
 pub mod throttle_view;
@@ -31,8 +33,6 @@ use std::time::Duration;
 pub struct DeskOptions {
     /// The live key bindings (defaults plus the user's file).
     pub keymap: Keymap,
-    /// Where the desk logs (the data dir).
-    pub log: Option<std::path::PathBuf>,
     /// Where views keep their filters across restarts (the data dir); each operator's file
     /// is named after them beside it.
     pub state: Option<std::path::PathBuf>,
@@ -60,36 +60,25 @@ pub async fn run(api: Arc<dyn Api>, options: DeskOptions) -> color_eyre::Result<
     );
     let theme = options.theme;
 
-    let mut log = log::DeskLog::open(options.log.as_deref());
-    log.line(&format!(
-        "desk opened by {} ({})",
-        session.operator, session.reach
-    ));
+    tracing::info!(operator = %session.operator, reach = %session.reach, "desk opened");
     let mouse = session.config.desk.mouse;
-    let mut terminal = ratatui::init();
-    terminal_modes(true, mouse);
-    // ratatui's own hook leaves the alternate screen; this one also gives back paste and mouse.
-    let restore_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        terminal_modes(false, mouse);
-        restore_hook(info);
-    }));
+    let watch = panic_watch::PanicWatch::install();
+    let mut terminal = watch.take_terminal(mouse)?;
     let result = event_loop(
         &mut terminal,
         &mut app,
         &mut connection,
         &session.clock,
         &theme,
-        &mut log,
+        &watch,
     )
     .await;
-    terminal_modes(false, mouse);
-    ratatui::restore();
+    watch.give_back();
     // Actions the operator started are finished before the desk lets go of the engine.
     connection.finish().await;
     match &result {
-        Err(e) => log.line(&format!("desk stopped on an error: {e:#}")),
-        Ok(()) => log.line("desk closed"),
+        Err(e) => tracing::error!("desk stopped on an error: {e:#}"),
+        Ok(()) => tracing::info!("desk closed"),
     }
     result
 }
@@ -100,12 +89,17 @@ async fn event_loop(
     connection: &mut Connection,
     clock: &Clock,
     theme: &theme::Theme,
-    log: &mut log::DeskLog,
+    watch: &panic_watch::PanicWatch,
 ) -> color_eyre::Result<()> {
     let mut events = EventStream::new();
     let mut clock_tick = tokio::time::interval(CLOCK_TICK);
     let terminate = crate::runtime::terminate_signal();
     tokio::pin!(terminate);
+    // Polled once now so the handlers are in place before the first frame shows: a SIGINT
+    // that arrives as the desk appears still gives the terminal back.
+    if (&mut terminate).now_or_never().is_some() {
+        return Ok(());
+    }
     let mut toast_since: Option<(std::time::Instant, app::Toast)> = None;
     app.update(Action::Clock(clock.now(), clock.speed()));
     loop {
@@ -120,7 +114,7 @@ async fn event_loop(
             },
             notice = connection.next_notice() => {
                 if let Some(notice) = notice {
-                    log_notice(log, &notice);
+                    log_notice(&notice);
                     effects.extend(app.update(Action::Notice(notice)));
                 }
             }
@@ -128,13 +122,17 @@ async fn event_loop(
                 effects.extend(app.update(Action::Clock(clock.now(), clock.speed())));
             }
             _ = &mut terminate => return Ok(()),
+            // Another thread panicked: the desk ends rather than draw over its report.
+            report = watch.panicked() => {
+                return Err(color_eyre::eyre::eyre!("the desk stopped on an internal error: {report}"));
+            }
         }
         // Drain whatever else is already queued, then draw once.
         while let Some(Some(Ok(event))) = events.next().now_or_never() {
             effects.extend(on_event(app, event));
         }
         while let Some(notice) = connection.try_notice() {
-            log_notice(log, &notice);
+            log_notice(&notice);
             effects.extend(app.update(Action::Notice(notice)));
         }
         for effect in effects {
@@ -144,17 +142,18 @@ async fn event_loop(
                     connection.send(request);
                 }
                 Effect::Clipboard(text) => {
-                    use std::io::Write;
-                    let mut out = std::io::stdout();
-                    let _ = out.write_all(export::osc52(&text).as_bytes());
-                    let _ = out.flush();
+                    // OSC 52: the terminal sets its clipboard, which works over SSH too. A
+                    // terminal that does not know the sequence ignores it.
+                    use crossterm::clipboard::CopyToClipboard;
+                    let copy = CopyToClipboard::to_clipboard_from(text.as_bytes());
+                    let _ = crossterm::execute!(std::io::stdout(), copy);
                 }
                 Effect::WriteFile { path, contents } => {
                     let text = match std::fs::write(&path, contents) {
                         Ok(()) => format!("exported to {}", path.display()),
                         Err(e) => format!("cannot write {}: {e}", path.display()),
                     };
-                    log.line(&text);
+                    tracing::info!("{text}");
                     app.toast = Some(app::Toast {
                         error: text.starts_with("cannot"),
                         text,
@@ -185,38 +184,16 @@ pub fn state_file(base: &std::path::Path, operator: &str) -> std::path::PathBuf 
     base.with_file_name(format!("{stem}.{safe}.json"))
 }
 
-/// Turns on (or off) what the desk asks of the terminal beyond ratatui's raw mode and
-/// alternate screen: bracketed paste, so a paste arrives as text and never as keys, and the
-/// mouse when configured.
-fn terminal_modes(on: bool, mouse: bool) {
-    use crossterm::event::{
-        DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-    };
-    let mut out = std::io::stdout();
-    let _ = if on {
-        crossterm::execute!(out, EnableBracketedPaste)
-    } else {
-        crossterm::execute!(out, DisableBracketedPaste)
-    };
-    if mouse {
-        let _ = if on {
-            crossterm::execute!(out, EnableMouseCapture)
-        } else {
-            crossterm::execute!(out, DisableMouseCapture)
-        };
-    }
-}
-
 /// Writes what an operator or a supervisor would look for afterwards.
-fn log_notice(log: &mut log::DeskLog, notice: &crate::runtime::Notice) {
+fn log_notice(notice: &crate::runtime::Notice) {
     use crate::runtime::Notice;
     match notice {
-        Notice::Done { message, .. } => log.line(&format!("done: {message}")),
-        Notice::Refused { code, message, .. } => log.line(&format!("refused {code}: {message}")),
-        Notice::Failed { message, .. } => log.line(&format!("failed: {message}")),
-        Notice::MonitorPass { failures, at, .. } if *failures > 0 => log.line(&format!(
-            "monitor pass at {at}: {failures} record(s) failed"
-        )),
+        Notice::Done { message, .. } => tracing::info!("done: {message}"),
+        Notice::Refused { code, message, .. } => tracing::info!("refused {code}: {message}"),
+        Notice::Failed { message, .. } => tracing::warn!("failed: {message}"),
+        Notice::MonitorPass { failures, at, .. } if *failures > 0 => {
+            tracing::warn!("monitor pass at {at}: {failures} record(s) failed");
+        }
         _ => {}
     }
 }

@@ -188,18 +188,9 @@ fn optional_widths(inner: u16, longest_via: u16) -> (u16, u16) {
     }
 }
 
-/// `text` cut to `width` characters, an ellipsis marking the cut.
+/// `text` cut to `width` columns, an ellipsis marking the cut.
 fn fit(text: &str, width: u16) -> String {
-    let width = usize::from(width);
-    if width == 0 {
-        return String::new();
-    }
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
+    crate::width::fit(text, usize::from(width))
 }
 
 /// An instant on the clocks of `tz`: the time today, else the date too (and the year when it
@@ -238,7 +229,7 @@ fn draw_table(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now: 
     let longest_via = state
         .rows
         .iter()
-        .map(|r| u16::try_from(r.via.chars().count()).unwrap_or(u16::MAX))
+        .map(|r| u16::try_from(crate::width::columns(&r.via)).unwrap_or(u16::MAX))
         .max()
         .unwrap_or(0);
     let (error_width, via_width) = optional_widths(area.width.saturating_sub(2), longest_via);

@@ -622,11 +622,12 @@ fn weekdays(set: chrono::WeekdaySet) -> String {
 
 /// Facts joined by ` · ` into lines of at most `width` columns; a fact is never split.
 fn wrap_facts(facts: &[String], width: u16) -> Vec<String> {
+    use crate::width::columns;
     let width = usize::from(width).max(1);
     let mut lines: Vec<String> = Vec::new();
     for fact in facts {
         match lines.last_mut() {
-            Some(line) if line.chars().count() + 3 + fact.chars().count() <= width => {
+            Some(line) if columns(line) + 3 + columns(fact) <= width => {
                 line.push_str(" · ");
                 line.push_str(fact);
             }

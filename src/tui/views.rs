@@ -89,9 +89,10 @@ fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             })
             .collect()
     };
+    use crate::width::columns;
     let width = |labels: &[String], divider: &str| {
-        let dividers = divider.chars().count() * labels.len().saturating_sub(1);
-        labels.iter().map(|l| l.chars().count()).sum::<usize>() + dividers
+        let dividers = columns(divider) * labels.len().saturating_sub(1);
+        labels.iter().map(|l| columns(l)).sum::<usize>() + dividers
     };
     let (titles, divider) = [Naming::Titles, Naming::Short, Naming::Packed]
         .into_iter()

@@ -22,6 +22,11 @@ pub struct Desk {
 
 impl Desk {
     pub fn open(db: &Path, operator: &str) -> Desk {
+        Desk::open_with_env(db, operator, &[])
+    }
+
+    /// [`Desk::open`] with extra environment variables.
+    pub fn open_with_env(db: &Path, operator: &str, env: &[(&str, &str)]) -> Desk {
         let mut command = Command::new(env!("CARGO_BIN_EXE_orderdesk"));
         command
             .arg("--db")
@@ -36,7 +41,8 @@ impl Desk {
                 "--no-sim",
             ])
             .env("NO_COLOR", "1")
-            .env("TERM", "xterm-256color");
+            .env("TERM", "xterm-256color")
+            .envs(env.iter().copied());
         let mut session = Session::spawn(command).expect("spawn the desk in a pty");
         session
             .get_process_mut()
@@ -115,6 +121,33 @@ impl Desk {
             .expect("wait for the desk");
         self.pump();
         (format!("{status:?}"), self.raw)
+    }
+}
+
+impl Desk {
+    /// Waits up to `limit` for the desk to end by itself (killed and failed after that); its
+    /// exit status text and everything it wrote.
+    pub fn wait_within(mut self, limit: Duration) -> (String, Vec<u8>) {
+        let deadline = Instant::now() + limit;
+        loop {
+            self.pump();
+            // A non-blocking wait: the first status that is not "still alive" is the exit.
+            let status = self
+                .session
+                .get_process()
+                .status()
+                .expect("the desk's status");
+            let status = format!("{status:?}");
+            if !status.starts_with("StillAlive") {
+                self.pump();
+                return (status, self.raw);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.session.get_process_mut().exit(true);
+                panic!("the desk did not end by itself; screen:\n{}", self.text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 

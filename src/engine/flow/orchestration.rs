@@ -273,7 +273,40 @@ impl Flow<'_, '_> {
             .orch(seq)?
             .skip_kind
             .map(|kind| StatusReason::with_ref("PARTIAL", &kind.to_string()));
+        self.hand_over_sp(seq)?;
         self.orch_to(seq, OrchState::Completed, reason)
+    }
+
+    /// A completing Back-to-Back passes its service point to the incoming customer and account
+    /// (§2.2 B5), in the same transaction, so the next request there is stamped with them.
+    fn hand_over_sp(&mut self, seq: Seq) -> Result<(), EngineError> {
+        let o = self.orch(seq)?;
+        if o.activity_type != ActivityType::BackToBack {
+            return Ok(());
+        }
+        let sp_id = o.sp_id.clone();
+        let b2b = o.back_to_back.clone().unwrap_or_default();
+        let Some(customer) = b2b.incoming_customer else {
+            return Ok(());
+        };
+        // Without a named account the incoming customer's first one is served.
+        let account = match b2b.incoming_account {
+            Some(account) => Some(account),
+            None => self
+                .tx
+                .customer(&customer)?
+                .and_then(|c| c.billing_accounts.first().cloned()),
+        };
+        let Some(sp) = self.tx.sp_mut(&sp_id)? else {
+            return Ok(());
+        };
+        sp.customer = Some(customer.clone());
+        sp.account = account.clone();
+        let to = match account {
+            Some(account) => format!("{customer} ({account})"),
+            None => customer,
+        };
+        self.log_note(seq, format!("{sp_id} passes to {to}"))
     }
 
     /// Expiration = max(entry, latest effective time of the new children) + expiration days
