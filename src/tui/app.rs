@@ -570,8 +570,7 @@ impl App {
                 return Vec::new();
             }
             (Some(Popup::Help), KeyAction::Down | KeyAction::PageDown | KeyAction::Bottom) => {
-                // The keys, then the status bar's legend.
-                let rows = self.keymap.help(self.view.context()).len() + self.status.counts.len();
+                let rows = super::views::help_len(self);
                 let step = if key == KeyAction::Down { 1 } else { self.page };
                 self.help_scroll = (self.help_scroll + step).min(rows.saturating_sub(1));
                 return Vec::new();

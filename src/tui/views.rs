@@ -8,8 +8,8 @@ use crate::engine::{ActivityTree, CommView, TreeNode};
 use crate::timefmt::Times;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Tabs, Wrap};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Tabs, Wrap};
 use ratatui::Frame;
 use tui_tree_widget::{Tree, TreeItem};
 
@@ -780,7 +780,17 @@ fn find_comm<'a>(tree: &'a ActivityTree, id: &str) -> Option<&'a CommView> {
 }
 
 fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let mut spans = Vec::new();
+    // Each fact is a part with a weight; a narrow bar leaves out whole parts, the lightest
+    // first, and never shows half a count ("AE:1" for 19).
+    let mut parts: Vec<StatusPart> = Vec::new();
+    let mut part = |group: u8, keep: u8, text: String, style: Style| {
+        parts.push(StatusPart {
+            group,
+            keep,
+            text,
+            style,
+        })
+    };
     if let Some(clock) = app.status.clock {
         let speed = if (app.status.speed - 1.0).abs() < f64::EPSILON {
             String::new()
@@ -789,49 +799,115 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         };
         // Operators read local time: the configured zone, as every rule does; the status bar
         // names it for every time on the desk.
-        spans.push(Span::styled(
-            format!(" {}{speed} ", times(app).labelled(clock)),
+        part(
+            0,
+            8,
+            format!("{}{speed}", times(app).labelled(clock)),
             theme.header,
-        ));
+        );
     }
     let role = app
         .role()
         .map_or("look only".to_string(), |r| r.code().to_string());
-    spans.push(Span::raw(format!(" {} ({role}) ", app.operator())));
+    part(
+        1,
+        9,
+        format!("{} ({role})", app.operator()),
+        Style::default(),
+    );
     if let Some(link) = &app.status.link {
-        spans.push(Span::styled(format!("│ ⚠ {link} "), theme.error));
+        part(2, 10, format!("⚠ {link}"), theme.error);
     }
     if let Some((count, names)) = &app.status.peers {
         let text = if names.is_empty() {
-            format!("│ {count} connected ")
+            format!("{count} connected")
         } else {
-            format!("│ connected: {} ", names.join(", "))
+            format!("connected: {}", names.join(", "))
         };
-        spans.push(Span::styled(text, theme.dim));
+        part(3, 5, text, theme.dim);
     }
-    let counts: Vec<String> = app
-        .status
-        .counts
-        .iter()
-        .map(|(s, n)| format!("{}:{n}", abbreviate(s)))
-        .collect();
-    spans.push(Span::styled(format!("│ {} ", counts.join(" ")), theme.dim));
-    spans.push(Span::raw(format!("│ queue {} ", app.status.open_orders)));
+    for (state, n) in &app.status.counts {
+        // Errors are what a supervisor watches the bar for.
+        let keep = if state.ends_with("_ERROR") { 7 } else { 4 };
+        part(
+            4,
+            keep,
+            format!("{}:{n}", abbreviate(state)),
+            theme.state(state),
+        );
+    }
+    part(
+        5,
+        6,
+        format!("queue {}", app.status.open_orders),
+        Style::default(),
+    );
     if let Some((at, n)) = app.status.last_monitor {
-        spans.push(Span::styled(
-            format!("│ monitor {} +{n} ", times(app).time_of_day(at)),
+        part(
+            6,
+            2,
+            format!("monitor {} +{n}", times(app).time_of_day(at)),
             theme.dim,
-        ));
+        );
     }
     if let Some((released, waiting)) = app.status.throttle {
-        spans.push(Span::raw(format!(
-            "│ throttle released {released}, waiting {waiting} "
-        )));
+        part(
+            7,
+            5,
+            format!("throttle released {released}, waiting {waiting}"),
+            Style::default(),
+        );
     }
     if let Some(busy) = &app.status.busy {
-        spans.push(Span::styled(format!("│ ⏳ {busy} "), theme.warn));
+        part(8, 9, format!("⏳ {busy}"), theme.warn);
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let shown = fit_status(&parts, area.width);
+    frame.render_widget(Paragraph::new(status_line(&parts, &shown)), area);
+}
+
+/// One fact of the status bar.
+struct StatusPart {
+    /// Facts of one group sit together between separators (the counts by state).
+    group: u8,
+    /// How much it matters: the lightest is left out first.
+    keep: u8,
+    text: String,
+    style: Style,
+}
+
+/// The parts shown in `width` columns (indices, in order).
+fn fit_status(parts: &[StatusPart], width: u16) -> Vec<usize> {
+    let mut shown: Vec<usize> = (0..parts.len()).collect();
+    while shown.len() > 1 && status_line(parts, &shown).width() > usize::from(width) {
+        let lightest = shown
+            .iter()
+            .enumerate()
+            .min_by_key(|(at, &i)| (parts[i].keep, usize::MAX - at))
+            .map(|(at, _)| at);
+        if let Some(at) = lightest {
+            shown.remove(at);
+        }
+    }
+    shown
+}
+
+/// The bar: " clock  operator │ AE:3 IP:2 │ queue 4 ".
+fn status_line<'a>(parts: &[StatusPart], shown: &[usize]) -> Line<'a> {
+    let mut spans = Vec::new();
+    let mut group = None;
+    for &i in shown {
+        let part = &parts[i];
+        let separator = match group {
+            None => " ",
+            Some(g) if g == part.group => " ",
+            Some(_) => " │ ",
+        };
+        spans.push(Span::raw(separator));
+        spans.push(Span::styled(part.text.clone(), part.style));
+        group = Some(part.group);
+    }
+    spans.push(Span::raw(" "));
+    Line::from(spans)
 }
 
 fn abbreviate(state: &str) -> String {
@@ -859,8 +935,22 @@ fn draw_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     }
     let context = app.context();
+    let mut entries = app.keymap.command_bar_for(context, 8, |a| app.may(a));
+    // Whole entries only: a narrow bar offers fewer, keeping help (the last) for the rest.
+    let width = |entries: &[(String, String)]| -> usize {
+        entries
+            .iter()
+            .map(|(k, d)| Span::raw(format!(" {k} {d} ")).width())
+            .sum()
+    };
+    while entries.len() > 1 && width(&entries) > usize::from(area.width) {
+        match entries.iter().rposition(|(_, label)| label != "help") {
+            Some(at) => entries.remove(at),
+            None => break,
+        };
+    }
     let mut spans = Vec::new();
-    for (keys, desc) in app.keymap.command_bar_for(context, 8, |a| app.may(a)) {
+    for (keys, desc) in entries {
         spans.push(Span::styled(format!(" {keys} "), theme.key));
         spans.push(Span::raw(format!("{desc} ")));
     }
@@ -879,61 +969,100 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let context = app.view.context();
-    let help_len = app.keymap.help(context).len();
-    let rows: Vec<Row> = app
-        .keymap
-        .help(context)
-        .into_iter()
-        .skip(app.help_scroll)
-        .map(|h| {
-            let scope = if h.context == Context::Global {
-                "global"
-            } else {
-                "here"
-            };
-            // What this operator may not do is listed, dimmed, with the role that may.
-            match h.action.capability().filter(|_| !app.may(h.action)) {
-                Some(capability) => Row::new(vec![
-                    h.keys,
-                    format!(
-                        "{} (only {})",
-                        h.desc,
-                        crate::domain::roles_that_may(capability)
-                    ),
-                    "—".to_string(),
-                ])
-                .style(theme.dim),
-                None => Row::new(vec![h.keys, h.desc, scope.to_string()]),
-            }
-        })
-        .collect();
+    let popup = centered(area, 72, area.height.saturating_sub(2));
+    // Help never cuts its own text: a long description wraps onto more lines.
+    const KEYS: u16 = 14;
+    const SCOPE: u16 = 6;
+    let text_width = popup.width.saturating_sub(2 + KEYS + SCOPE + 2).max(10);
+    let mut lines: Vec<(String, String, String, Style)> = Vec::new();
+    for h in app.keymap.help(context) {
+        let scope = if h.context == Context::Global {
+            "global"
+        } else {
+            "here"
+        };
+        // What this operator may not do is listed, dimmed, with the role that may.
+        match h.action.capability().filter(|_| !app.may(h.action)) {
+            Some(capability) => lines.push((
+                h.keys,
+                format!(
+                    "{} (only {})",
+                    h.desc,
+                    crate::domain::roles_that_may(capability)
+                ),
+                "—".to_string(),
+                theme.dim,
+            )),
+            None => lines.push((h.keys, h.desc, scope.to_string(), Style::default())),
+        }
+    }
     // The status bar's abbreviations, explained where every key is.
-    let legend = app.status.counts.iter().map(|(state, _)| {
-        Row::new(vec![
+    for (state, _) in &app.status.counts {
+        lines.push((
             abbreviate(state),
             format!("status bar: activities in {state}"),
             String::new(),
-        ])
-        .style(theme.dim)
-    });
-    let rows: Vec<Row> = rows
+            theme.dim,
+        ));
+    }
+    let rows: Vec<Row> = lines
         .into_iter()
-        .chain(legend.skip(app.help_scroll.saturating_sub(help_len)))
+        .skip(app.help_scroll)
+        .map(|(keys, desc, scope, style)| {
+            let keys = wrap(&keys, KEYS);
+            let desc = wrap(&desc, text_width);
+            let height = keys.len().max(desc.len()) as u16;
+            Row::new(vec![
+                Cell::from(Text::from(keys.join("\n"))),
+                Cell::from(Text::from(desc.join("\n"))),
+                Cell::from(scope),
+            ])
+            .height(height)
+            .style(style)
+        })
         .collect();
-    let popup = centered(area, 72, area.height.saturating_sub(2));
     frame.render_widget(Clear, popup);
     let widths = [
-        Constraint::Length(14),
-        Constraint::Min(20),
-        Constraint::Length(7),
+        Constraint::Length(KEYS),
+        Constraint::Min(text_width),
+        Constraint::Length(SCOPE),
     ];
+    let title = if popup.width >= 44 {
+        format!(" Keys: {} (j/k scroll, Esc closes) ", app.view.title())
+    } else {
+        format!(" Keys: {} ", app.view.title())
+    };
     let table = Table::new(rows, widths)
         .header(Row::new(["KEYS", "ACTION", ""]).style(theme.header))
-        .block(block(
-            format!(" Keys: {} (j/k scroll, Esc closes) ", app.view.title()),
-            theme,
-        ));
+        .block(block(title, theme));
     frame.render_widget(table, popup);
+}
+
+/// How many rows help lists for the current view (its keys, then the status bar's legend).
+pub fn help_len(app: &App) -> usize {
+    app.keymap.help(app.view.context()).len() + app.status.counts.len()
+}
+
+/// `text` broken at spaces into lines of at most `width` columns (a word longer than a line
+/// is cut, which only a pathological key name would be).
+pub fn wrap(text: &str, width: u16) -> Vec<String> {
+    let width = usize::from(width.max(1));
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let wanted = Span::raw(format!("{line} {word}")).width();
+        if !line.is_empty() && wanted > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn draw_confirm(
