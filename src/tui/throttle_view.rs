@@ -712,7 +712,7 @@ fn draw_whatif(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now:
         widths.push(Constraint::Min(11));
     }
     let header = Row::new(header).style(theme.header);
-    let title = whatif_title(state, scheduled, tz);
+    let title = super::views::fit_title(&whatif_title(state, scheduled, tz), area.width);
     frame.render_widget(
         Table::new(rows, widths)
             .header(header)
@@ -728,23 +728,28 @@ fn draw_whatif(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now:
     }
 }
 
-fn whatif_title(state: &ThrottleState, scheduled: bool, tz: Tz) -> String {
+/// The what-if list's title in parts (the count, then when they are all out): a narrow
+/// title leaves the second out whole rather than cutting its time.
+fn whatif_title(state: &ThrottleState, scheduled: bool, tz: Tz) -> Vec<String> {
     let n = state.whatif.len();
-    let head = format!(" What if nothing changes: {n} waiting");
+    let head = format!("What if nothing changes: {n} waiting");
     if n == 0 {
-        return format!("{head} ");
+        return vec![head];
     }
     if !scheduled {
-        return format!("{head} · only a manual run (b) releases them ");
+        return vec![head, " · only a manual run (b) releases them".into()];
     }
     let unreleased = state.whatif.iter().filter(|w| w.release.is_none()).count();
     match state.whatif.iter().filter_map(|w| w.release).max() {
-        _ if unreleased > 0 => format!("{head} · {unreleased} not within {HORIZON_DAYS} days "),
-        Some(last) => format!(
-            "{head} · all out by {} ",
-            local(last, tz).format("%a %H:%M")
-        ),
-        None => format!("{head} "),
+        _ if unreleased > 0 => vec![
+            head,
+            format!(" · {unreleased} not within {HORIZON_DAYS} days"),
+        ],
+        Some(last) => vec![
+            head,
+            format!(" · all out by {}", local(last, tz).format("%a %H:%M")),
+        ],
+        None => vec![head],
     }
 }
 
