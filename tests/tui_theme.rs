@@ -130,3 +130,24 @@ fn an_error_never_looks_like_a_completion() {
     let drawn = cells(&mut app, width, 40);
     assert_eq!(colour_of(&drawn, width, "ACTIVITY_ERROR"), Some(Color::Red));
 }
+
+#[test]
+fn the_hierarchy_detail_reads_as_words_not_json() {
+    let w = world();
+    let mut app = desk(&w);
+    app.open_tree("SO-2");
+    for (width, height) in [(120, 40), (60, 15)] {
+        let text = common::screen(&mut app, width, height);
+        assert!(
+            !text.contains('{') && !text.contains("\":"),
+            "{width}×{height}:\n{text}"
+        );
+    }
+    let text = common::screen(&mut app, 120, 40);
+    assert!(text.contains("reason: CHILD_ERROR"), "{text}");
+    assert!(text.contains("external system: CCB"), "{text}");
+    assert!(
+        !text.contains("pass:"),
+        "internal bookkeeping is left out:\n{text}"
+    );
+}

@@ -639,22 +639,7 @@ fn detail_lines(tree: &ActivityTree, id: &str, times: Times, theme: &Theme) -> V
         }
     };
     let fields = |lines: &mut Vec<Line<'static>>, value: &serde_json::Value| {
-        if let Some(map) = value.as_object() {
-            for (k, v) in map {
-                if v.is_null() || v.as_array().is_some_and(|a| a.is_empty()) || k == "log" {
-                    continue;
-                }
-                let text = match v {
-                    // A time reads as every time on the desk does, not as stored (UTC).
-                    serde_json::Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
-                        Ok(t) => times.minute(t.to_utc()),
-                        Err(_) => s.clone(),
-                    },
-                    other => other.to_string(),
-                };
-                lines.push(Line::from(format!("{k}: {text}")));
-            }
-        }
+        field_lines(lines, value, &times, 0);
     };
     if id == tree.id {
         lines.push(labelled(
@@ -698,14 +683,62 @@ fn detail_lines(tree: &ActivityTree, id: &str, times: Times, theme: &Theme) -> V
             lines.push(Line::from(reason_text(r)));
         }
         lines.extend(attempt_lines(&c.attempts, times, theme));
-        lines.push(Line::from("payload:"));
-        let pretty = serde_json::to_string_pretty(&c.payload).unwrap_or_default();
-        lines.extend(pretty.lines().map(|l| Line::from(format!("  {l}"))));
+        lines.push(Line::from("message:"));
+        field_lines(&mut lines, &c.payload, &times, 1);
         push_log(&mut lines, &c.log);
         return lines;
     }
     lines.push(Line::from(id.to_string()));
     lines
+}
+
+/// Fields read as words: "service point: SP-2", lists joined, nested records indented, times
+/// in the desk's zone; internal bookkeeping (the readiness pass, the log shown apart) left out.
+fn field_lines(
+    lines: &mut Vec<Line<'static>>,
+    value: &serde_json::Value,
+    times: &Times,
+    depth: usize,
+) {
+    use serde_json::Value;
+    let Some(map) = value.as_object() else {
+        return;
+    };
+    let indent = "  ".repeat(depth);
+    for (key, v) in map {
+        let empty = v.is_null()
+            || v.as_array().is_some_and(|a| a.is_empty())
+            || v.as_object().is_some_and(|o| o.is_empty());
+        if empty || matches!(key.as_str(), "log" | "pass" | "seq") {
+            continue;
+        }
+        let label = key.replace('_', " ");
+        let scalar = |v: &Value| match v {
+            // A time reads as every time on the desk does, not as stored (UTC).
+            Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
+                Ok(t) => times.minute(t.to_utc()),
+                Err(_) => s.clone(),
+            },
+            other => other.to_string(),
+        };
+        match v {
+            Value::Object(_) => {
+                lines.push(Line::from(format!("{indent}{label}:")));
+                field_lines(lines, v, times, depth + 1);
+            }
+            Value::Array(items) if items.iter().all(|i| !i.is_object()) => {
+                let text: Vec<String> = items.iter().map(scalar).collect();
+                lines.push(Line::from(format!("{indent}{label}: {}", text.join(", "))));
+            }
+            Value::Array(items) => {
+                lines.push(Line::from(format!("{indent}{label}:")));
+                for item in items {
+                    field_lines(lines, item, times, depth + 1);
+                }
+            }
+            other => lines.push(Line::from(format!("{indent}{label}: {}", scalar(other)))),
+        }
+    }
 }
 
 /// A communication's tries at reaching its partner, one line each, the latest last; nothing
