@@ -745,8 +745,8 @@ fn draw_no_customer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     );
 }
 
-/// What is shown, as the title says it.
-fn title(app: &App) -> String {
+/// What is shown, as the title says it, in parts (see [`super::views::fit_title`]).
+fn title(app: &App) -> Vec<String> {
     let state = &app.feed;
     let customer = state.customer.as_deref().unwrap_or("");
     let account = match &state.request.account {
@@ -765,12 +765,18 @@ fn title(app: &App) -> String {
     } else {
         format!(" · /{}", app.filter)
     };
-    format!(
-        " Feed of {} ({customer}) · {account} · {} item{}, newest first{filter} ",
-        state.name,
-        state.items.len(),
-        if state.items.len() == 1 { "" } else { "s" }
-    )
+    // Most important first: a narrow title leaves out whole parts, never half of a count.
+    vec![
+        format!("Feed of {} ({customer})", state.name),
+        format!(
+            " · {} item{}",
+            state.items.len(),
+            if state.items.len() == 1 { "" } else { "s" }
+        ),
+        ", newest first".to_string(),
+        filter,
+        format!(" · {account}"),
+    ]
 }
 
 /// The window and the categories, as the line under the title says them.
@@ -796,7 +802,7 @@ fn scope(app: &App) -> String {
 }
 
 fn draw_list(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
-    let outer = block(title(app), theme);
+    let outer = block(super::views::fit_title(&title(app), area.width), theme);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
     let width = usize::from(inner.width).max(1);

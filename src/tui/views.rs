@@ -449,6 +449,7 @@ fn describe_code(code: &str) -> &'static str {
         "DUPLICATE_REQUEST" => "an earlier request of the same type is open on the SP",
         "MISSING_COLLECTION_DATA" => "cut without a past-due amount",
         "MISSING_SERVICE_AGREEMENT" => "no service agreement",
+        "MISSING_EXCHANGE_DEVICE" => "a meter exchange names no new device",
         "SP_NOT_FOUND" | "SP_INACTIVE" => "the service point is unknown or inactive",
         "TARGET_NOT_FOUND" | "TARGET_FINAL" | "TARGET_NOT_CHILD" => {
             "the maintenance target is wrong"
@@ -886,7 +887,7 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     if let Some((released, waiting)) = app.status.throttle {
         part(
             7,
-            5,
+            3,
             format!("throttle released {released}, waiting {waiting}"),
             Style::default(),
         );
