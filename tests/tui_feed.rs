@@ -9,7 +9,7 @@ use common::*;
 use orderdesk::formats::FeedCategory;
 use orderdesk::tui::app::{Action, App, View};
 use orderdesk::tui::feed_view::FeedLine;
-use orderdesk::tui::keymap::{KeyAction, Keymap};
+use orderdesk::tui::keymap::KeyAction;
 
 const T0: &str = "2025-06-10T09:00:00Z";
 
@@ -67,18 +67,12 @@ fn world() -> World {
 }
 
 fn desk(w: &World) -> App {
-    let keymap = Keymap::defaults().expect("default keymap");
-    let mut app = App::new(
-        orderdesk::client::Local::reading(
-            w.engine.reader(),
-            orderdesk::engine::Actor::with_role("sue", Some(orderdesk::domain::Role::Supervisor)),
-            orderdesk::runtime::Clock::wall(),
-        )
-        .shared(),
-        keymap,
-    );
-    app.update(Action::Clock(at("2025-06-10T09:05:00Z"), 1.0));
-    app
+    desk_at(
+        w,
+        "sue",
+        Some(orderdesk::domain::Role::Supervisor),
+        "2025-06-10T09:05:00Z",
+    )
 }
 
 fn key(app: &mut App, key: KeyAction) {

@@ -8,7 +8,7 @@ use common::*;
 use orderdesk::client::Request;
 use orderdesk::domain::Role;
 use orderdesk::tui::app::{Action, App, Effect, Popup, View};
-use orderdesk::tui::keymap::{KeyAction, Keymap};
+use orderdesk::tui::keymap::KeyAction;
 
 const T0: &str = "2025-06-10T09:00:00Z";
 
@@ -55,17 +55,7 @@ fn world() -> World {
 }
 
 fn desk_as(w: &World, operator: &str, role: Option<Role>) -> App {
-    let mut app = App::new(
-        orderdesk::client::Local::reading(
-            w.engine.reader(),
-            orderdesk::engine::Actor::with_role(operator, role),
-            orderdesk::runtime::Clock::wall(),
-        )
-        .shared(),
-        Keymap::defaults().expect("default keymap"),
-    );
-    app.update(Action::Clock(at("2025-06-10T09:05:00Z"), 1.0));
-    app
+    desk_at(w, operator, role, "2025-06-10T09:05:00Z")
 }
 
 fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {

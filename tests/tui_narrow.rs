@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use orderdesk::domain::Role;
 use orderdesk::tui::app::{Action, App, View};
-use orderdesk::tui::keymap::{KeyAction, Keymap};
+use orderdesk::tui::keymap::KeyAction;
 
 const T0: &str = "2025-06-10T09:00:00Z";
 
@@ -41,17 +41,7 @@ fn world() -> World {
 }
 
 fn desk(w: &World) -> App {
-    let mut app = App::new(
-        orderdesk::client::Local::reading(
-            w.engine.reader(),
-            orderdesk::engine::Actor::with_role("sam", Some(Role::Supervisor)),
-            orderdesk::runtime::Clock::wall(),
-        )
-        .shared(),
-        Keymap::defaults().expect("default keymap"),
-    );
-    app.update(Action::Clock(at("2025-06-10T09:05:00Z"), 1.0));
-    app
+    desk_at(w, "sam", Some(Role::Supervisor), "2025-06-10T09:05:00Z")
 }
 
 /// The `XX:n` counts a status line shows.

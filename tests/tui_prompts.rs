@@ -8,7 +8,7 @@ mod pty;
 use common::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use orderdesk::tui::app::{Action, App, Effect, Popup, TYPE_THE_COUNT_ABOVE};
-use orderdesk::tui::keymap::{KeyAction, Keymap};
+use orderdesk::tui::keymap::KeyAction;
 use orderdesk::tui::line_key;
 
 const T0: &str = "2025-06-10T09:00:00Z";
@@ -30,17 +30,12 @@ fn world(orders: usize) -> World {
 }
 
 fn desk(w: &World) -> App {
-    let mut app = App::new(
-        orderdesk::client::Local::reading(
-            w.engine.reader(),
-            orderdesk::engine::Actor::with_role("sam", Some(orderdesk::domain::Role::Supervisor)),
-            orderdesk::runtime::Clock::wall(),
-        )
-        .shared(),
-        Keymap::defaults().expect("default keymap"),
-    );
-    app.update(Action::Clock(at("2025-06-10T09:05:00Z"), 1.0));
-    app
+    desk_at(
+        w,
+        "sam",
+        Some(orderdesk::domain::Role::Supervisor),
+        "2025-06-10T09:05:00Z",
+    )
 }
 
 /// Presses a key as the terminal sends it, through the desk's prompt key map.

@@ -12,7 +12,7 @@ use common::*;
 use orderdesk::client::Request;
 use orderdesk::domain::Role;
 use orderdesk::tui::app::{Action, App, Effect, Popup, View};
-use orderdesk::tui::keymap::{KeyAction, Keymap};
+use orderdesk::tui::keymap::KeyAction;
 
 /// Imports `n` CNPs on smart, commissioned, On service points and ticks at `tick`; returns the
 /// throttled Remote Disconnects they made.
@@ -58,17 +58,7 @@ fn world() -> World {
 }
 
 fn desk_as(w: &World, operator: &str, role: Role) -> App {
-    let keymap = Keymap::defaults().expect("default keymap");
-    let mut app = App::new(
-        orderdesk::client::Local::reading(
-            w.engine.reader(),
-            orderdesk::engine::Actor::with_role(operator, Some(role)),
-            orderdesk::runtime::Clock::wall(),
-        )
-        .shared(),
-        keymap,
-    );
-    app.update(Action::Clock(at("2025-06-09T09:05:00Z"), 1.0));
+    let mut app = desk_at(w, operator, Some(role), "2025-06-09T09:05:00Z");
     app.update(Action::Key(KeyAction::GoThrottle));
     assert_eq!(app.view, View::Throttle);
     app

@@ -8,7 +8,7 @@ use common::*;
 use orderdesk::domain::Role;
 use orderdesk::lifecycle::OrchState;
 use orderdesk::tui::app::{Action, App};
-use orderdesk::tui::keymap::{KeyAction, Keymap};
+use orderdesk::tui::keymap::KeyAction;
 
 const T0: &str = "2025-06-10T09:00:00Z";
 
@@ -55,17 +55,7 @@ fn world() -> World {
 
 /// A supervisor's desk whose clock is `now`.
 fn desk(w: &World, now: &str) -> App {
-    let mut app = App::new(
-        orderdesk::client::Local::reading(
-            w.engine.reader(),
-            orderdesk::engine::Actor::with_role("sam", Some(Role::Supervisor)),
-            orderdesk::runtime::Clock::wall(),
-        )
-        .shared(),
-        Keymap::defaults().expect("default keymap"),
-    );
-    app.update(Action::Clock(at(now), 1.0));
-    app
+    desk_at(w, "sam", Some(Role::Supervisor), now)
 }
 
 #[test]

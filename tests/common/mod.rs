@@ -218,3 +218,24 @@ pub fn screen(app: &mut orderdesk::tui::app::App, width: u16, height: u16) -> St
     }
     lines.join("\n")
 }
+
+/// A desk over `w` for `operator` in `role` (`None`: may only look), its clock at `now`: the
+/// desk's model as the event loop drives it, drawn with [`screen`].
+pub fn desk_at(
+    w: &World,
+    operator: &str,
+    role: Option<Role>,
+    now: &str,
+) -> orderdesk::tui::app::App {
+    let mut app = orderdesk::tui::app::App::new(
+        orderdesk::client::Local::reading(
+            w.engine.reader(),
+            Actor::with_role(operator, role),
+            orderdesk::runtime::Clock::wall(),
+        )
+        .shared(),
+        orderdesk::tui::keymap::Keymap::defaults().expect("default keymap"),
+    );
+    app.update(orderdesk::tui::app::Action::Clock(at(now), 1.0));
+    app
+}
