@@ -850,10 +850,9 @@ impl App {
     /// Why this operator may not use `capability`, in the engine's own words (`None`: they may).
     pub fn refusal(&self, capability: Capability) -> Option<String> {
         let session = self.api.session();
-        let actor = crate::engine::Actor::with_role(&session.operator, session.role);
-        match actor.check(capability) {
-            Err(crate::engine::EngineError::Refused { message, .. }) => Some(message),
-            _ => None,
+        match session.role {
+            Some(role) if crate::domain::permits(role, capability) => None,
+            role => Some(crate::domain::refusal(&session.operator, role, capability)),
         }
     }
 
