@@ -4,7 +4,7 @@
 use super::kinds::{ActivityType, CommandKind, FieldTask, Instant, Seq};
 use super::reference::Reading;
 use super::request::{CollectionData, Contact, DeviceSpec, RequestInfo};
-use crate::lifecycle::{CommandState, EventState, FaState, LifecycleState, MaintState, OrchState};
+use super::states::{CommandState, EventState, FaState, LifecycleState, MaintState, OrchState};
 use serde::{Deserialize, Serialize};
 
 /// Why an activity is in its state: `{code, ref?, text?}` (§12.9).

@@ -7,6 +7,7 @@ mod kinds;
 mod permissions;
 mod reference;
 mod request;
+pub mod states;
 
 pub use activity::*;
 pub use audit::*;

@@ -3,10 +3,11 @@
 
 mod completion;
 mod readiness;
-mod states;
 mod validation;
 
 pub use completion::*;
 pub use readiness::*;
-pub use states::*;
+// The state tables are vocabulary every layer speaks: they live in `domain`, and the rules
+// here build on them (never the other way round).
+pub use crate::domain::states::*;
 pub use validation::*;

@@ -4,7 +4,7 @@
 //! source of truth: the engine checks each transition it makes against them, and the property
 //! tests check that no sequence of commands ever leaves them.
 
-use crate::domain::code_enum;
+use super::code_enum;
 
 /// A lifecycle state: its code, whether it is final, and the edges it allows.
 pub trait LifecycleState: Copy + Eq + std::fmt::Debug + 'static {
