@@ -7,7 +7,7 @@
 //! inclusive days unless a doc comment says otherwise.
 
 use crate::domain::Instant;
-use crate::formats::{FeedCategory, FeedSubtype};
+use crate::domain::{FeedCategory, FeedSubtype};
 use chrono::{Months, NaiveDate};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};

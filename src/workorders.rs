@@ -4,7 +4,7 @@
 
 use crate::calendar::WorkCalendar;
 use crate::domain::{Instant, LogLine, Seq, SiteStatus};
-pub use crate::formats::{WoKind, WoOrigin, WoStatus};
+pub use crate::domain::{WoKind, WoOrigin, WoStatus};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 

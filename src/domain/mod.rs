@@ -3,16 +3,20 @@
 mod activity;
 mod audit;
 mod comms;
+mod feed;
 mod kinds;
 mod permissions;
 mod reference;
 mod request;
 pub mod states;
+mod work_orders;
 
 pub use activity::*;
 pub use audit::*;
 pub use comms::*;
+pub use feed::*;
 pub use kinds::*;
 pub use permissions::*;
 pub use reference::*;
 pub use request::*;
+pub use work_orders::*;

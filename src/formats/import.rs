@@ -8,7 +8,8 @@ mod feed;
 mod reference;
 mod work_order;
 
-pub use feed::{FeedCategory, FeedItemRecord, FeedSubtype};
+pub use crate::domain::{FeedCategory, FeedSubtype};
+pub use feed::FeedItemRecord;
 pub(super) use work_order::wo_status_any_case;
 pub use work_order::{WoKind, WoOrigin, WoStatus, WorkOrderRecord};
 

@@ -1,6 +1,6 @@
 //! Work orders for the open queue (§6, §12.10).
 
-use crate::domain::code_enum;
+pub use crate::domain::{WoKind, WoOrigin, WoStatus};
 use crate::formats::wire;
 use chrono::NaiveDate;
 use serde::de::{Deserializer, Error as _};
@@ -30,40 +30,6 @@ pub struct WorkOrderRecord {
     /// The date the customer asked for.
     #[serde(default, deserialize_with = "wire::optional_date")]
     pub preferred_date: Option<NaiveDate>,
-}
-
-code_enum! {
-    /// What a work order is for (§6.1).
-    WoKind {
-        Connection => "connection",
-        Reconnection => "reconnection",
-        Disconnection => "disconnection",
-        NonPaymentDisconnection => "non_payment_disconnection",
-        SpecialRead => "special_read",
-        FinalRead => "final_read",
-        MeterInvestigation => "meter_investigation",
-    }
-}
-
-code_enum! {
-    /// What created a work order (§6.1).
-    WoOrigin {
-        Manual => "manual",
-        MoveIn => "move_in",
-        MoveOut => "move_out",
-        AutoSpecialRead => "auto_special_read",
-    }
-}
-
-code_enum! {
-    /// A work order's status (§6.3, §12.10); files may write it in any case.
-    WoStatus {
-        New => "NEW",
-        Sent => "SENT",
-        Setup => "SETUP",
-        Completed => "COMPLETED",
-        Cancelled => "CANCELLED",
-    }
 }
 
 /// A work-order status in any case (`completed`, `Completed`, `COMPLETED`).
