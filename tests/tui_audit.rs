@@ -201,6 +201,11 @@ fn f_a_keeps_one_action() {
     answer(&mut app, KeyAction::FilterOperator, "sam");
     assert_eq!(operators(&app), ["sam"]);
     assert!(title(&mut app).contains("· by sam · action retry"));
+    // An action of two words is one action, spaced as the log writes it.
+    answer(&mut app, KeyAction::FilterAction, "wo   cancel");
+    assert_eq!(app.audit.action.as_deref(), Some("wo cancel"));
+    assert!(app.audit.entries.is_empty());
+    assert!(title(&mut app).contains("Audit: 0 action(s) · by sam · action wo cancel"));
     key(&mut app, KeyAction::ResetFilters);
     assert_eq!(app.audit.entries.len(), 6);
     assert!(title(&mut app).contains("Audit: 6 action(s) "));

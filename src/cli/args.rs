@@ -136,7 +136,7 @@ pub enum Command {
         /// Only this operator's actions (the global --operator says who acts, not whom to list).
         #[arg(long, value_name = "OPERATOR")]
         by: Option<String>,
-        /// Only this action (retry, discard, cancel, wo_complete…).
+        /// Only this action (retry, discard, execute-now, cancel, update, "wo cancel", import…).
         #[arg(long)]
         action: Option<String>,
         /// Only actions on or after this day (YYYY-MM-DD, in the configured time zone).

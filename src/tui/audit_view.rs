@@ -105,7 +105,7 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
         KeyAction::FilterAction => {
             let current = app.audit.action.clone().unwrap_or_default();
             return app.prompt(
-                "Only this action, e.g. retry, discard, wo_cancel (empty: every action)",
+                "Only this action, e.g. retry, discard, wo cancel (empty: every action)",
                 current,
                 Purpose::View("action"),
             );
@@ -162,30 +162,29 @@ fn open_activity(app: &mut App) -> Vec<Effect> {
 pub fn input(app: &mut App, tag: &str, text: String) -> Vec<Effect> {
     let text = text.trim().to_string();
     match tag {
-        "operator" | "action" => {
-            let what = if tag == "operator" {
-                "an operator"
+        // Operators are one word; actions may be two (`wo cancel`, `pause partner`).
+        "operator" if text.split_whitespace().count() > 1 => app.say(
+            &format!("`{text}` is not an operator: type one name, without spaces"),
+            true,
+        ),
+        "operator" => {
+            let said = if text.is_empty() {
+                "every operator's actions".to_string()
             } else {
-                "an action"
+                format!("only {text}'s actions")
             };
-            if text.split_whitespace().count() > 1 {
-                return app.say(
-                    &format!("`{text}` is not {what}: type one name, without spaces"),
-                    true,
-                );
-            }
-            let value = (!text.is_empty()).then(|| text.clone());
-            let said = match (&value, tag) {
-                (None, "operator") => "every operator's actions".to_string(),
-                (None, _) => "every action".to_string(),
-                (Some(v), "operator") => format!("only {v}'s actions"),
-                (Some(v), _) => format!("only {v}"),
-            };
-            if tag == "operator" {
-                app.audit.operator = value;
+            app.audit.operator = (!text.is_empty()).then_some(text);
+            changed(app, &said)
+        }
+        "action" => {
+            // One space between words, as the log writes them.
+            let action = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let said = if action.is_empty() {
+                "every action".to_string()
             } else {
-                app.audit.action = value;
-            }
+                format!("only {action}")
+            };
+            app.audit.action = (!action.is_empty()).then_some(action);
             changed(app, &said)
         }
         "range" => match parse_days(&super::views::times(app), &text) {
