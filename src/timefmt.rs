@@ -89,6 +89,35 @@ impl Times {
         self.local(t).format("%Y-%m-%d %H:%M %Z").to_string()
     }
 
+    /// The engine times from the start of day `from` to the end of day `to` in the zone (the
+    /// start of the day after), for a range of whole days; refused, naming both, when `from`
+    /// is after `to`.
+    pub fn days(&self, from: NaiveDate, to: NaiveDate) -> Result<(Instant, Instant), String> {
+        if from > to {
+            return Err(format!(
+                "the range starts {from}, after it ends {to}: put the earlier date first"
+            ));
+        }
+        Ok((
+            self.start_of(from),
+            self.start_of(to + chrono::Days::new(1)),
+        ))
+    }
+
+    /// The first instant of `day` in the zone (where midnight is skipped, the first hour that
+    /// exists).
+    pub fn start_of(&self, day: NaiveDate) -> Instant {
+        (0..24)
+            .find_map(|hour| {
+                day.and_hms_opt(hour, 0, 0)
+                    .and_then(|t| t.and_local_timezone(self.tz).earliest())
+            })
+            .map_or_else(
+                || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+                |t| t.to_utc(),
+            )
+    }
+
     /// RFC 3339 in the zone, to the second, with the offset: `2025-06-10T09:00:00-05:00`.
     pub fn rfc3339(&self, t: Instant) -> String {
         self.local(t).to_rfc3339_opts(SecondsFormat::Secs, false)
@@ -179,6 +208,24 @@ mod tests {
         assert_eq!(times().rfc3339(second), "2025-11-02T01:30:00-06:00");
         assert_eq!(times().labelled(first), "2025-11-02 01:30 CDT");
         assert_eq!(times().labelled(second), "2025-11-02 01:30 CST");
+    }
+
+    #[test]
+    fn a_range_of_days_runs_from_the_first_midnight_to_the_next_day_s() {
+        let day = |t: &str| t.parse::<NaiveDate>().unwrap();
+        let (from, to) = times()
+            .days(day("2025-06-01"), day("2025-06-10"))
+            .expect("in order");
+        assert_eq!(from, utc(2025, 6, 1, 5, 0, 0));
+        assert_eq!(to, utc(2025, 6, 11, 5, 0, 0));
+        let refused = times().days(day("2025-06-10"), day("2025-06-01"));
+        assert_eq!(
+            refused,
+            Err(
+                "the range starts 2025-06-10, after it ends 2025-06-01: put the earlier date first"
+                    .into()
+            )
+        );
     }
 
     #[test]

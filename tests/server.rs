@@ -466,3 +466,97 @@ fn a_supervisor_sees_who_is_connected_and_ends_a_session() {
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("SESSION_ENDED"), "{body}");
 }
+
+#[test]
+fn the_audit_is_filtered_by_the_server_before_it_keeps_the_newest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path(), 30);
+    let db = world(dir.path(), &config);
+    let id = in_error(&db, &config);
+    let server = Served::start(&db, &config, &["--no-sim", "--now", NOW]);
+    let socket = server.socket();
+
+    // Given ada's retry and, after it, two actions of others,
+    ok(&cli(&db, &config, &["--operator", "ada", "retry", &id]));
+    let _ = cli(&db, &config, &["retry", &id]);
+    let _ = cli(&db, &config, &["retry", &id]);
+    // when the newest one of ada's retries is asked for,
+    let (status, body) = http(
+        &socket,
+        &request(
+            "GET",
+            "/v1/audit?operator=ADA&action=retry&limit=1",
+            &[],
+            "",
+        ),
+    );
+    // then it is found behind the newer actions of others.
+    assert_eq!(status, 200, "{body}");
+    let entries: Value = serde_json::from_str(&body).expect("json");
+    let entries = entries.as_array().expect("a list");
+    assert_eq!(entries.len(), 1, "{body}");
+    assert_eq!(entries[0]["operator"], "ada");
+    assert_eq!(entries[0]["action"], "retry");
+    assert_eq!(entries[0]["ids"][0], id.as_str());
+
+    // A range of engine time keeps only what falls in it: nothing before the demo's day.
+    let (status, body) = http(
+        &socket,
+        &request("GET", "/v1/audit?to=2020-01-01T00:00:00-05:00", &[], ""),
+    );
+    assert_eq!((status, body.as_str()), (200, "[]"));
+    // A range that runs backwards is refused, naming both ends.
+    let (status, body) = http(
+        &socket,
+        &request(
+            "GET",
+            "/v1/audit?from=2025-06-10T00:00:00-05:00&to=2025-06-01T00:00:00-05:00",
+            &[],
+            "",
+        ),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("`from` and `to`"), "{body}");
+
+    // The command line's filters go through the same read, and say what is wrong.
+    let by_ada = json(&cli(
+        &db,
+        &config,
+        &[
+            "audit",
+            "--by",
+            "ada",
+            "--action",
+            "retry",
+            "--from",
+            "2025-06-10",
+            "--to",
+            "2025-06-10",
+            "--json",
+        ],
+    ));
+    let by_ada = by_ada.as_array().expect("a list");
+    assert!(!by_ada.is_empty());
+    assert!(by_ada
+        .iter()
+        .all(|e| e["operator"] == "ada" && e["action"] == "retry"));
+    let backwards = cli(
+        &db,
+        &config,
+        &["audit", "--from", "2025-06-10", "--to", "2025-06-01"],
+    );
+    assert_eq!(backwards.status.code(), Some(2), "{}", stderr(&backwards));
+    assert!(
+        stderr(&backwards).contains("--from and --to: the range starts 2025-06-10"),
+        "{}",
+        stderr(&backwards)
+    );
+    let not_a_day = cli(&db, &config, &["audit", "--from", "2025-13-01"]);
+    assert_eq!(not_a_day.status.code(), Some(2));
+    assert!(
+        stderr(&not_a_day).contains("--from 2025-13-01"),
+        "{}",
+        stderr(&not_a_day)
+    );
+    assert!(server.terminate().success());
+}

@@ -190,7 +190,7 @@ impl Api for Staged {
         fn last_batch_run(&self) -> Result<Option<BatchRun>, EngineError>;
         fn feed(&self, now: Instant, customer: &str, request: &FeedRequest) -> Result<FeedView, EngineError>;
         fn find_customers(&self, text: &str, limit: usize) -> Result<Vec<CustomerMatch>, EngineError>;
-        fn audit(&self, id: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>, EngineError>;
+        fn audit(&self, filter: &orderdesk::domain::AuditFilter, limit: usize) -> Result<Vec<AuditEntry>, EngineError>;
         fn outbox(&self, all: bool) -> Result<Vec<CommView>, EngineError>;
         fn check(&self) -> Result<Vec<String>, EngineError>;
         fn sessions(&self) -> Result<Vec<SessionInfo>, EngineError>;

@@ -129,10 +129,22 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Operator actions: who, when, what, on which ids, outcome.
+    /// Operator actions, oldest first: who, when, what, on which ids, outcome.
     Audit {
         /// Only actions on this id.
         id: Option<String>,
+        /// Only this operator's actions (the global --operator says who acts, not whom to list).
+        #[arg(long, value_name = "OPERATOR")]
+        by: Option<String>,
+        /// Only this action (retry, discard, execute-now, cancel, update, "wo cancel", import…).
+        #[arg(long)]
+        action: Option<String>,
+        /// Only actions on or after this day (YYYY-MM-DD, in the configured time zone).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Only actions on or before this day (YYYY-MM-DD, in the configured time zone).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
     },
     /// Retry an activity in an error state (or replay an inbound message).
     Retry {

@@ -12,7 +12,7 @@ pub use args::{Cli, Command, Global};
 use args::{WoAction, YesNo};
 use orderdesk::client::{Api, Endpoint, Local, Remote, RemoteError, Wanted};
 use orderdesk::config::{self, Config};
-use orderdesk::domain::{ActivityType, Instant};
+use orderdesk::domain::{ActivityType, AuditFilter, Instant};
 use orderdesk::engine::{
     ConfigChoice, Engine, EngineError, FeedRequest, ListFilter, Move, NewWorkOrder,
 };
@@ -344,7 +344,30 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
             }
         }
         Command::Outbox { all } => output::outbox(out, &api.outbox(all)?, json, times)?,
-        Command::Audit { id } => output::audit(out, &api.audit(id.as_deref(), 0)?, json, times)?,
+        Command::Audit {
+            id,
+            by,
+            action,
+            from,
+            to,
+        } => {
+            let mut filter = AuditFilter {
+                operator: by,
+                action,
+                ..AuditFilter::id(id.as_deref())
+            };
+            let from = from.map(|d| parse_date("--from", &d)).transpose()?;
+            let to = to.map(|d| parse_date("--to", &d)).transpose()?;
+            if let (Some(from), Some(to)) = (from, to) {
+                times
+                    .days(from, to)
+                    .map_err(|e| Failure::bad_input(format!("--from and --to: {e}")))?;
+            }
+            // A missing end is open: the whole log before or after the one date given.
+            filter.from = from.map(|day| times.start_of(day));
+            filter.to = to.map(|day| times.start_of(day + chrono::Days::new(1)));
+            output::audit(out, &api.audit(&filter, 0)?, json, times)?
+        }
         Command::Retry { id } => output::action(out, "retried", &api.retry(&id)?, json)?,
         Command::Discard { id, reason } => output::action(
             out,

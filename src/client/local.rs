@@ -2,7 +2,7 @@
 //! runtime's single writer, as one verified actor.
 
 use super::{Api, Session, SessionInfo};
-use crate::domain::{AuditEntry, Instant};
+use crate::domain::{AuditEntry, AuditFilter, Instant};
 use crate::engine::{
     ActionReport, ActivityRow, ActivityTree, Actor, BatchRun, BulkActionReport, BulkReport,
     CommView, CompleteFa, Created, CrwtoReport, CustomerMatch, DayReleases, EngineError,
@@ -221,8 +221,8 @@ impl Api for Local {
         self.reader().find_customers(text, limit)
     }
 
-    fn audit(&self, id: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>, EngineError> {
-        self.reader().audit(id, limit)
+    fn audit(&self, filter: &AuditFilter, limit: usize) -> Result<Vec<AuditEntry>, EngineError> {
+        self.reader().audit_where(filter, limit)
     }
 
     fn outbox(&self, all: bool) -> Result<Vec<CommView>, EngineError> {

@@ -16,7 +16,7 @@ pub use remote::{Endpoint, Remote, RemoteError, Wanted};
 pub use requests::Request;
 
 use crate::config::Config;
-use crate::domain::{AuditEntry, Instant, Role};
+use crate::domain::{AuditEntry, AuditFilter, Instant, Role};
 use crate::engine::{
     ActionReport, ActivityRow, ActivityTree, BatchRun, BulkActionReport, BulkReport, CommView,
     CompleteFa, Created, CrwtoReport, CustomerMatch, DayReleases, EngineError, FeedRequest,
@@ -119,8 +119,8 @@ pub trait Api: Send + Sync {
     ) -> Result<FeedView, EngineError>;
     /// Customers whose id, name or service point matches `text`.
     fn find_customers(&self, text: &str, limit: usize) -> Result<Vec<CustomerMatch>, EngineError>;
-    /// Audit entries, newest last (`limit` 0: all).
-    fn audit(&self, id: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>, EngineError>;
+    /// Audit entries that `filter` keeps, newest last: the newest `limit` of them (0: all).
+    fn audit(&self, filter: &AuditFilter, limit: usize) -> Result<Vec<AuditEntry>, EngineError>;
     /// Outbound messages awaiting an answer (`all`: every one).
     fn outbox(&self, all: bool) -> Result<Vec<CommView>, EngineError>;
     /// Index disagreements with the records (empty: consistent).

@@ -4,7 +4,7 @@
 
 use super::{Api, Session, SessionInfo};
 use crate::config::Config;
-use crate::domain::{AuditEntry, Instant};
+use crate::domain::{AuditEntry, AuditFilter, Instant};
 use crate::engine::{
     ActionReport, ActivityRow, ActivityTree, BatchRun, BulkActionReport, BulkReport, CommView,
     CompleteFa, Created, CrwtoReport, CustomerMatch, DayReleases, EngineError, FeedRequest,
@@ -743,11 +743,17 @@ impl Api for Remote {
         )
     }
 
-    fn audit(&self, id: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>, EngineError> {
+    fn audit(&self, filter: &AuditFilter, limit: usize) -> Result<Vec<AuditEntry>, EngineError> {
         let mut query = vec![("limit", limit.to_string())];
-        if let Some(id) = id {
-            query.push(("id", id.to_string()));
-        }
+        let texts = [
+            ("id", filter.id.clone()),
+            ("operator", filter.operator.clone()),
+            ("action", filter.action.clone()),
+            ("from", filter.from.map(|t| t.to_rfc3339())),
+            ("to", filter.to.map(|t| t.to_rfc3339())),
+            ("text", Some(filter.text.clone()).filter(|t| !t.is_empty())),
+        ];
+        query.extend(texts.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         self.get("/v1/audit", &query)
     }
 

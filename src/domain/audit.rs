@@ -1,4 +1,4 @@
-//! The audit log: every operator action, who, when, what, on which ids, and the outcome (§9).
+//! The audit log: every operator action, who, when, what, on which ids, and the outcome.
 
 use super::kinds::{Instant, Role, Seq};
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,100 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+impl AuditEntry {
+    /// The outcome in a word or two: `done`, `refused PERMISSION_DENIED`.
+    pub fn outcome_label(&self) -> String {
+        match &self.outcome {
+            AuditOutcome::Done => "done".to_string(),
+            AuditOutcome::Refused { code, .. } => format!("refused {code}"),
+        }
+    }
+
+    /// Everything a text search looks in, lowercased: operator, account, action, ids, outcome,
+    /// refusal message and detail.
+    fn haystack(&self) -> String {
+        let message = match &self.outcome {
+            AuditOutcome::Done => "",
+            AuditOutcome::Refused { message, .. } => message.as_str(),
+        };
+        format!(
+            "{} {} {} {} {} {} {}",
+            self.operator,
+            self.account.as_deref().unwrap_or(""),
+            self.action,
+            self.ids.join(" "),
+            self.outcome_label(),
+            message,
+            self.detail.as_deref().unwrap_or("")
+        )
+        .to_lowercase()
+    }
+}
+
+/// Which audit entries a read keeps: each field that is set must match (all of them).
+///
+/// The read applies it to the whole log, so an operator's actions of last month are found
+/// however many came after them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditFilter {
+    /// Only entries naming this id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Only this operator's actions (letter case aside).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// Only this action (`retry`, `discard`…; letter case aside).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Only entries at or after this engine time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Instant>,
+    /// Only entries before this engine time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Instant>,
+    /// Words that must all appear in the entry (operator, action, ids, outcome, detail).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub text: String,
+}
+
+impl AuditFilter {
+    /// Only the entries naming `id`, or every entry.
+    pub fn id(id: Option<&str>) -> AuditFilter {
+        AuditFilter {
+            id: id.map(str::to_string),
+            ..AuditFilter::default()
+        }
+    }
+
+    /// True when the filter keeps every entry.
+    pub fn is_everything(&self) -> bool {
+        *self == AuditFilter::default()
+    }
+
+    /// Whether `entry` passes the filter.
+    pub fn keeps(&self, entry: &AuditEntry) -> bool {
+        let same = |want: &Option<String>, have: &str| {
+            want.as_ref()
+                .is_none_or(|w| w.trim().eq_ignore_ascii_case(have))
+        };
+        let words_ok = || {
+            let haystack = entry.haystack();
+            self.text
+                .split_whitespace()
+                .all(|w| haystack.contains(&w.to_lowercase()))
+        };
+        self.id
+            .as_ref()
+            .is_none_or(|id| entry.ids.iter().any(|i| i == id))
+            && same(&self.operator, &entry.operator)
+            && same(&self.action, &entry.action)
+            && self.from.is_none_or(|from| entry.at >= from)
+            && self.to.is_none_or(|to| entry.at < to)
+            && words_ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +159,63 @@ mod tests {
         // And a new one without a wall time writes no field for it.
         let text = serde_json::to_string(&entry).expect("writes");
         assert!(!text.contains("wall"), "{text}");
+    }
+
+    fn entry(operator: &str, action: &str, at: &str) -> AuditEntry {
+        AuditEntry {
+            seq: 1,
+            at: at.parse().expect("a time"),
+            wall: None,
+            operator: operator.into(),
+            role: None,
+            channel: None,
+            account: None,
+            action: action.into(),
+            ids: vec!["SO-1".into()],
+            outcome: AuditOutcome::Refused {
+                code: "NOT_IN_ERROR".into(),
+                message: "SO-1 is not in error".into(),
+            },
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn a_filter_keeps_only_entries_matching_every_field_it_sets() {
+        let e = entry("bo", "retry", "2025-06-10T14:00:00Z");
+        assert!(AuditFilter::default().keeps(&e));
+        let by = |f: AuditFilter| f.keeps(&e);
+        assert!(by(AuditFilter {
+            operator: Some("BO".into()),
+            action: Some("Retry".into()),
+            ..Default::default()
+        }));
+        assert!(!by(AuditFilter {
+            operator: Some("ada".into()),
+            ..Default::default()
+        }));
+        assert!(!by(AuditFilter {
+            action: Some("discard".into()),
+            ..Default::default()
+        }));
+        // The range is half-open: from its start, up to (not at) its end.
+        let at = |t: &str| Some(t.parse().expect("a time"));
+        assert!(by(AuditFilter {
+            from: at("2025-06-10T14:00:00Z"),
+            to: at("2025-06-10T14:00:01Z"),
+            ..Default::default()
+        }));
+        assert!(!by(AuditFilter {
+            to: at("2025-06-10T14:00:00Z"),
+            ..Default::default()
+        }));
+        assert!(by(AuditFilter {
+            text: "not in ERROR so-1".into(),
+            ..Default::default()
+        }));
+        assert!(!by(AuditFilter {
+            text: "retry discard".into(),
+            ..Default::default()
+        }));
     }
 }

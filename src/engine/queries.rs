@@ -6,8 +6,8 @@ use super::tx::Tag;
 use super::window::Visit;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
-    Activity, ActivityType, AuditEntry, Body, CommBody, Communication, CompletionEvent, Instant,
-    LogLine, Notification, Role, Seq, StatusReason,
+    Activity, ActivityType, AuditEntry, AuditFilter, Body, CommBody, Communication,
+    CompletionEvent, Instant, LogLine, Notification, Role, Seq, StatusReason,
 };
 use crate::store::{scan_prefix, seq_from_key_tail, seq_key, text_prefix, Store, TreeId};
 use serde::{Deserialize, Serialize};
@@ -494,19 +494,28 @@ impl Engine {
 
     /// Audit entries, oldest first; with `id`, only those naming it; at most `limit` (0 = all).
     pub fn audit(&self, id: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>, EngineError> {
+        self.audit_where(&AuditFilter::id(id), limit)
+    }
+
+    /// Audit entries that `filter` keeps, oldest first: the newest `limit` of them (0 = all).
+    pub fn audit_where(
+        &self,
+        filter: &AuditFilter,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, EngineError> {
         let store = self.store.as_ref();
         let mut entries = Vec::new();
-        // The newest `limit` are wanted: walk back from the end, and without an id to look for,
-        // read no more than that.
+        // The newest `limit` are wanted: walk back from the end, and without a filter read no
+        // more than that.
         let newest_first = limit > 0;
-        let read = if id.is_none() && limit > 0 {
+        let read = if filter.is_everything() && limit > 0 {
             limit
         } else {
             usize::MAX
         };
         for (key, value) in store.range(TreeId::Audit, &[], None, read, newest_first)? {
             let entry: AuditEntry = decode(TreeId::Audit, &key, &value)?;
-            if id.is_none_or(|id| entry.ids.iter().any(|i| i == id)) {
+            if filter.keeps(&entry) {
                 entries.push(entry);
                 if limit > 0 && entries.len() >= limit {
                     break;

@@ -565,6 +565,11 @@ async fn find_customers(
 #[serde(default)]
 struct AuditArgs {
     id: Option<String>,
+    operator: Option<String>,
+    action: Option<String>,
+    from: Option<Instant>,
+    to: Option<Instant>,
+    text: String,
     limit: usize,
 }
 
@@ -572,9 +577,24 @@ async fn audit(
     caller: Caller,
     Params(args): Params<AuditArgs>,
 ) -> Result<Json<Vec<crate::domain::AuditEntry>>, ApiError> {
-    caller
-        .run(move |api| api.audit(args.id.as_deref(), args.limit))
-        .await
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        if from > to {
+            return Err(ApiError::bad_request(format!(
+                "query parameters `from` and `to`: from {} is after to {}",
+                from.to_rfc3339(),
+                to.to_rfc3339()
+            )));
+        }
+    }
+    let filter = crate::domain::AuditFilter {
+        id: args.id,
+        operator: args.operator,
+        action: args.action,
+        from: args.from,
+        to: args.to,
+        text: args.text,
+    };
+    caller.run(move |api| api.audit(&filter, args.limit)).await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -45,7 +45,8 @@ impl View {
             View::Orchestrations | View::Errors => Context::Orchestrations,
             View::Tree => Context::Tree,
             View::Feed => Context::Feed,
-            View::Overview => Context::Audit,
+            // The overview has no keys of its own but Enter, which the global table binds.
+            View::Overview => Context::Global,
             View::Throttle => Context::Throttle,
             View::Partners => Context::Partners,
             View::Audit => Context::Audit,

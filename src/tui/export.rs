@@ -90,28 +90,24 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
             serde_json::to_value(&app.feed.items).ok()?,
         ),
         View::Audit => (
-            vec!["at", "wall_clock", "operator", "action", "ids", "outcome"],
+            vec![
+                "at",
+                "wall_clock",
+                "operator",
+                "account",
+                "role",
+                "channel",
+                "action",
+                "ids",
+                "outcome",
+                "code",
+                "reason",
+                "detail",
+            ],
             app.audit
                 .entries
                 .iter()
-                .map(|e| {
-                    let outcome = serde_json::to_value(&e.outcome)
-                        .ok()
-                        .and_then(|v| {
-                            v.get("outcome")
-                                .and_then(|o| o.as_str())
-                                .map(str::to_string)
-                        })
-                        .unwrap_or_default();
-                    vec![
-                        times.rfc3339(e.at),
-                        e.wall.map(|t| times.rfc3339(t)).unwrap_or_default(),
-                        e.operator.clone(),
-                        e.action.clone(),
-                        e.ids.join(" "),
-                        outcome,
-                    ]
-                })
+                .map(|e| audit_row(e, &times))
                 .collect(),
             serde_json::to_value(&app.audit.entries).ok()?,
         ),
@@ -159,6 +155,30 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
         return serde_json::to_string_pretty(&values).ok();
     }
     to_csv(&header, &rows).ok()
+}
+
+/// One audit entry as CSV cells: the refusal's code and message (`reason`) apart from the
+/// outcome, so a spreadsheet can sort by them.
+fn audit_row(e: &crate::domain::AuditEntry, times: &Times) -> Vec<String> {
+    use crate::domain::AuditOutcome;
+    let (outcome, code, reason) = match &e.outcome {
+        AuditOutcome::Done => ("done", String::new(), String::new()),
+        AuditOutcome::Refused { code, message } => ("refused", code.clone(), message.clone()),
+    };
+    vec![
+        times.rfc3339(e.at),
+        e.wall.map(|t| times.rfc3339(t)).unwrap_or_default(),
+        e.operator.clone(),
+        e.account.clone().unwrap_or_default(),
+        e.role.map(|r| r.code().to_string()).unwrap_or_default(),
+        e.channel.clone().unwrap_or_default(),
+        e.action.clone(),
+        e.ids.join(" "),
+        outcome.to_string(),
+        code,
+        reason,
+        e.detail.clone().unwrap_or_default(),
+    ]
 }
 
 /// A header and its rows as CSV: the `csv` crate quotes whatever needs it (a comma, a quote, a

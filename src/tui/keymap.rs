@@ -123,6 +123,10 @@ enum Family {
     Tree,
     /// Feed choices: feed.
     Feed,
+    /// Date range and reset of a view's filters: feed and audit.
+    Filters,
+    /// Audit filters and opening an entry's activity: audit.
+    Audit,
     /// The throttle batch: throttle.
     Throttle,
     /// Pausing and resuming a partner: partners.
@@ -164,6 +168,8 @@ impl Family {
             Family::Orchestrations => &[C::Orchestrations],
             Family::Tree => &[C::Tree],
             Family::Feed => &[C::Feed],
+            Family::Filters => &[C::Feed, C::Audit],
+            Family::Audit => &[C::Audit],
             Family::Throttle => &[C::Throttle],
             Family::Partners => &[C::Partners],
             Family::Confirm => &[C::Confirm],
@@ -331,10 +337,16 @@ key_actions! {
     SwitchAccount => "switch_account", "account", Feed, true;
     /// Filter the feed by category.
     FilterCategories => "filter_categories", "categories", Feed, true;
-    /// Set the feed's date range.
-    DateRange => "date_range", "dates", Feed, true;
-    /// Reset the feed's filters.
-    ResetFilters => "reset_filters", "reset", Feed, true;
+    /// Set the view's date range (the feed, the audit).
+    DateRange => "date_range", "dates", Filters, true;
+    /// Reset the view's filters (the feed, the audit).
+    ResetFilters => "reset_filters", "reset", Filters, true;
+    /// Show only one operator's actions in the audit.
+    FilterOperator => "filter_operator", "operator", Audit, true;
+    /// Show only one action in the audit.
+    FilterAction => "filter_action", "action", Audit, true;
+    /// Open the activity the audit entry names.
+    OpenActivity => "open_activity", "activity", Audit, false;
     /// Run the throttled command batch now.
     RunBatch => "run_batch", "run batch", Throttle, true;
     /// Pause deliveries to the selected partner (supervisors; asks first).
