@@ -183,6 +183,17 @@ fn a_closed_order_opens_by_id_and_a_missing_one_is_named() {
         other => panic!("{other:?}"),
     }
     app.update(Action::Escape);
+    command(&mut app, "wo SO-1");
+    match &app.popup {
+        Some(Popup::Input { error, .. }) => {
+            assert!(
+                error.as_deref().unwrap_or("").contains("not a work order"),
+                "{error:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    app.update(Action::Escape);
     // An open order still jumps to its row in the queue.
     command(&mut app, "wo WO-2");
     assert_eq!(app.view, View::Queue);

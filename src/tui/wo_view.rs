@@ -44,6 +44,8 @@ pub fn open(app: &mut App, id: &str) -> Vec<Effect> {
             app.refresh();
             Vec::new()
         }
+        // An id of something else says what it is; an unknown one says there is no such order.
+        Err(EngineError::BadInput(why)) if why.contains("not a work order") => app.say(&why, true),
         Err(EngineError::BadInput(_)) => app.say(&format!("there is no work order {id}"), true),
         Err(err) => app.say(&format!("cannot read the database: {err}"), true),
     }
