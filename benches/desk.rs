@@ -253,6 +253,7 @@ fn next_view_keypress_to_frame(bencher: divan::Bencher) {
             View::Throttle => "next_view_to_throttle",
             View::Partners => "next_view_to_partners",
             View::Audit => "next_view_to_audit",
+            View::WorkOrder => "next_view_to_work_order",
         };
         LATENCIES
             .lock()

@@ -62,9 +62,31 @@ pub struct Config {
     pub server: Server,
     /// `[partners]`: the field work system and the head-end.
     pub partners: Partners,
+    /// `[crews]`: the crews the desk offers when assigning work orders, by name.
+    pub crews: Vec<Crew>,
     /// The file as written (empty for the defaults), so a server can hand its clients the
     /// very configuration it runs under.
     pub text: Source,
+}
+
+/// Whether a crew works for the utility or for a contractor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrewKind {
+    /// The utility's own technicians.
+    Internal,
+    /// A contractor's technicians.
+    External,
+}
+
+/// One crew of `[crews]`: who a work order can be assigned to, and where it is emailed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crew {
+    /// The crew's name, as the assignment and its email show it.
+    pub name: String,
+    /// Internal or external.
+    pub kind: CrewKind,
+    /// Where an assigned work order is emailed.
+    pub email: String,
 }
 
 /// A configuration's text as written. Two configurations that mean the same are equal however
@@ -182,6 +204,7 @@ impl Default for Config {
             access: AccessRules::default(),
             server: Server::default(),
             partners: Partners::default(),
+            crews: Vec::new(),
             text: Source::default(),
             communications: Communications::default(),
             commands: Commands::default(),
@@ -772,6 +795,15 @@ struct RawConfig {
     access: AccessRules,
     server: Server,
     partners: partners::RawPartners,
+    crews: BTreeMap<String, Spanned<RawCrew>>,
+}
+
+/// A `[crews]` entry: `name = { kind = "internal", email = "..." }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCrew {
+    kind: String,
+    email: String,
 }
 
 /// An operator entry: `name = "role"` or `name = { role = "...", divisions = [...] }`.
@@ -990,6 +1022,7 @@ fn build(raw: RawConfig, ck: &Checker<'_>) -> Result<Config, ConfigError> {
         access: raw.access,
         server: raw.server,
         partners: partners::partners(raw.partners, ck)?,
+        crews: crews(raw.crews, ck)?,
         text: Source(ck.text.to_string()),
     })
 }
@@ -1039,6 +1072,41 @@ fn operators(
                 ck.invalid(&format!("operators.{name}"), Some(span), message)
             })?;
             Ok((name, Operator { role, divisions }))
+        })
+        .collect()
+}
+
+/// The `[crews]` table, each kind and email checked: a crew must be assignable as written.
+fn crews(
+    table: BTreeMap<String, Spanned<RawCrew>>,
+    ck: &Checker<'_>,
+) -> Result<Vec<Crew>, ConfigError> {
+    table
+        .into_iter()
+        .map(|(name, entry)| {
+            let span = entry.span();
+            let raw = entry.into_inner();
+            let key = format!("crews.{name}");
+            // The assignment is written `kind:NAME:EMAIL`, so a name may not hold a colon.
+            if name.trim().is_empty() || name.contains(':') {
+                let message = "a crew's name must be non-empty and hold no colon".to_owned();
+                return Err(ck.invalid(&key, Some(span), message));
+            }
+            let kind = match raw.kind.as_str() {
+                "internal" => CrewKind::Internal,
+                "external" => CrewKind::External,
+                other => {
+                    let message =
+                        format!("unknown kind `{other}`; use \"internal\" or \"external\"");
+                    return Err(ck.invalid(&format!("{key}.kind"), Some(span), message));
+                }
+            };
+            let email = raw.email.trim().to_owned();
+            if !email.contains('@') || email.contains(':') {
+                let message = format!("`{email}` is not an email address (name@host)");
+                return Err(ck.invalid(&format!("{key}.email"), Some(span), message));
+            }
+            Ok(Crew { name, kind, email })
         })
         .collect()
 }
@@ -1367,6 +1435,48 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
+    }
+
+    // Crews.
+
+    #[test]
+    fn crews_are_read_by_name_with_their_kind_and_email() {
+        let config = parsed(
+            "[crews]\nnorth = { kind = \"internal\", email = \"north@utility.example\" }\nvolt = { kind = \"external\", email = \"jobs@volt.example\" }\n",
+        );
+        assert_eq!(
+            config.crews,
+            vec![
+                Crew {
+                    name: "north".into(),
+                    kind: CrewKind::Internal,
+                    email: "north@utility.example".into()
+                },
+                Crew {
+                    name: "volt".into(),
+                    kind: CrewKind::External,
+                    email: "jobs@volt.example".into()
+                },
+            ]
+        );
+        assert!(Config::default().crews.is_empty());
+    }
+
+    #[test]
+    fn a_bad_crew_names_its_line_and_key() {
+        let message = error("\n[crews]\nnorth = { kind = \"inhouse\", email = \"n@u.example\" }\n");
+        assert_names(&message, 3, "crews.north.kind");
+        assert!(
+            message.contains("\"internal\" or \"external\""),
+            "{message}"
+        );
+        let message = error("[crews]\nnorth = { kind = \"internal\", email = \"north\" }\n");
+        assert_names(&message, 2, "crews.north.email");
+        let message = error("[crews]\nnorth = { kind = \"internal\" }\n");
+        assert!(
+            message.contains("line 2") && message.contains("email"),
+            "{message}"
+        );
     }
 
     // Defaults.

@@ -560,3 +560,42 @@ fn the_audit_is_filtered_by_the_server_before_it_keeps_the_newest() {
     );
     assert!(server.terminate().success());
 }
+
+#[test]
+fn a_work_orders_detail_through_a_server_is_the_databases() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path(), 30);
+    let db = world(dir.path(), &config);
+    let queue = json(&cli(&db, &config, &["queue", "--json"]));
+    let id = queue[0]["id"].as_str().expect("an open order").to_string();
+    let commands = [
+        vec!["wo", "show", id.as_str(), "--json"],
+        vec!["wo", "show", id.as_str()],
+        vec!["wo", "show", "WO-999999"],
+    ];
+    let server = Served::start(&db, &config, &["--no-sim", "--now", NOW]);
+    let through: Vec<_> = commands
+        .iter()
+        .map(|args| cli(&db, &config, args))
+        .collect();
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    for (args, through) in commands.iter().zip(&through) {
+        let direct = cli(&db, &config, args);
+        assert_eq!(through.status.code(), direct.status.code(), "{args:?}");
+        assert!(
+            through.stdout == direct.stdout,
+            "{args:?} differs through the server"
+        );
+    }
+    let detail: Value = serde_json::from_slice(&through[0].stdout).expect("json");
+    assert_eq!(detail["order"]["id"], id.as_str());
+    assert!(detail["customer_name"].is_string(), "{detail}");
+    assert!(detail["address"].is_string(), "{detail}");
+    assert_eq!(through[2].status.code(), Some(2));
+    assert!(
+        stderr(&through[2]).contains("WO-999999"),
+        "{}",
+        stderr(&through[2])
+    );
+}

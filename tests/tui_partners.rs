@@ -184,6 +184,7 @@ impl Api for Staged {
         fn stuck(&self, now: Instant) -> Result<Vec<(ActivityRow, String)>, EngineError>;
         fn hourly(&self, now: Instant, hours: usize) -> Result<Vec<(Instant, HourCounts)>, EngineError>;
         fn work_order(&self, id: &str) -> Result<WorkOrder, EngineError>;
+        fn wo_detail(&self, id: &str) -> Result<orderdesk::engine::WoDetail, EngineError>;
         fn throttle_queue(&self) -> Result<Vec<Candidate>, EngineError>;
         fn waiting_commands(&self, of: &[Candidate]) -> Result<Vec<WaitingCommand>, EngineError>;
         fn releases_on(&self, day: chrono::NaiveDate) -> Result<DayReleases, EngineError>;

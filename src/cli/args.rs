@@ -304,6 +304,11 @@ pub enum Command {
 /// Work-order actions.
 #[derive(Debug, Subcommand)]
 pub enum WoAction {
+    /// One work order, open or closed: customer and contact, site address, assignee, history.
+    Show {
+        /// The work order.
+        id: String,
+    },
     /// Complete open work orders (the rest are skipped, with the reason).
     Complete {
         /// The work orders.

@@ -414,7 +414,7 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
         Command::Queue { mine } => {
             output::queue(out, &api.queue_window(mine, "", 0, 0, None)?.0, json)?
         }
-        Command::Wo { action } => work_order(out, api, action, json)?,
+        Command::Wo { action } => work_order(out, api, action, json, times)?,
         Command::MoveIn {
             customer,
             site,
@@ -512,8 +512,10 @@ fn work_order(
     api: &dyn Api,
     action: WoAction,
     json: bool,
+    times: &Times,
 ) -> Result<(), Failure> {
     match action {
+        WoAction::Show { id } => output::wo_detail(out, &api.wo_detail(&id)?, json, times)?,
         WoAction::Complete { ids } => output::bulk(out, &api.wo_complete(&ids)?, json)?,
         WoAction::Cancel { ids, reason } => {
             output::bulk(out, &api.wo_cancel(&ids, &reason)?, json)?

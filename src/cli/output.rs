@@ -494,6 +494,48 @@ pub fn queue(out: Out<'_>, orders: &[WorkOrder], as_json: bool) -> std::io::Resu
     )
 }
 
+/// One work order with its customer, address and history (newest first).
+pub fn wo_detail(
+    out: Out<'_>,
+    detail: &orderdesk::engine::WoDetail,
+    as_json: bool,
+    times: &Times,
+) -> std::io::Result<()> {
+    if as_json {
+        return json(out, detail);
+    }
+    queue(out, std::slice::from_ref(&detail.order), false)?;
+    let contact: Vec<&str> = [detail.phone.as_deref(), detail.email.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let or_dash = |v: Option<&str>| v.unwrap_or("-").to_string();
+    writeln!(
+        out,
+        "customer: {}",
+        or_dash(detail.customer_name.as_deref())
+    )?;
+    writeln!(
+        out,
+        "contact:  {}",
+        or_dash((!contact.is_empty()).then(|| contact.join(", ")).as_deref())
+    )?;
+    writeln!(out, "address:  {}", or_dash(detail.address.as_deref()))?;
+    if let Some(entry) = detail.assigned_by() {
+        writeln!(
+            out,
+            "assigned: by {} at {}",
+            entry.operator,
+            times.labelled(entry.at)
+        )?;
+    }
+    writeln!(out, "history ({}):", times.zone())?;
+    for line in detail.order.log.iter().rev() {
+        writeln!(out, "  {}  {}", times.dated(line.at), line.note)?;
+    }
+    Ok(())
+}
+
 /// A bulk work-order action: per row, then the summary.
 pub fn bulk(out: Out<'_>, report: &BulkReport, as_json: bool) -> std::io::Result<()> {
     if as_json {

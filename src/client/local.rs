@@ -192,6 +192,10 @@ impl Api for Local {
         self.reader().work_order(id)
     }
 
+    fn wo_detail(&self, id: &str) -> Result<crate::engine::WoDetail, EngineError> {
+        self.reader().wo_detail(id)
+    }
+
     fn throttle_queue(&self) -> Result<Vec<Candidate>, EngineError> {
         self.reader().throttle_queue()
     }

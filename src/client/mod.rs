@@ -21,7 +21,7 @@ use crate::engine::{
     ActionReport, ActivityRow, ActivityTree, BatchRun, BulkActionReport, BulkReport, CommView,
     CompleteFa, Created, CrwtoReport, CustomerMatch, DayReleases, EngineError, FeedRequest,
     FeedView, HourCounts, InboundReport, ListFilter, Move, MoveReport, Near, NewWorkOrder,
-    TickReport, WaitingCommand,
+    TickReport, WaitingCommand, WoDetail,
 };
 use crate::runtime::{Clock, Notice};
 use crate::throttle::Candidate;
@@ -102,6 +102,8 @@ pub trait Api: Send + Sync {
         -> Result<Vec<(Instant, HourCounts)>, EngineError>;
     /// One work order.
     fn work_order(&self, id: &str) -> Result<WorkOrder, EngineError>;
+    /// One work order, open or closed, with its customer, site address and audit trail.
+    fn wo_detail(&self, id: &str) -> Result<WoDetail, EngineError>;
     /// The commands waiting for the throttle batch, in release order.
     fn throttle_queue(&self) -> Result<Vec<Candidate>, EngineError>;
     /// Ids and service points of some waiting commands.

@@ -706,6 +706,10 @@ impl Api for Remote {
         self.get(&format!("/v1/work-orders/{}", segment(id)), &())
     }
 
+    fn wo_detail(&self, id: &str) -> Result<crate::engine::WoDetail, EngineError> {
+        self.get(&format!("/v1/work-orders/{}/detail", segment(id)), &())
+    }
+
     fn throttle_queue(&self) -> Result<Vec<Candidate>, EngineError> {
         self.get("/v1/throttle/queue", &())
     }

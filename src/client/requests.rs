@@ -49,6 +49,15 @@ pub enum Request {
         /// One child to update instead of the orchestration.
         related: Option<String>,
     },
+    /// Correct fields of a request in VALIDATION_ERROR, then retry it (`retry`).
+    Edit {
+        /// The request orchestration.
+        id: String,
+        /// `(field, value)` as `orderdesk edit --set FIELD=VALUE` takes them.
+        sets: Vec<(String, String)>,
+        /// Retry it once corrected.
+        retry: bool,
+    },
     /// Complete a field activity by hand.
     CompleteFa {
         /// The field activity.
@@ -135,6 +144,7 @@ impl Request {
             Request::ExecuteNow { id } => format!("executing {id} now"),
             Request::Cancel { id, .. } => format!("filing a cancel of {id}"),
             Request::Update { id, .. } => format!("filing an update of {id}"),
+            Request::Edit { id, .. } => format!("correcting {id}"),
             Request::CompleteFa { id, .. } => format!("completing {id} by hand"),
             Request::CancelFa { id, .. } => format!("cancelling {id} by hand"),
             Request::WoComplete { ids } => format!("completing {} work order(s)", ids.len()),
@@ -172,6 +182,14 @@ impl Request {
                 now_in("discarded", api.discard(&id, reason.as_deref())?)
             }
             Request::ExecuteNow { id } => now_in("executed now", api.execute_now(&id)?),
+            Request::Edit { id, sets, retry } => {
+                let corrected = api.edit(&id, &sets)?;
+                if retry {
+                    now_in("corrected and retried", api.retry(&id)?)
+                } else {
+                    now_in("corrected", corrected)
+                }
+            }
             Request::Cancel {
                 id,
                 reason,

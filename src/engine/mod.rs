@@ -31,7 +31,7 @@ pub use queries::{ActivityRow, ActivityTree, CommView, ListFilter, TreeNode};
 pub use settings::{settle_config, ConfigChoice};
 pub use tally::Tallies;
 pub use tx::{transitions_by_state, HourCounts, TransitionNote};
-pub use workorders::{BulkReport, Move, MoveReport, NewWorkOrder};
+pub use workorders::{BulkReport, Move, MoveReport, NewWorkOrder, WoDetail};
 
 use crate::config::Config;
 use crate::domain::{AuditEntry, AuditOutcome, Capability, Instant, Role};

@@ -54,6 +54,9 @@ pub struct ActivityRow {
     pub created_at: Instant,
     /// When it entered its state.
     pub status_at: Instant,
+    /// When an orchestration becomes effective (it waits in WAIT_EFF_DATE until then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective: Option<Instant>,
     /// A Reconnect that supersedes this CNP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
@@ -565,10 +568,15 @@ pub(super) fn matches_filter(a: &Activity, f: &ListFilter) -> bool {
 }
 
 pub(super) fn row_of(a: &Activity) -> ActivityRow {
-    let (superseded_by, warnings, target) = match &a.body {
-        Body::Orchestration(o) => (o.superseded_by.clone(), o.warnings.clone(), None),
-        Body::Maintenance(m) => (None, Vec::new(), Some(m.target_id.clone())),
-        _ => (None, Vec::new(), None),
+    let (superseded_by, warnings, target, effective) = match &a.body {
+        Body::Orchestration(o) => (
+            o.superseded_by.clone(),
+            o.warnings.clone(),
+            None,
+            o.effective,
+        ),
+        Body::Maintenance(m) => (None, Vec::new(), Some(m.target_id.clone()), None),
+        _ => (None, Vec::new(), None, None),
     };
     ActivityRow {
         seq: a.seq,
@@ -580,6 +588,7 @@ pub(super) fn row_of(a: &Activity) -> ActivityRow {
         target,
         created_at: a.created_at,
         status_at: a.status_at,
+        effective,
         superseded_by,
         warnings,
     }

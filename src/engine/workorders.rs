@@ -37,6 +37,33 @@ pub struct MoveReport {
     pub reason: Option<String>,
 }
 
+/// One work order with what its detail view shows beside it: the customer's name and contact,
+/// the site's address, and the operator actions that named it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WoDetail {
+    /// The work order (its `log` is what happened to it).
+    pub order: WorkOrder,
+    /// The customer's name, when the customer is on file.
+    pub customer_name: Option<String>,
+    /// The customer's phone number.
+    pub phone: Option<String>,
+    /// The customer's email address.
+    pub email: Option<String>,
+    /// The site's street address.
+    pub address: Option<String>,
+    /// The operator actions that named the order, newest first.
+    pub audit: Vec<crate::domain::AuditEntry>,
+}
+
+impl WoDetail {
+    /// The last assignment that went through: who made it and when.
+    pub fn assigned_by(&self) -> Option<&crate::domain::AuditEntry> {
+        self.audit.iter().find(|e| {
+            e.action == "wo assign" && matches!(e.outcome, crate::domain::AuditOutcome::Done)
+        })
+    }
+}
+
 /// A work order to create.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewWorkOrder {
@@ -83,6 +110,40 @@ impl Engine {
     /// One work order by id.
     pub fn work_order(&self, id: &str) -> Result<WorkOrder, EngineError> {
         read_work_order(self.store.as_ref(), self.resolve_work_order(id)?)
+    }
+
+    /// One work order with its customer, site address and audit trail, open or closed.
+    pub fn wo_detail(&self, id: &str) -> Result<WoDetail, EngineError> {
+        let order = self.work_order(id)?;
+        let store = self.store.as_ref();
+        let customer: Option<crate::domain::Customer> =
+            match store.get(TreeId::Customers, order.customer.as_bytes())? {
+                Some(bytes) => Some(super::codec::decode(
+                    TreeId::Customers,
+                    order.customer.as_bytes(),
+                    &bytes,
+                )?),
+                None => None,
+            };
+        let site: Option<crate::domain::ServicePoint> =
+            match store.get(TreeId::ServicePoints, order.site.as_bytes())? {
+                Some(bytes) => Some(super::codec::decode(
+                    TreeId::ServicePoints,
+                    order.site.as_bytes(),
+                    &bytes,
+                )?),
+                None => None,
+            };
+        let mut audit = self.audit(Some(&order.id), 0)?;
+        audit.reverse();
+        Ok(WoDetail {
+            customer_name: customer.as_ref().map(|c| c.name.clone()),
+            phone: customer.as_ref().and_then(|c| c.phone.clone()),
+            email: customer.as_ref().and_then(|c| c.email.clone()),
+            address: site.map(|s| s.address).filter(|a| !a.is_empty()),
+            audit,
+            order,
+        })
     }
 
     fn resolve_work_order(&self, id: &str) -> Result<Seq, EngineError> {

@@ -197,6 +197,7 @@ pub fn router(state: State, timeout: Duration) -> Router {
         .route("/queue/position/{id}", get(queue_position))
         .route("/work-orders", post(wo_create))
         .route("/work-orders/{id}", get(work_order))
+        .route("/work-orders/{id}/detail", get(wo_detail))
         .route("/work-orders/{id}/assign", post(wo_assign))
         .route("/work-orders/{id}/status", post(wo_set_status))
         .route("/work-orders/complete", post(wo_complete))
@@ -486,6 +487,13 @@ async fn work_order(
     Path(id): Path<String>,
 ) -> Result<Json<crate::workorders::WorkOrder>, ApiError> {
     caller.run(move |api| api.work_order(&id)).await
+}
+
+async fn wo_detail(
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<crate::engine::WoDetail>, ApiError> {
+    caller.run(move |api| api.wo_detail(&id)).await
 }
 
 async fn throttle_queue(caller: Caller) -> Result<Json<Vec<Candidate>>, ApiError> {

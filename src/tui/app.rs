@@ -21,6 +21,8 @@ pub enum View {
     Overview,
     /// The open work-order queue.
     Queue,
+    /// One work order's detail, open or closed.
+    WorkOrder,
     /// Orchestration activities.
     Orchestrations,
     /// The error inbox: counts by error code.
@@ -42,6 +44,7 @@ impl View {
     pub fn context(self) -> Context {
         match self {
             View::Queue => Context::Queue,
+            View::WorkOrder => Context::WorkOrder,
             View::Orchestrations | View::Errors => Context::Orchestrations,
             View::Tree => Context::Tree,
             View::Feed => Context::Feed,
@@ -57,6 +60,7 @@ impl View {
     pub fn title(self) -> &'static str {
         match self {
             View::Queue => "Queue",
+            View::WorkOrder => "Work order",
             View::Orchestrations => "Orchestrations",
             View::Errors => "Error inbox",
             View::Tree => "Hierarchy",
@@ -89,6 +93,7 @@ impl View {
             View::Errors => "Errors",
             View::Orchestrations => "Orch",
             View::Tree => "Tree",
+            View::WorkOrder => "WO",
             other => other.title(),
         }
     }
@@ -137,6 +142,8 @@ pub enum Purpose {
     UpdateMarked(Vec<String>),
     /// Text for the current view's own prompt (the tag says which).
     View(&'static str),
+    /// One field of a request in VALIDATION_ERROR being corrected.
+    Correct(Box<super::correct::Correction>),
 }
 
 /// A popup over the view.
@@ -220,6 +227,8 @@ pub enum Action {
     Edit(InputRequest),
     /// Text pasted into the terminal (bracketed paste): typed into the prompt, never run as keys.
     Paste(String),
+    /// Up (-1) or Down (1) in a prompt: moves the choice of its pick list.
+    Pick(isize),
     /// Enter in a prompt.
     Submit,
     /// Esc in a prompt.
@@ -383,6 +392,10 @@ pub struct App {
     pub audit: super::audit_view::AuditState,
     /// The overview.
     pub overview: super::overview_view::OverviewState,
+    /// One work order's detail.
+    pub work_order: super::wo_view::WoState,
+    /// The assign prompt's pick list, while it is open.
+    pub pick: Option<super::assign_pick::Pick>,
     /// Where views keep what must survive a restart (filters, windows); none in tests.
     pub state_path: Option<std::path::PathBuf>,
 }
@@ -434,6 +447,8 @@ impl App {
             partners: Default::default(),
             audit: Default::default(),
             overview: Default::default(),
+            work_order: Default::default(),
+            pick: None,
             state_path: None,
         };
         app.refresh();
@@ -477,7 +492,28 @@ impl App {
 
     fn edit(&mut self, request: InputRequest) -> Vec<Effect> {
         if let Some(input) = self.line_mut() {
-            input.handle(request);
+            if input.handle(request).is_some_and(|change| change.value) {
+                self.typed_anew();
+            }
+        }
+        Vec::new()
+    }
+
+    /// The text of the prompt changed: a pick list chooses among the new matches from the top.
+    fn typed_anew(&mut self) {
+        if let Some(pick) = &mut self.pick {
+            pick.selected = 0;
+        }
+    }
+
+    /// Moves the pick list's choice.
+    fn pick_step(&mut self, delta: isize) -> Vec<Effect> {
+        let typed = self
+            .line()
+            .map(|i| i.value().to_string())
+            .unwrap_or_default();
+        if let Some(pick) = &mut self.pick {
+            pick.step(delta, &typed);
         }
         Vec::new()
     }
@@ -496,6 +532,7 @@ impl App {
         for c in flat.chars() {
             input.handle(InputRequest::InsertChar(c));
         }
+        self.typed_anew();
         Vec::new()
     }
 
@@ -507,6 +544,7 @@ impl App {
             Action::Backspace => self.edit(InputRequest::DeletePrevChar),
             Action::Edit(request) => self.edit(request),
             Action::Paste(text) => self.paste(&text),
+            Action::Pick(delta) => self.pick_step(delta),
             Action::Submit => match &self.popup {
                 Some(Popup::Confirm { .. }) => self.answer_typed_count(),
                 _ => self.submit(),
@@ -519,6 +557,7 @@ impl App {
                     });
                 }
                 self.popup = None;
+                self.pick = None;
                 Vec::new()
             }
             Action::Notice(notice) => {
@@ -593,7 +632,11 @@ impl App {
             KeyAction::CommandLine => self.prompt(":", String::new(), Purpose::CommandLine),
             KeyAction::Filter => self.prompt("/", self.filter.clone(), Purpose::Filter),
             KeyAction::NextView | KeyAction::PrevView => {
-                let at = View::TABS.iter().position(|v| *v == self.view).unwrap_or(0);
+                let current = match self.view {
+                    View::WorkOrder => View::Queue,
+                    view => view,
+                };
+                let at = View::TABS.iter().position(|v| *v == current).unwrap_or(0);
                 let step = if key == KeyAction::NextView {
                     1
                 } else {
@@ -642,6 +685,7 @@ impl App {
                 View::Partners => super::partners_view::key(self, key),
                 View::Audit => super::audit_view::key(self, key),
                 View::Overview => super::overview_view::key(self, key),
+                View::WorkOrder => super::wo_view::key(self, key),
                 _ if matches!(key, KeyAction::Open | KeyAction::Right)
                     && self.view != View::Tree =>
                 {
@@ -704,6 +748,7 @@ impl App {
             error: None,
         });
         self.toast = None;
+        self.pick = None;
         Vec::new()
     }
 
@@ -799,13 +844,23 @@ impl App {
                 }
             }
             // These views move their own lists.
-            View::Feed | View::Throttle | View::Partners | View::Audit | View::Overview => {}
+            View::Feed
+            | View::Throttle
+            | View::Partners
+            | View::Audit
+            | View::Overview
+            | View::WorkOrder => {}
         }
         Vec::new()
     }
 
     fn open(&mut self) -> Vec<Effect> {
         match self.view {
+            View::Queue => {
+                if let Some(id) = self.selected_order().map(|w| w.id.clone()) {
+                    return super::wo_view::open(self, &id);
+                }
+            }
             View::Orchestrations => {
                 if let Some(row) = self.activity_at(self.orch_cursor.selected) {
                     let id = row.id.clone();
@@ -862,6 +917,25 @@ impl App {
         action
             .capability()
             .is_none_or(|capability| self.refusal(capability).is_none())
+    }
+
+    /// Whether the hint bar offers `action` here: the role may, and it applies to what is
+    /// selected (a correction only to a request in VALIDATION_ERROR), so no key is dead.
+    pub fn offers(&self, action: KeyAction) -> bool {
+        if !self.may(action) {
+            return false;
+        }
+        if action != KeyAction::Edit {
+            return true;
+        }
+        let state = match self.view {
+            View::Orchestrations => self
+                .activity_at(self.orch_cursor.selected)
+                .map(|r| r.state.as_str()),
+            View::Tree => self.tree.as_ref().map(|t| t.state.as_str()),
+            _ => None,
+        };
+        state == Some(OrchState::ValidationError.code())
     }
 
     /// Opens the view the configuration gives this operator's role, reading its saved state
@@ -925,8 +999,12 @@ impl App {
         Ok(self.api.list_window(&self.list_filter(), 0, 0, None)?.0)
     }
 
-    /// The marked orders, or the selected one when nothing is marked.
+    /// The marked orders, or the selected one when nothing is marked; in a work order's
+    /// detail, the order shown.
     pub fn targets(&self) -> Vec<String> {
+        if self.view == View::WorkOrder {
+            return super::wo_view::shown(self).into_iter().collect();
+        }
         if self.marks.is_empty() {
             self.selected_order()
                 .map(|w| vec![w.id.clone()])
@@ -934,6 +1012,12 @@ impl App {
         } else {
             self.marks.iter().cloned().collect()
         }
+    }
+
+    /// A queue action (complete, cancel, assign, sent, setup) on [`App::targets`]: the queue
+    /// and a work order's detail share it, refusals and confirmations included.
+    pub fn queue_action(&mut self, key: KeyAction) -> Vec<Effect> {
+        self.queue_key(key)
     }
 
     fn queue_key(&mut self, key: KeyAction) -> Vec<Effect> {
@@ -983,22 +1067,26 @@ impl App {
                 if ids.is_empty() {
                     return Vec::new();
                 }
-                // One order: its current assignee, to be edited.
+                // One order: its current assignee is the choice the list starts on.
                 let current = match ids.as_slice() {
                     [id] => self
                         .orders
                         .iter()
+                        .chain(self.work_order.detail.as_ref().map(|d| &d.order))
                         .find(|w| &w.id == id)
-                        .map(|w| w.assignee.entry())
-                        .unwrap_or_default(),
-                    _ => String::new(),
+                        .map(|w| w.assignee.clone())
+                        .unwrap_or(Assignee::Unassigned),
+                    _ => Assignee::Unassigned,
                 };
                 let prompt = format!(
-                    "Assign {} ({}) to internal:NAME:EMAIL, external:NAME:EMAIL or partner",
+                    "Assign {} ({}): type to filter, Up/Down to choose, or internal:NAME:EMAIL",
                     orders(ids.len()),
                     preview(&ids)
                 );
-                self.prompt(&prompt, current, Purpose::Assign(ids))
+                let pick = super::assign_pick::pick(self, &current);
+                let effects = self.prompt(&prompt, String::new(), Purpose::Assign(ids));
+                self.pick = Some(pick);
+                effects
             }
             KeyAction::SetSent | KeyAction::SetSetup => {
                 let ids = self.targets();
@@ -1345,6 +1433,7 @@ impl App {
                     Purpose::CancelOrchestration { id, related },
                 )
             }
+            KeyAction::Edit => super::correct::start(self, &id),
             KeyAction::Update => {
                 let what = related
                     .as_ref()
@@ -1407,6 +1496,7 @@ impl App {
                 Vec::new()
             }
             Purpose::CommandLine => self.command_line(&text),
+            Purpose::Correct(correction) => super::correct::answer(self, *correction, text),
             Purpose::Export if !text.is_empty() => {
                 let json = text.to_ascii_lowercase().ends_with(".json");
                 match super::export::current_list(self, json) {
@@ -1427,8 +1517,9 @@ impl App {
                 let rows = ids.len();
                 self.confirm_rows(question, vec![Request::WoCancel { ids, reason: text }], rows)
             }
-            Purpose::Assign(ids) => match Assignee::parse(&text) {
+            Purpose::Assign(ids) => match self.pick.as_ref().map_or_else(|| Assignee::parse(&text), |p| p.answer(&text)) {
                 Ok(assignee) => {
+                    self.pick = None;
                     let rows = ids.len();
                     let question = format!("Assign {} ({}) to {}?", orders(rows), preview(&ids), assignee.label());
                     let schedule_for = Some(self.operator().to_string());
@@ -1506,13 +1597,8 @@ impl App {
                         self.follow_cursor();
                         Vec::new()
                     }
-                    Ok(None) => match self.api.work_order(&id) {
-                        Ok(wo) => self.say(
-                            &format!("{id} is {}: only open orders are in the queue", wo.status),
-                            true,
-                        ),
-                        Err(_) => self.say(&format!("there is no work order {id}"), true),
-                    },
+                    // Not in the open queue: a closed order opens in its detail.
+                    Ok(None) => super::wo_view::open(self, &id),
                     Err(err) => self.say(&format!("cannot read the database: {err}"), true),
                 }
             }
@@ -1643,6 +1729,7 @@ impl App {
             View::Throttle => super::throttle_view::selected_command(self),
             View::Partners => super::partners_view::selected_partner(self),
             View::Overview => None,
+            View::WorkOrder => super::wo_view::shown(self),
         }
     }
 
@@ -1706,6 +1793,7 @@ impl App {
             View::Partners => super::partners_view::load(self)?,
             View::Audit => super::audit_view::load(self)?,
             View::Overview => super::overview_view::load(self)?,
+            View::WorkOrder => super::wo_view::load(self)?,
         }
         Ok(())
     }

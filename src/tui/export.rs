@@ -147,7 +147,7 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
                 .collect(),
             serde_json::to_value(&app.partners.rows).ok()?,
         ),
-        View::Tree | View::Throttle | View::Overview => return None,
+        View::Tree | View::Throttle | View::Overview | View::WorkOrder => return None,
     };
     if json {
         let mut values = values;

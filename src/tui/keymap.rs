@@ -33,6 +33,8 @@ pub enum Context {
     Global,
     /// The work-order queue.
     Queue,
+    /// One work order's detail.
+    WorkOrder,
     /// The orchestration list.
     Orchestrations,
     /// One activity's hierarchy.
@@ -53,9 +55,10 @@ pub enum Context {
 
 impl Context {
     /// Every context, in file-documentation order.
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Queue,
+        Context::WorkOrder,
         Context::Orchestrations,
         Context::Tree,
         Context::Feed,
@@ -71,6 +74,7 @@ impl Context {
         match self {
             Context::Global => "global",
             Context::Queue => "queue",
+            Context::WorkOrder => "work_order",
             Context::Orchestrations => "orchestrations",
             Context::Tree => "tree",
             Context::Feed => "feed",
@@ -143,6 +147,7 @@ impl Family {
             Family::Motion => &[
                 C::Global,
                 C::Queue,
+                C::WorkOrder,
                 C::Orchestrations,
                 C::Tree,
                 C::Feed,
@@ -154,6 +159,7 @@ impl Family {
             Family::Navigation => &[
                 C::Global,
                 C::Queue,
+                C::WorkOrder,
                 C::Orchestrations,
                 C::Tree,
                 C::Feed,
@@ -163,7 +169,7 @@ impl Family {
             ],
             Family::Global => &[C::Global],
             Family::Marks => &[C::Queue, C::Orchestrations, C::Feed],
-            Family::Queue => &[C::Queue],
+            Family::Queue => &[C::Queue, C::WorkOrder],
             Family::Activity => &[C::Orchestrations, C::Tree],
             Family::Orchestrations => &[C::Orchestrations],
             Family::Tree => &[C::Tree],
@@ -305,6 +311,8 @@ key_actions! {
     CancelOrchestration => "cancel_orchestration", "cancel", Activity, true;
     /// File an Update Orchestration.
     Update => "update", "update", Activity, true;
+    /// Correct a request in VALIDATION_ERROR, field by field, then offer the retry.
+    Edit => "edit", "edit", Activity, true;
     /// Filter the orchestrations by state.
     FilterState => "filter_state", "state", Orchestrations, true;
     /// Filter the orchestrations by activity type.
@@ -373,6 +381,7 @@ impl KeyAction {
             K::ExecuteNow => Capability::ExecuteNow,
             K::RunBatch => Capability::ThrottleBatch,
             K::Update => Capability::Update,
+            K::Edit => Capability::Edit,
             K::CompleteFa | K::CancelFa => Capability::ManualFieldActivity,
             K::PausePartner | K::ResumePartner => Capability::Partners,
             _ => return None,

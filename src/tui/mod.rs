@@ -5,8 +5,10 @@
 //! on another thread ends the desk too: see `panic_watch`).
 
 pub mod app;
+pub mod assign_pick;
 pub mod audit_view;
 pub mod columns;
+pub mod correct;
 pub mod export;
 pub mod feed_view;
 pub mod keymap;
@@ -17,6 +19,7 @@ pub mod partners_view;
 pub mod theme;
 pub mod throttle_view;
 pub mod views;
+pub mod wo_view;
 
 use crate::client::{Api, Connection};
 use crate::runtime::Clock;
@@ -236,6 +239,9 @@ pub fn line_key(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('c') if control => Some(Action::Escape),
         KeyCode::Enter => Some(Action::Submit),
         KeyCode::Esc => Some(Action::Escape),
+        // A prompt with a pick list (assign) moves its choice; other prompts ignore them.
+        KeyCode::Up => Some(Action::Pick(-1)),
+        KeyCode::Down => Some(Action::Pick(1)),
         // Readline's C-u kills back to the start of the line, not the whole line.
         KeyCode::Char('u') if control => Some(Action::Edit(InputRequest::DeleteFromStart)),
         _ => tui_input::backend::crossterm::to_input_request(&Event::Key(key)).map(Action::Edit),

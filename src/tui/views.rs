@@ -4,7 +4,8 @@ use super::app::{App, Cursor, Popup, TypedCount, View};
 use super::columns::{self, Column, Value};
 use super::keymap::Context;
 use super::theme::Theme;
-use crate::engine::{ActivityTree, CommView, TreeNode};
+use crate::engine::{ActivityRow, ActivityTree, CommView, TreeNode};
+use crate::lifecycle::OrchState;
 use crate::timefmt::Times;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -47,6 +48,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         View::Partners => super::partners_view::draw(frame, app, theme, body),
         View::Audit => super::audit_view::draw(frame, app, theme, body),
         View::Overview => super::overview_view::draw(frame, app, theme, body),
+        View::WorkOrder => super::wo_view::draw(frame, app, theme, body),
     }
     draw_status(frame, app, theme, status);
     draw_bar(frame, app, theme, bar);
@@ -60,7 +62,23 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
             input,
             error,
             ..
-        }) => draw_input(frame, theme, body, &prompt, &input, error.as_deref()),
+        }) => {
+            // Room for the prompt, its line, an error and the borders; the rest lists choices.
+            let rows = usize::from(body.height.saturating_sub(7)).clamp(1, 8);
+            let choices = app
+                .pick
+                .as_ref()
+                .map(|pick| super::assign_pick::lines(pick, input.value(), rows, theme))
+                .unwrap_or_default();
+            draw_input(
+                frame,
+                theme,
+                body,
+                (&prompt, &input),
+                error.as_deref(),
+                choices,
+            )
+        }
         None => {}
     }
 }
@@ -77,7 +95,11 @@ fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 let name = match naming {
                     Naming::Titles => v.title(),
                     Naming::Short | Naming::Packed => v.tab(),
-                    Naming::Current if *v == app.view => v.tab(),
+                    Naming::Current
+                        if *v == app.view || (*v == View::Queue && app.view == View::WorkOrder) =>
+                    {
+                        v.tab()
+                    }
                     Naming::Current => "",
                 };
                 match (v, name.is_empty()) {
@@ -100,7 +122,12 @@ fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .find(|(titles, divider)| width(titles, divider) <= usize::from(area.width))
         .unwrap_or_else(|| (labels(Naming::Current), Naming::Current.divider()));
     let titles: Vec<Line> = titles.into_iter().map(Line::from).collect();
-    let selected = View::TABS.iter().position(|v| *v == app.view).unwrap_or(0);
+    // A work order's detail belongs to the queue's tab.
+    let current = match app.view {
+        View::WorkOrder => View::Queue,
+        view => view,
+    };
+    let selected = View::TABS.iter().position(|v| *v == current).unwrap_or(0);
     let tabs = Tabs::new(titles)
         .select(selected)
         .style(theme.dim)
@@ -303,6 +330,14 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
     );
     let visible = window(&app.orch_cursor, app.activities_total, app.page);
     let plain = Style::default();
+    // When activities wait for their effective date, the list says when each becomes
+    // effective: the column is there for that filter, or when such a row is on screen.
+    let waiting = |r: &ActivityRow| r.state == OrchState::WaitEffDate.code();
+    let shows_effective = app.state_filter == Some(OrchState::WaitEffDate)
+        || visible
+            .clone()
+            .filter_map(|at| app.activity_at(at))
+            .any(waiting);
     let rows: Vec<Vec<Value>> = visible
         .clone()
         .filter_map(|at| app.activity_at(at))
@@ -334,8 +369,20 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
                 (reason, plain),
                 (r.sp.clone().or(r.target.clone()).unwrap_or_default(), plain),
                 (times.minute(r.status_at), plain),
+                (
+                    r.effective
+                        .filter(|_| waiting(r))
+                        .map_or(String::new(), |at| times.minute(at)),
+                    plain,
+                ),
                 (flags.to_string(), plain),
             ]
+        })
+        .map(|mut row| {
+            if !shows_effective {
+                row.remove(7);
+            }
+            row
         })
         .collect();
     // The stuck lens's reason is a sentence saying why the row is there: it matters more
@@ -345,7 +392,7 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
     } else {
         Column::value("REASON", 6)
     };
-    let columns = [
+    let mut columns = vec![
         Column::value("", 10),
         Column::value("ID", 10),
         Column::value("TYPE", 5),
@@ -353,8 +400,13 @@ fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
         reason,
         Column::value("SP/TARGET", 4),
         Column::value("SINCE", 3),
+        // Filtered to WAIT_EFF_DATE, when is what the operator asks: kept before the others.
+        Column::value("EFFECTIVE", 7),
         Column::text("", 2, 3),
     ];
+    if !shows_effective {
+        columns.remove(7);
+    }
     let selected = app.orch_cursor.selected.checked_sub(visible.start);
     frame.render_widget(
         columns::table(&columns, rows, selected, area.width, theme).block(block(title, theme)),
@@ -969,7 +1021,7 @@ fn draw_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     }
     let context = app.context();
-    let mut entries = app.keymap.command_bar_for(context, 8, |a| app.may(a));
+    let mut entries = app.keymap.command_bar_for(context, 8, |a| app.offers(a));
     // Whole entries only: a narrow bar offers fewer, keeping help (the last) for the rest.
     let width = |entries: &[(String, String)]| -> usize {
         entries
@@ -1154,13 +1206,14 @@ fn wrapped_rows(line: &Line<'_>, width: usize) -> usize {
     line.width().div_ceil(width).max(1)
 }
 
+/// A prompt and its line, the error that kept it open, and `choices` (a pick list) under them.
 fn draw_input(
     frame: &mut Frame,
     theme: &Theme,
     area: Rect,
-    prompt: &str,
-    input: &tui_input::Input,
+    (prompt, input): (&str, &tui_input::Input),
     error: Option<&str>,
+    choices: Vec<Line<'static>>,
 ) {
     let width = 72.min(area.width);
     let inner = usize::from(width.saturating_sub(2)).max(1);
@@ -1174,6 +1227,7 @@ fn draw_input(
     if let Some(error) = error {
         lines.push(Line::styled(error.to_string(), theme.error));
     }
+    lines.extend(choices);
     let rows: usize = lines.iter().map(|l| wrapped_rows(l, inner)).sum();
     let popup = centered(area, width, (rows as u16).saturating_add(2));
     frame.render_widget(Clear, popup);
