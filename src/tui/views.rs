@@ -913,8 +913,12 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         part(3, 5, text, theme.dim);
     }
     for (state, n) in &app.status.counts {
-        // Errors are what a supervisor watches the bar for.
-        let keep = if state.ends_with("_ERROR") { 7 } else { 4 };
+        // Errors are what a supervisor watches the bar for; finished work matters least.
+        let keep = match super::theme::StateClass::of(state) {
+            super::theme::StateClass::Error => 7,
+            super::theme::StateClass::Done | super::theme::StateClass::Ended => 1,
+            _ => 4,
+        };
         part(
             4,
             keep,
