@@ -10,7 +10,7 @@ use orderdesk::client::Request;
 use orderdesk::domain::Role;
 use orderdesk::lifecycle::OrchState;
 use orderdesk::tui::app::{Action, App, Effect, Popup, View};
-use orderdesk::tui::keymap::{KeyAction, Keymap};
+use orderdesk::tui::keymap::KeyAction;
 use orderdesk::tui::line_key;
 use orderdesk::workorders::Assignee;
 
@@ -57,17 +57,7 @@ fn wo(id: &str) -> String {
 }
 
 fn desk_as(w: &World, operator: &str, role: Option<Role>) -> App {
-    let mut app = App::new(
-        orderdesk::client::Local::reading(
-            w.engine.reader(),
-            orderdesk::engine::Actor::with_role(operator, role),
-            orderdesk::runtime::Clock::wall(),
-        )
-        .shared(),
-        Keymap::defaults().expect("default keymap"),
-    );
-    app.update(Action::Clock(at("2025-06-10T09:05:00Z"), 1.0));
-    app
+    desk_at(w, operator, role, "2025-06-10T09:05:00Z")
 }
 
 fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {

@@ -381,7 +381,7 @@ fn draw_detail(frame: &mut Frame, e: &AuditEntry, times: &Times, theme: &Theme, 
             ])
         })
         .collect();
-    let title = format!(" Audit entry {} · Esc back to the list ", e.seq);
+    let title = format!(" {} by {} · Esc back to the list ", e.action, e.operator);
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
