@@ -454,6 +454,11 @@ fn waiting_for_the_effective_date_shows_when() {
             assert!(row.contains("06-12 08:00"), "{width}×{height}:\n{text}");
         }
     }
+    // The export says it too, in the zone with its offset.
+    let csv = orderdesk::tui::export::current_list(&app, false).expect("a list to export");
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap_or("").ends_with(",effective"), "{csv}");
+    assert!(csv.contains("2025-06-12T08:00:00+00:00"), "{csv}");
     // With no row waiting, the column is not there.
     app.state_filter = Some(OrchState::InProgress);
     app.refresh();

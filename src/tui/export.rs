@@ -43,7 +43,15 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
         View::Orchestrations => {
             let activities = app.whole_list().ok()?;
             (
-                vec!["id", "type", "state", "reason", "sp", "status_at"],
+                vec![
+                    "id",
+                    "type",
+                    "state",
+                    "reason",
+                    "sp",
+                    "status_at",
+                    "effective",
+                ],
                 activities
                     .iter()
                     .map(|r| {
@@ -57,6 +65,8 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
                                 .unwrap_or_default(),
                             r.sp.clone().unwrap_or_default(),
                             times.rfc3339(r.status_at),
+                            // When a waiting activity becomes effective (empty: it does not wait).
+                            r.effective.map(|t| times.rfc3339(t)).unwrap_or_default(),
                         ]
                     })
                     .collect(),
