@@ -112,7 +112,6 @@ pub fn table<'a>(
 /// The columns kept (in order) for `room` columns: values at their natural width, free text
 /// at its minimum, one space between; the least important dropped until they fit.
 pub fn fit(columns: &[Column], natural: &[u16], room: u16) -> Vec<usize> {
-    let mut kept: Vec<usize> = (0..columns.len()).collect();
     let need = |kept: &[usize]| -> u32 {
         let cells: u32 = kept
             .iter()
@@ -126,13 +125,22 @@ pub fn fit(columns: &[Column], natural: &[u16], room: u16) -> Vec<usize> {
             .sum();
         cells + kept.len().saturating_sub(1) as u32
     };
-    while kept.len() > 1 && need(&kept) > u32::from(room) {
-        let drop = kept
+    let weights: Vec<u8> = columns.iter().map(|c| c.keep).collect();
+    keep_fitting(&weights, |kept| need(kept) <= u32::from(room))
+}
+
+/// The items (indices, in order) kept once the lightest are left out until `fits` holds:
+/// lowest weight first, the rightmost of equals first; one item always stays. Lists,
+/// titles' parts and the status bar all narrow this one way.
+pub fn keep_fitting(weights: &[u8], fits: impl Fn(&[usize]) -> bool) -> Vec<usize> {
+    let mut kept: Vec<usize> = (0..weights.len()).collect();
+    while kept.len() > 1 && !fits(&kept) {
+        let lightest = kept
             .iter()
             .enumerate()
-            .min_by_key(|(at, &i)| (columns[i].keep, usize::MAX - at))
+            .min_by_key(|(at, &i)| (weights[i], usize::MAX - at))
             .map(|(at, _)| at);
-        match drop {
+        match lightest {
             Some(at) => {
                 kept.remove(at);
             }

@@ -967,18 +967,10 @@ struct StatusPart {
 
 /// The parts shown in `width` columns (indices, in order).
 fn fit_status(parts: &[StatusPart], width: u16) -> Vec<usize> {
-    let mut shown: Vec<usize> = (0..parts.len()).collect();
-    while shown.len() > 1 && status_line(parts, &shown).width() > usize::from(width) {
-        let lightest = shown
-            .iter()
-            .enumerate()
-            .min_by_key(|(at, &i)| (parts[i].keep, usize::MAX - at))
-            .map(|(at, _)| at);
-        if let Some(at) = lightest {
-            shown.remove(at);
-        }
-    }
-    shown
+    let weights: Vec<u8> = parts.iter().map(|p| p.keep).collect();
+    columns::keep_fitting(&weights, |shown| {
+        status_line(parts, shown).width() <= usize::from(width)
+    })
 }
 
 /// The bar: " clock  operator │ AE:3 IP:2 │ queue 4 ".
