@@ -223,7 +223,7 @@ fn queue_keypress_to_frame(bencher: divan::Bencher) {
     draw(&mut terminal, &mut app);
     bencher.bench_local(|| {
         timed("queue_keypress_to_frame", || {
-            if app.queue_cursor.selected + 1 >= app.orders_total {
+            if app.queue.list.cursor.selected + 1 >= app.queue.list.total {
                 app.update(Action::Key(KeyAction::Top));
             } else {
                 app.update(Action::Key(KeyAction::PageDown));
@@ -291,7 +291,7 @@ fn orchestrations_keypress_to_frame(bencher: divan::Bencher) {
     draw(&mut terminal, &mut app);
     bencher.bench_local(|| {
         timed("orchestrations_keypress_to_frame", || {
-            if app.orch_cursor.selected + 1 >= app.activities_total {
+            if app.orchestrations.list.cursor.selected + 1 >= app.orchestrations.list.total {
                 app.update(Action::Key(KeyAction::Top));
             } else {
                 app.update(Action::Key(KeyAction::PageDown));
@@ -307,17 +307,17 @@ fn orchestrations_keypress_to_frame(bencher: divan::Bencher) {
 fn orchestrations_page_down_mid_list(bencher: divan::Bencher) {
     let mut app = desk(View::Orchestrations);
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
-    let middle = app.activities_total / 2;
+    let middle = app.orchestrations.list.total / 2;
     let to_middle = |app: &mut App| {
-        app.orch_cursor.selected = middle;
-        app.orch_cursor.offset = middle;
+        app.orchestrations.list.cursor.selected = middle;
+        app.orchestrations.list.cursor.offset = middle;
         app.update(Action::Refresh);
     };
     to_middle(&mut app);
     draw(&mut terminal, &mut app);
     bencher.bench_local(|| {
         timed("orchestrations_page_down_mid_list", || {
-            if app.orch_cursor.selected + 100 >= app.activities_total {
+            if app.orchestrations.list.cursor.selected + 100 >= app.orchestrations.list.total {
                 to_middle(&mut app);
             } else {
                 app.update(Action::Key(KeyAction::PageDown));

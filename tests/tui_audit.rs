@@ -140,7 +140,10 @@ fn enter_shows_the_entry_in_full_and_then_opens_its_activity() {
     key(&mut app, KeyAction::Open);
     key(&mut app, KeyAction::Open);
     assert_eq!(app.view, View::Tree);
-    assert_eq!(app.tree.as_ref().map(|t| t.id.as_str()), Some("SO-2"));
+    assert_eq!(
+        app.hierarchy.tree.as_ref().map(|t| t.id.as_str()),
+        Some("SO-2")
+    );
 }
 
 #[test]
@@ -149,7 +152,10 @@ fn o_opens_the_activity_straight_from_the_list() {
     let mut app = desk(&w);
     key(&mut app, KeyAction::OpenActivity);
     assert_eq!(app.view, View::Tree);
-    assert_eq!(app.tree.as_ref().map(|t| t.id.as_str()), Some("SO-1"));
+    assert_eq!(
+        app.hierarchy.tree.as_ref().map(|t| t.id.as_str()),
+        Some("SO-1")
+    );
 }
 
 #[test]

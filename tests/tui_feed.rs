@@ -309,7 +309,10 @@ fn enter_on_a_service_order_opens_its_hierarchy() {
     key(&mut app, KeyAction::Top);
     key(&mut app, KeyAction::Open);
     assert_eq!(app.view, View::Tree);
-    assert_eq!(app.tree.as_ref().map(|t| t.id.as_str()), Some("SO-1"));
+    assert_eq!(
+        app.hierarchy.tree.as_ref().map(|t| t.id.as_str()),
+        Some("SO-1")
+    );
 }
 
 #[test]

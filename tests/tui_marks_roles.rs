@@ -84,12 +84,12 @@ fn marked_orchestrations_are_what_retry_and_execute_now_take() {
     let w = world();
     let mut app = desk_as(&w, "sam", Some(Role::Supervisor));
     key(&mut app, KeyAction::GoOrchestrations);
-    app.state_filter = Some(orderdesk::lifecycle::OrchState::ActivityError);
+    app.orchestrations.state = Some(orderdesk::lifecycle::OrchState::ActivityError);
     app.refresh();
-    assert_eq!(app.activities_total, 4);
+    assert_eq!(app.orchestrations.list.total, 4);
     key(&mut app, KeyAction::ToggleMark);
     key(&mut app, KeyAction::ToggleMark);
-    assert_eq!(app.orch_marks.len(), 2);
+    assert_eq!(app.orchestrations.list.marks.len(), 2);
     for (width, height) in [(120, 40), (60, 15)] {
         let text = screen(&mut app, width, height);
         assert!(text.contains("2 marked"), "{width}×{height}:\n{text}");
@@ -113,9 +113,9 @@ fn marked_orchestrations_are_what_retry_and_execute_now_take() {
     assert_eq!(sent(&effects).len(), 2);
     // U clears; C-a marks every row of the list.
     key(&mut app, KeyAction::ClearMarks);
-    assert!(app.orch_marks.is_empty());
+    assert!(app.orchestrations.list.marks.is_empty());
     key(&mut app, KeyAction::MarkAll);
-    assert_eq!(app.orch_marks.len(), 4);
+    assert_eq!(app.orchestrations.list.marks.len(), 4);
 }
 
 #[test]
@@ -123,12 +123,21 @@ fn one_marked_orchestration_is_acted_on_even_when_the_cursor_is_elsewhere() {
     let w = world();
     let mut app = desk_as(&w, "sam", Some(Role::Supervisor));
     key(&mut app, KeyAction::GoOrchestrations);
-    app.state_filter = Some(orderdesk::lifecycle::OrchState::ActivityError);
+    app.orchestrations.state = Some(orderdesk::lifecycle::OrchState::ActivityError);
     app.refresh();
     key(&mut app, KeyAction::ToggleMark);
-    let marked = app.orch_marks.iter().next().cloned().expect("one mark");
+    let marked = app
+        .orchestrations
+        .list
+        .marks
+        .iter()
+        .next()
+        .cloned()
+        .expect("one mark");
     assert_ne!(
-        app.activity_at(app.orch_cursor.selected)
+        app.orchestrations
+            .list
+            .at(app.orchestrations.list.cursor.selected)
             .map(|r| r.id.clone()),
         Some(marked.clone())
     );
@@ -144,10 +153,10 @@ fn error_groups_take_marks_and_act_on_their_activities() {
     let w = world();
     let mut app = desk_as(&w, "sam", Some(Role::Supervisor));
     key(&mut app, KeyAction::GoErrors);
-    assert!(app.error_groups.len() >= 2, "{:?}", app.error_groups);
-    let (code, count) = app.error_groups[0].clone();
+    assert!(app.errors.groups.len() >= 2, "{:?}", app.errors.groups);
+    let (code, count) = app.errors.groups[0].clone();
     key(&mut app, KeyAction::ToggleMark);
-    assert!(app.error_marks.contains(&code));
+    assert!(app.errors.marks.contains(&code));
     for (width, height) in [(120, 40), (60, 15)] {
         let text = screen(&mut app, width, height);
         assert!(text.contains("1 group marked"), "{text}");
@@ -162,9 +171,9 @@ fn error_groups_take_marks_and_act_on_their_activities() {
         other => panic!("{other:?}"),
     }
     key(&mut app, KeyAction::MarkAll);
-    assert_eq!(app.error_marks.len(), app.error_groups.len());
+    assert_eq!(app.errors.marks.len(), app.errors.groups.len());
     key(&mut app, KeyAction::ClearMarks);
-    assert!(app.error_marks.is_empty());
+    assert!(app.errors.marks.is_empty());
 }
 
 #[test]
@@ -172,7 +181,7 @@ fn set_sent_takes_the_marked_work_orders() {
     let w = world();
     let mut app = desk_as(&w, "cleo", Some(Role::Clerk));
     key(&mut app, KeyAction::MarkAll);
-    assert_eq!(app.marks.len(), 2);
+    assert_eq!(app.queue.list.marks.len(), 2);
     key(&mut app, KeyAction::SetSent);
     assert!(
         question(&app).starts_with("Set 2 work orders to SENT"),
@@ -181,7 +190,11 @@ fn set_sent_takes_the_marked_work_orders() {
     );
     let effects = key(&mut app, KeyAction::Confirm);
     assert_eq!(sent(&effects).len(), 2);
-    assert_eq!(app.marks.len(), 2, "the marks stay until the work is done");
+    assert_eq!(
+        app.queue.list.marks.len(),
+        2,
+        "the marks stay until the work is done"
+    );
 }
 
 #[test]

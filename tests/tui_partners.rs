@@ -557,10 +557,11 @@ fn the_hierarchy_lists_a_messages_delivery_attempts_in_local_time() {
     }
     let (mut app, _) = desk(w);
     app.open_tree("SO-1");
-    let tree = app.tree.clone().expect("the hierarchy");
+    let tree = app.hierarchy.tree.clone().expect("the hierarchy");
     let fa = tree.children[0].id.clone();
-    app.tree_state.open(vec![tree.id.clone(), fa.clone()]);
-    app.tree_state
+    app.hierarchy.state.open(vec![tree.id.clone(), fa.clone()]);
+    app.hierarchy
+        .state
         .select(vec![tree.id.clone(), fa.clone(), co.clone()]);
     let text = screen(&mut app, 120, 40);
     let lines: Vec<&str> = text
@@ -582,7 +583,7 @@ fn the_hierarchy_lists_a_messages_delivery_attempts_in_local_time() {
         "{text}"
     );
     // The field activity itself has no attempts.
-    app.tree_state.select(vec![tree.id.clone(), fa]);
+    app.hierarchy.state.select(vec![tree.id.clone(), fa]);
     let text = screen(&mut app, 120, 40);
     assert!(!text.contains("delivery attempts"), "{text}");
 }

@@ -167,7 +167,7 @@ fn a_bulk_action_on_more_than_fifty_rows_asks_for_the_count() {
     let w = world(orders);
     let mut app = desk(&w);
     app.update(Action::Key(KeyAction::MarkAll));
-    assert_eq!(app.marks.len(), orders);
+    assert_eq!(app.queue.list.marks.len(), orders);
     app.update(Action::Key(KeyAction::Complete));
     // `y` is not enough: it is typed as text.
     let effects = press(&mut app, KeyCode::Char('y'), NONE);

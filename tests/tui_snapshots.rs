@@ -155,7 +155,10 @@ fn command_line_jumps_to_an_id() {
     }
     app.update(Action::Submit);
     assert_eq!(app.view, View::Tree);
-    assert_eq!(app.tree.as_ref().map(|t| t.id.as_str()), Some("SO-2"));
+    assert_eq!(
+        app.hierarchy.tree.as_ref().map(|t| t.id.as_str()),
+        Some("SO-2")
+    );
 }
 
 #[test]
@@ -169,7 +172,9 @@ fn filter_narrows_every_list() {
     }
     app.update(Action::Submit);
     assert_eq!(
-        app.activities
+        app.orchestrations
+            .list
+            .rows
             .iter()
             .map(|r| r.id.as_str())
             .collect::<Vec<_>>(),
@@ -196,7 +201,9 @@ fn overview_view() {
     app.update(Action::Key(KeyAction::Open));
     assert_eq!(app.view, View::Orchestrations);
     assert_eq!(
-        app.activities
+        app.orchestrations
+            .list
+            .rows
             .iter()
             .map(|r| r.id.as_str())
             .collect::<Vec<_>>(),
@@ -266,11 +273,20 @@ fn service_point_and_work_order_jumps_match_ids_exactly() {
     let mut app = desk(&w);
     command(&mut app, "sp SP-1");
     assert_eq!(app.view, View::Orchestrations);
-    let ids: Vec<&str> = app.activities.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<&str> = app
+        .orchestrations
+        .list
+        .rows
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
     assert_eq!(ids, ["SO-1"]);
     assert!(screen(&mut app, 120, 40).contains("service point SP-1"));
     app.update(Action::Key(KeyAction::Back));
-    assert!(app.activities.len() > 1, "Esc clears the service point");
+    assert!(
+        app.orchestrations.list.rows.len() > 1,
+        "Esc clears the service point"
+    );
 
     // An id that does not exist stays in the command line, saying so.
     command(&mut app, "wo WO-999999");

@@ -193,7 +193,7 @@ fn enter_opens_the_selected_disconnect() {
     app.update(Action::Key(KeyAction::Open));
     assert_eq!(app.view, View::Tree);
     assert_eq!(
-        app.tree.as_ref().map(|t| t.id.as_str()),
+        app.hierarchy.tree.as_ref().map(|t| t.id.as_str()),
         Some(chosen.as_str())
     );
 }

@@ -65,10 +65,20 @@ fn the_stuck_lens_applies_the_state_filter_its_title_names() {
     let mut app = desk(&w, "2025-06-13T09:00:00Z");
     app.update(Action::Key(KeyAction::GoOrchestrations));
     app.update(Action::Key(KeyAction::ToggleStuck));
-    assert_eq!(app.activities_total, 4, "{:?}", app.activities);
-    app.state_filter = Some(OrchState::ActivityError);
+    assert_eq!(
+        app.orchestrations.list.total, 4,
+        "{:?}",
+        app.orchestrations.list.rows
+    );
+    app.orchestrations.state = Some(OrchState::ActivityError);
     app.refresh();
-    let ids: Vec<&str> = app.activities.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<&str> = app
+        .orchestrations
+        .list
+        .rows
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
     assert_eq!(ids, ["SO-1", "SO-2"]);
     for (width, height) in [(120, 40), (60, 15)] {
         let text = screen(&mut app, width, height);

@@ -118,7 +118,7 @@ fn enter_on_a_queue_row_opens_the_work_orders_detail() {
     let w = world();
     let mut app = desk_as(&w, "bo", Some(Role::Clerk));
     assert_eq!(app.view, View::Queue);
-    assert_eq!(app.order_at(0).map(|o| o.id.as_str()), Some("WO-1"));
+    assert_eq!(app.queue.list.at(0).map(|o| o.id.as_str()), Some("WO-1"));
     key(&mut app, KeyAction::Open);
     assert_eq!(app.view, View::WorkOrder);
     let text = screen(&mut app, 120, 40);
@@ -146,7 +146,10 @@ fn enter_on_a_queue_row_opens_the_work_orders_detail() {
     // Enter opens the activity at the site; Esc comes back to the detail, then the queue.
     key(&mut app, KeyAction::Open);
     assert_eq!(app.view, View::Tree);
-    assert_eq!(app.tree.as_ref().map(|t| t.id.as_str()), Some("SO-1"));
+    assert_eq!(
+        app.hierarchy.tree.as_ref().map(|t| t.id.as_str()),
+        Some("SO-1")
+    );
     key(&mut app, KeyAction::Back);
     assert_eq!(app.view, View::WorkOrder);
     key(&mut app, KeyAction::Back);
@@ -187,7 +190,7 @@ fn a_closed_order_opens_by_id_and_a_missing_one_is_named() {
     // An open order still jumps to its row in the queue.
     command(&mut app, "wo WO-2");
     assert_eq!(app.view, View::Queue);
-    assert_eq!(app.queue_cursor.selected, 1);
+    assert_eq!(app.queue.list.cursor.selected, 1);
 }
 
 #[test]
@@ -336,7 +339,7 @@ fn a_validation_error_is_corrected_field_by_field_then_retried() {
     let mut w = invalid_cnp();
     let mut app = desk_as(&w, "bo", Some(Role::Clerk));
     key(&mut app, KeyAction::GoOrchestrations);
-    app.state_filter = Some(OrchState::ValidationError);
+    app.orchestrations.state = Some(OrchState::ValidationError);
     app.refresh();
     key(&mut app, KeyAction::Edit);
     let (asked, value) = prompt(&app);
@@ -444,7 +447,7 @@ fn waiting_for_the_effective_date_shows_when() {
     key(&mut app, KeyAction::GoOrchestrations);
     for filtered in [false, true] {
         if filtered {
-            app.state_filter = Some(OrchState::WaitEffDate);
+            app.orchestrations.state = Some(OrchState::WaitEffDate);
             app.refresh();
         }
         for (width, height) in [(120, 40), (60, 15)] {
@@ -457,10 +460,10 @@ fn waiting_for_the_effective_date_shows_when() {
     // The export says it too, in the zone with its offset.
     let csv = orderdesk::tui::export::current_list(&app, false).expect("a list to export");
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap_or("").ends_with(",effective"), "{csv}");
+    assert!(lines.next().unwrap_or("").contains(",effective"), "{csv}");
     assert!(csv.contains("2025-06-12T08:00:00+00:00"), "{csv}");
     // With no row waiting, the column is not there.
-    app.state_filter = Some(OrchState::InProgress);
+    app.orchestrations.state = Some(OrchState::InProgress);
     app.refresh();
     assert!(!screen(&mut app, 120, 40).contains("EFFECTIVE"));
 }

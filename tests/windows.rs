@@ -165,40 +165,55 @@ fn the_desk_holds_a_window_and_its_cursor_travels_the_whole_list() {
     );
     app.update(Action::Key(KeyAction::GoOrchestrations));
     assert_eq!(app.view, View::Orchestrations);
-    assert_eq!(app.activities_total, whole.len());
-    assert!(app.activities.len() < whole.len(), "only a window is held");
+    assert_eq!(app.orchestrations.list.total, whole.len());
+    assert!(
+        app.orchestrations.list.rows.len() < whole.len(),
+        "only a window is held"
+    );
     app.update(Action::Key(KeyAction::Bottom));
     let last = whole.len() - 1;
-    assert_eq!(app.orch_cursor.selected, last);
-    assert_eq!(app.activity_at(last).map(|r| &r.id), Some(&whole[last].id));
+    assert_eq!(app.orchestrations.list.cursor.selected, last);
+    assert_eq!(
+        app.orchestrations.list.at(last).map(|r| &r.id),
+        Some(&whole[last].id)
+    );
     for _ in 0..30 {
         app.update(Action::Key(KeyAction::PageUp));
     }
-    let at = app.orch_cursor.selected;
-    assert_eq!(app.activity_at(at).map(|r| &r.id), Some(&whole[at].id));
+    let at = app.orchestrations.list.cursor.selected;
+    assert_eq!(
+        app.orchestrations.list.at(at).map(|r| &r.id),
+        Some(&whole[at].id)
+    );
     app.update(Action::Key(KeyAction::Refresh));
-    assert_eq!(app.activity_at(at).map(|r| &r.id), Some(&whole[at].id));
+    assert_eq!(
+        app.orchestrations.list.at(at).map(|r| &r.id),
+        Some(&whole[at].id)
+    );
     app.update(Action::Key(KeyAction::Top));
-    assert_eq!(app.activity_at(0).map(|r| &r.id), Some(&whole[0].id));
+    assert_eq!(
+        app.orchestrations.list.at(0).map(|r| &r.id),
+        Some(&whole[0].id)
+    );
 
     // Paging down the whole list and back up, every row on screen is the list's row there,
     // though the desk reads only what its window lacks as it slides.
     let check = |app: &App| {
-        let on_screen =
-            app.orch_cursor.offset..(app.orch_cursor.offset + app.page).min(whole.len());
+        let on_screen = app.orchestrations.list.cursor.offset
+            ..(app.orchestrations.list.cursor.offset + app.page).min(whole.len());
         for at in on_screen {
             assert_eq!(
-                app.activity_at(at).map(|r| &r.id),
+                app.orchestrations.list.at(at).map(|r| &r.id),
                 Some(&whole[at].id),
                 "row {at}"
             );
         }
     };
-    while app.orch_cursor.selected + 1 < whole.len() {
+    while app.orchestrations.list.cursor.selected + 1 < whole.len() {
         app.update(Action::Key(KeyAction::PageDown));
         check(&app);
     }
-    while app.orch_cursor.selected > 0 {
+    while app.orchestrations.list.cursor.selected > 0 {
         app.update(Action::Key(KeyAction::PageUp));
         check(&app);
     }

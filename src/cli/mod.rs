@@ -412,7 +412,7 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
             output::action(out, "cancelled", &api.cancel_fa(&id, &reason)?, json)?
         }
         Command::Queue { mine } => {
-            output::queue(out, &api.queue_window(mine, "", 0, 0, None)?.0, json)?
+            output::queue(out, &api.queue_window(mine, "", 0, 0, None)?.0, json, times)?
         }
         Command::Wo { action } => work_order(out, api, action, json, times)?,
         Command::MoveIn {
@@ -527,13 +527,18 @@ fn work_order(
         } => {
             let assignee =
                 Assignee::parse(&to).map_err(|e| Failure::bad_input(format!("--to {e}")))?;
-            output::queue(out, &[api.wo_assign(&id, assignee, schedule_for)?], json)?;
+            output::queue(
+                out,
+                &[api.wo_assign(&id, assignee, schedule_for)?],
+                json,
+                times,
+            )?;
         }
         WoAction::SetStatus { id, status } => {
             let to = WoStatus::parse(&status).ok_or_else(|| {
                 Failure::bad_input(format!("status `{status}`: expected SENT or SETUP"))
             })?;
-            output::queue(out, &[api.wo_set_status(&id, to)?], json)?;
+            output::queue(out, &[api.wo_set_status(&id, to)?], json, times)?;
         }
         WoAction::Create {
             kind,
@@ -565,7 +570,7 @@ fn work_order(
                 status: WoStatus::New,
                 preferred_date,
             };
-            output::queue(out, &[api.wo_create(new)?], json)?;
+            output::queue(out, &[api.wo_create(new)?], json, times)?;
         }
     }
     Ok(())

@@ -1,11 +1,12 @@
 //! Human tables and JSON for the command line.
 
 use orderdesk::client::SessionInfo;
-use orderdesk::domain::{AuditEntry, AuditOutcome, StatusReason};
+use orderdesk::domain::{AuditEntry, StatusReason};
 use orderdesk::engine::{
     ActionReport, ActivityRow, ActivityTree, BulkReport, CommView, FeedRow, FeedView,
     InboundReport, TreeNode,
 };
+use orderdesk::listing::{self, Form};
 use orderdesk::timefmt::Times;
 use orderdesk::workorders::WorkOrder;
 use serde::Serialize;
@@ -39,9 +40,9 @@ fn reason(r: &Option<StatusReason>) -> String {
     }
 }
 
-fn table(out: Out<'_>, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+fn table<H: AsRef<str>>(out: Out<'_>, header: &[H], rows: &[Vec<String>]) -> std::io::Result<()> {
     use orderdesk::width::{columns, pad};
-    let mut widths: Vec<usize> = header.iter().map(|h| columns(h)).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| columns(h.as_ref())).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(columns(cell));
@@ -60,7 +61,7 @@ fn table(out: Out<'_>, header: &[&str], rows: &[Vec<String>]) -> std::io::Result
     writeln!(
         out,
         "{}",
-        line(header.iter().map(|h| h.to_string()).collect())
+        line(header.iter().map(|h| h.as_ref().to_string()).collect())
     )?;
     for row in rows {
         writeln!(out, "{}", line(row.clone()))?;
@@ -99,31 +100,16 @@ impl JsonArray {
 
 /// One `list` row as table cells.
 pub fn list_cells(r: &ActivityRow, times: &Times) -> Vec<String> {
-    let mut flags = String::new();
-    if r.superseded_by.is_some() {
-        flags.push_str(" ⚠superseded");
-    }
-    if !r.warnings.is_empty() {
-        flags.push_str(" ⚠conflict");
-    }
-    vec![
-        r.id.clone(),
-        r.activity_type.clone(),
-        r.state.clone(),
-        reason(&r.status_reason),
-        r.sp.clone().or(r.target.clone()).unwrap_or_default(),
-        format!("{}{flags}", times.dated(r.status_at)),
-    ]
+    listing::ORCHESTRATIONS
+        .iter()
+        .map(|f| f.write(r, times, Form::Text))
+        .collect()
 }
 
 /// The `list` table from its rows' cells.
 pub fn list_table(out: Out<'_>, cells: &[Vec<String>], times: &Times) -> std::io::Result<()> {
-    let since = times.header("SINCE");
-    table(
-        out,
-        &["ID", "TYPE", "STATE", "REASON", "SP/TARGET", since.as_str()],
-        cells,
-    )?;
+    let header = listing::headers(listing::ORCHESTRATIONS, times, Form::Text);
+    table(out, &header, cells)?;
     writeln!(
         out,
         "{} activit{}",
@@ -286,50 +272,9 @@ pub fn audit(
     if as_json {
         return json(out, &entries);
     }
-    let cells: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| {
-            let outcome = match &e.outcome {
-                AuditOutcome::Done => "done".to_string(),
-                AuditOutcome::Refused { code, .. } => format!("refused {code}"),
-            };
-            let operator = match &e.account {
-                Some(account) => format!("{} (by {account})", e.operator),
-                None => e.operator.clone(),
-            };
-            vec![
-                times.dated_second(e.at),
-                e.wall
-                    .map(|t| times.dated_second(t))
-                    .unwrap_or_else(|| "-".into()),
-                operator,
-                e.role
-                    .map(|r| r.code().to_string())
-                    .unwrap_or_else(|| "-".into()),
-                e.channel.clone().unwrap_or_else(|| "-".into()),
-                e.action.clone(),
-                e.ids.join(","),
-                outcome,
-                e.detail.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    let (at, wall) = (times.header("AT"), times.header("WALL CLOCK"));
-    table(
-        out,
-        &[
-            at.as_str(),
-            wall.as_str(),
-            "OPERATOR",
-            "ROLE",
-            "VIA",
-            "ACTION",
-            "IDS",
-            "OUTCOME",
-            "DETAIL",
-        ],
-        &cells,
-    )
+    let header = listing::headers(listing::AUDIT, times, Form::Text);
+    let cells = listing::cells(listing::AUDIT, entries, times, Form::Text);
+    table(out, &header, &cells)
 }
 
 /// `sessions`: the clients connected to the server.
@@ -457,41 +402,18 @@ pub fn inbound(out: Out<'_>, report: &InboundReport, as_json: bool) -> std::io::
 }
 
 /// `queue` (and single work orders).
-pub fn queue(out: Out<'_>, orders: &[WorkOrder], as_json: bool) -> std::io::Result<()> {
+pub fn queue(
+    out: Out<'_>,
+    orders: &[WorkOrder],
+    as_json: bool,
+    times: &Times,
+) -> std::io::Result<()> {
     if as_json {
         return json(out, &orders);
     }
-    let cells: Vec<Vec<String>> = orders
-        .iter()
-        .map(|w| {
-            vec![
-                w.id.clone(),
-                w.status.code().to_string(),
-                orderdesk::workorders::kind_label(w.kind).to_string(),
-                w.customer.clone(),
-                w.site.clone(),
-                w.preferred_date
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                w.assignee.label(),
-                w.scheduled_for.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    table(
-        out,
-        &[
-            "ID",
-            "STATUS",
-            "KIND",
-            "CUSTOMER",
-            "SITE",
-            "PREFERRED",
-            "ASSIGNEE",
-            "SCHEDULED FOR",
-        ],
-        &cells,
-    )
+    let header = listing::headers(listing::QUEUE, times, Form::Text);
+    let cells = listing::cells(listing::QUEUE, orders, times, Form::Text);
+    table(out, &header, &cells)
 }
 
 /// One work order with its customer, address and history (newest first).
@@ -504,7 +426,7 @@ pub fn wo_detail(
     if as_json {
         return json(out, detail);
     }
-    queue(out, std::slice::from_ref(&detail.order), false)?;
+    queue(out, std::slice::from_ref(&detail.order), false, times)?;
     let contact: Vec<&str> = [detail.phone.as_deref(), detail.email.as_deref()]
         .into_iter()
         .flatten()

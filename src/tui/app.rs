@@ -6,12 +6,8 @@
 
 use super::keymap::{Context, KeyAction, Keymap};
 use crate::client::Request;
-use crate::domain::{ActivityType, Capability, Instant, Role};
-use crate::engine::{ActivityRow, ActivityTree, ListFilter, Near};
-use crate::lifecycle::OrchState;
+use crate::domain::{Capability, Instant, Role};
 use crate::runtime::Notice;
-use crate::workorders::{Assignee, WorkOrder};
-use std::collections::BTreeSet;
 use tui_input::{Input, InputRequest};
 
 /// The views of the desk.
@@ -241,36 +237,7 @@ pub enum Action {
     Clock(Instant, f64),
 }
 
-/// A list's cursor: the selected row and the first row on screen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cursor {
-    /// The selected row.
-    pub selected: usize,
-    /// The first visible row.
-    pub offset: usize,
-}
-
-impl Cursor {
-    /// Moves by `delta` rows within `len`.
-    pub fn step(&mut self, delta: isize, len: usize) {
-        if len == 0 {
-            *self = Cursor::default();
-            return;
-        }
-        let target = self.selected as isize + delta;
-        self.selected = target.clamp(0, len as isize - 1) as usize;
-    }
-
-    /// Keeps the selection on screen for a list `height` rows high.
-    pub fn scroll_into_view(&mut self, height: usize) {
-        let height = height.max(1);
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
-        }
-    }
-}
+pub use super::windowed::Cursor;
 
 /// How far a motion key moves a list cursor, `page` rows being one screen; `None` for other keys.
 /// Top and bottom are "very far", which `Cursor::step` clamps to the list's ends.
@@ -317,59 +284,16 @@ pub struct App {
     pub keymap: Keymap,
     /// The current view.
     pub view: View,
-    /// The window of open work orders read around the cursor, in queue order (after filters).
-    pub orders: Vec<WorkOrder>,
-    /// The position of `orders[0]` in the whole (filtered) queue.
-    pub orders_from: usize,
-    /// What `orders` was read with (mine, text): a later window is walked from a held row
-    /// only when it belongs to the same list.
-    orders_read_with: Option<(bool, String)>,
-    /// How many orders the whole (filtered) queue has.
-    pub orders_total: usize,
-    /// The queue's cursor.
-    pub queue_cursor: Cursor,
-    /// Marked work orders.
-    pub marks: BTreeSet<String>,
-    /// Marked orchestrations (activity ids) in the orchestration list.
-    pub orch_marks: BTreeSet<String>,
-    /// Marked error groups (error codes) in the error inbox.
-    pub error_marks: BTreeSet<String>,
-    /// Only the orders scheduled for me.
-    pub mine: bool,
-    /// The window of orchestration rows read around the cursor (after filters).
-    pub activities: Vec<ActivityRow>,
-    /// The position of `activities[0]` in the whole (filtered) list.
-    pub activities_from: usize,
-    /// The filter `activities` was read with (`None`: the stuck lens, held whole).
-    activities_read_with: Option<ListFilter>,
-    /// How many rows the whole (filtered) list has.
-    pub activities_total: usize,
-    /// The orchestration list's cursor.
-    pub orch_cursor: Cursor,
-    /// State filter (None: all).
-    pub state_filter: Option<OrchState>,
-    /// Type filter (None: all).
-    pub type_filter: Option<ActivityType>,
-    /// Error-code filter, from the error inbox.
-    pub code_filter: Option<String>,
-    /// Service-point filter, from `:sp` (the exact id).
-    pub sp_filter: Option<String>,
-    /// The "stuck" lens is on: the list shows what rests too long, with why.
-    pub stuck: bool,
-    /// Why each row of the stuck lens is there, by id.
-    pub stuck_why: std::collections::BTreeMap<String, String>,
-    /// The error inbox: (code, count).
-    pub error_groups: Vec<(String, usize)>,
-    /// The error inbox's cursor.
-    pub errors_cursor: Cursor,
+    /// The open work-order queue.
+    pub queue: super::queue_view::QueueState,
+    /// The orchestration list.
+    pub orchestrations: super::orch_view::OrchListState,
+    /// The error inbox.
+    pub errors: super::errors_view::ErrorsState,
     /// The text filter of each list (`/`).
     pub filter: String,
-    /// The activity shown in the hierarchy.
-    pub tree: Option<ActivityTree>,
-    /// The view the hierarchy was opened from (Esc returns there).
-    pub tree_from: View,
-    /// The hierarchy's expand/select state.
-    pub tree_state: tui_tree_widget::TreeState<String>,
+    /// The hierarchy of one activity.
+    pub hierarchy: super::tree_view::HierarchyState,
     /// The popup, if any.
     pub popup: Option<Popup>,
     /// The latest message.
@@ -407,32 +331,11 @@ impl App {
             api,
             keymap,
             view: View::Queue,
-            orders: Vec::new(),
-            orders_from: 0,
-            orders_read_with: None,
-            orders_total: 0,
-            queue_cursor: Cursor::default(),
-            marks: BTreeSet::new(),
-            orch_marks: BTreeSet::new(),
-            error_marks: BTreeSet::new(),
-            mine: false,
-            activities: Vec::new(),
-            activities_from: 0,
-            activities_read_with: None,
-            activities_total: 0,
-            orch_cursor: Cursor::default(),
-            state_filter: None,
-            type_filter: None,
-            code_filter: None,
-            sp_filter: None,
-            stuck: false,
-            stuck_why: std::collections::BTreeMap::new(),
-            error_groups: Vec::new(),
-            errors_cursor: Cursor::default(),
+            queue: Default::default(),
+            orchestrations: Default::default(),
+            errors: Default::default(),
             filter: String::new(),
-            tree: None,
-            tree_from: View::Orchestrations,
-            tree_state: tui_tree_widget::TreeState::default(),
+            hierarchy: Default::default(),
             popup: None,
             toast: None,
             status: Status {
@@ -686,14 +589,10 @@ impl App {
                 View::Audit => super::audit_view::key(self, key),
                 View::Overview => super::overview_view::key(self, key),
                 View::WorkOrder => super::wo_view::key(self, key),
-                _ if matches!(key, KeyAction::Open | KeyAction::Right)
-                    && self.view != View::Tree =>
-                {
-                    self.open()
-                }
-                View::Queue => self.queue_key(key),
-                View::Orchestrations | View::Errors => self.orch_key(key),
-                View::Tree => self.tree_key(key),
+                View::Queue => super::queue_view::key(self, key),
+                View::Orchestrations => super::orch_view::key(self, key),
+                View::Errors => super::errors_view::key(self, key),
+                View::Tree => super::tree_view::key(self, key),
             },
         }
     }
@@ -722,15 +621,8 @@ impl App {
 
     fn back(&mut self) {
         match self.view {
-            View::Tree => self.go(self.tree_from),
-            View::Orchestrations if self.code_filter.is_some() => {
-                self.code_filter = None;
-                self.go(View::Errors);
-            }
-            View::Orchestrations if self.sp_filter.is_some() => {
-                self.sp_filter = None;
-                self.refresh();
-            }
+            View::Tree => super::tree_view::back(self),
+            View::Orchestrations => super::orch_view::back(self),
             _ if !self.filter.is_empty() => {
                 self.filter.clear();
                 self.refresh();
@@ -808,7 +700,8 @@ impl App {
         Vec::new()
     }
 
-    fn send_confirmed(&mut self, requests: Vec<Request>) -> Vec<Effect> {
+    /// Sends requests already agreed to, saying the desk is at work.
+    pub fn send_confirmed(&mut self, requests: Vec<Request>) -> Vec<Effect> {
         self.toast = Some(Toast {
             text: "working…".into(),
             error: false,
@@ -816,32 +709,18 @@ impl App {
         requests.into_iter().map(Effect::Send).collect()
     }
 
-    fn move_cursor(&mut self, delta: isize) -> Vec<Effect> {
-        let page = self.page;
-        match self.view {
-            View::Queue => {
-                self.queue_cursor.step(delta, self.orders_total);
-                self.queue_cursor.scroll_into_view(page);
-                self.follow_cursor();
-            }
-            View::Orchestrations => {
-                self.orch_cursor.step(delta, self.activities_total);
-                self.orch_cursor.scroll_into_view(page);
-                self.follow_cursor();
-            }
+    /// Moves the current list's cursor by `delta` rows.
+    pub fn move_cursor(&mut self, delta: isize) -> Vec<Effect> {
+        let read = match self.view {
+            View::Queue => super::queue_view::step(self, delta),
+            View::Orchestrations => super::orch_view::step(self, delta),
             View::Errors => {
-                self.errors_cursor.step(delta, self.error_groups.len());
-                self.errors_cursor.scroll_into_view(page);
+                super::errors_view::step(self, delta);
+                Ok(())
             }
             View::Tree => {
-                let steps = delta.unsigned_abs().min(10_000);
-                for _ in 0..steps {
-                    if delta < 0 {
-                        self.tree_state.key_up();
-                    } else {
-                        self.tree_state.key_down();
-                    }
-                }
+                super::tree_view::step(self, delta);
+                Ok(())
             }
             // These views move their own lists.
             View::Feed
@@ -849,58 +728,17 @@ impl App {
             | View::Partners
             | View::Audit
             | View::Overview
-            | View::WorkOrder => {}
-        }
-        Vec::new()
-    }
-
-    fn open(&mut self) -> Vec<Effect> {
-        match self.view {
-            View::Queue => {
-                if let Some(id) = self.selected_order().map(|w| w.id.clone()) {
-                    return super::wo_view::open(self, &id);
-                }
-            }
-            View::Orchestrations => {
-                if let Some(row) = self.activity_at(self.orch_cursor.selected) {
-                    let id = row.id.clone();
-                    self.open_tree(&id);
-                }
-            }
-            View::Errors => {
-                if let Some((code, _)) = self.error_groups.get(self.errors_cursor.selected) {
-                    self.stuck = false;
-                    self.code_filter = Some(code.clone());
-                    self.state_filter = None;
-                    self.orch_cursor = Cursor::default();
-                    self.go(View::Orchestrations);
-                }
-            }
-            _ => {}
+            | View::WorkOrder => Ok(()),
+        };
+        if let Err(err) = read {
+            return self.say(&format!("cannot read the database: {err}"), true);
         }
         Vec::new()
     }
 
     /// Opens the hierarchy of an activity.
     pub fn open_tree(&mut self, id: &str) {
-        match self.api.show(id) {
-            Ok(tree) => {
-                self.tree_state = tui_tree_widget::TreeState::default();
-                self.tree_state.open(vec![tree.id.clone()]);
-                self.tree_state.select(vec![tree.id.clone()]);
-                self.tree = Some(tree);
-                if self.view != View::Tree {
-                    self.tree_from = self.view;
-                }
-                self.view = View::Tree;
-            }
-            Err(err) => {
-                self.toast = Some(Toast {
-                    text: err.to_string(),
-                    error: true,
-                })
-            }
-        }
+        super::tree_view::open(self, id);
     }
 
     /// Why this operator may not use `capability`, in the engine's own words (`None`: they may).
@@ -919,23 +757,22 @@ impl App {
             .is_none_or(|capability| self.refusal(capability).is_none())
     }
 
-    /// Whether the hint bar offers `action` here: the role may, and it applies to what is
-    /// selected (a correction only to a request in VALIDATION_ERROR), so no key is dead.
-    pub fn offers(&self, action: KeyAction) -> bool {
-        if !self.may(action) {
-            return false;
-        }
-        if action != KeyAction::Edit {
-            return true;
-        }
-        let state = match self.view {
-            View::Orchestrations => self
-                .activity_at(self.orch_cursor.selected)
-                .map(|r| r.state.as_str()),
-            View::Tree => self.tree.as_ref().map(|t| t.state.as_str()),
+    /// Why `action` does nothing in this view now (`None`: it acts): the view knows (a
+    /// correction only for a request in VALIDATION_ERROR, a queue action only on an order).
+    pub fn unavailable(&self, action: KeyAction) -> Option<&'static str> {
+        match self.view {
+            View::Queue => super::queue_view::unavailable(self, action),
+            View::Orchestrations => super::orch_view::unavailable(self, action),
+            View::Errors => super::errors_view::unavailable(self, action),
+            View::Tree => super::tree_view::unavailable(self, action),
             _ => None,
-        };
-        state == Some(OrchState::ValidationError.code())
+        }
+    }
+
+    /// Whether the hint bar offers `action` here: the role may, and it acts on what is
+    /// selected, so no key offered is dead.
+    pub fn offers(&self, action: KeyAction) -> bool {
+        self.may(action) && self.unavailable(action).is_none()
     }
 
     /// Opens the view the configuration gives this operator's role, reading its saved state
@@ -962,490 +799,10 @@ impl App {
         &self.api.session().config
     }
 
-    // ---- queue ------------------------------------------------------------------------------
-
-    fn selected_order(&self) -> Option<&WorkOrder> {
-        self.order_at(self.queue_cursor.selected)
-    }
-
-    /// The order at `at` in the whole (filtered) queue, when it is in the window read.
-    pub fn order_at(&self, at: usize) -> Option<&WorkOrder> {
-        self.orders.get(at.checked_sub(self.orders_from)?)
-    }
-
-    /// The row at `at` in the whole (filtered) list, when it is in the window read.
-    pub fn activity_at(&self, at: usize) -> Option<&ActivityRow> {
-        self.activities.get(at.checked_sub(self.activities_from)?)
-    }
-
-    /// Every order of the (filtered) queue: read whole only on an explicit action (mark all,
-    /// export), never on refresh.
-    pub fn whole_queue(&self) -> Result<Vec<WorkOrder>, crate::engine::EngineError> {
-        if self.orders_from == 0 && self.orders.len() == self.orders_total {
-            return Ok(self.orders.clone());
-        }
-        Ok(self
-            .api
-            .queue_window(self.mine, &self.filter, 0, 0, None)?
-            .0)
-    }
-
-    /// Every row of the (filtered) orchestration list: read whole only on an explicit action
-    /// (retry all, discard all, export), never on refresh.
-    pub fn whole_list(&self) -> Result<Vec<ActivityRow>, crate::engine::EngineError> {
-        if self.activities_from == 0 && self.activities.len() == self.activities_total {
-            return Ok(self.activities.clone());
-        }
-        Ok(self.api.list_window(&self.list_filter(), 0, 0, None)?.0)
-    }
-
-    /// The marked orders, or the selected one when nothing is marked; in a work order's
-    /// detail, the order shown.
-    pub fn targets(&self) -> Vec<String> {
-        if self.view == View::WorkOrder {
-            return super::wo_view::shown(self).into_iter().collect();
-        }
-        if self.marks.is_empty() {
-            self.selected_order()
-                .map(|w| vec![w.id.clone()])
-                .unwrap_or_default()
-        } else {
-            self.marks.iter().cloned().collect()
-        }
-    }
-
-    /// A queue action (complete, cancel, assign, sent, setup) on [`App::targets`]: the queue
-    /// and a work order's detail share it, refusals and confirmations included.
-    pub fn queue_action(&mut self, key: KeyAction) -> Vec<Effect> {
-        self.queue_key(key)
-    }
-
-    fn queue_key(&mut self, key: KeyAction) -> Vec<Effect> {
-        match key {
-            KeyAction::ToggleMark => {
-                if let Some(id) = self.selected_order().map(|w| w.id.clone()) {
-                    toggle(&mut self.marks, id);
-                }
-                self.move_cursor(1)
-            }
-            KeyAction::MarkAll => match self.whole_queue() {
-                Ok(orders) => {
-                    self.marks = orders.into_iter().map(|w| w.id).collect();
-                    self.say_marked(self.marks.len())
-                }
-                Err(err) => self.say(&format!("cannot read the database: {err}"), true),
-            },
-            KeyAction::ClearMarks => {
-                self.marks.clear();
-                Vec::new()
-            }
-            KeyAction::ToggleMine => {
-                self.mine = !self.mine;
-                self.queue_cursor = Cursor::default();
-                self.refresh();
-                Vec::new()
-            }
-            KeyAction::Complete => {
-                let ids = self.targets();
-                if ids.is_empty() {
-                    return Vec::new();
-                }
-                let question = format!("Complete {}? ({})", orders(ids.len()), preview(&ids));
-                let rows = ids.len();
-                self.confirm_rows(question, vec![Request::WoComplete { ids }], rows)
-            }
-            KeyAction::Cancel => {
-                let ids = self.targets();
-                if ids.is_empty() {
-                    return Vec::new();
-                }
-                let prompt = format!("Reason for cancelling {}", orders(ids.len()));
-                self.prompt(&prompt, String::new(), Purpose::CancelOrders(ids))
-            }
-            KeyAction::Assign => {
-                let ids = self.targets();
-                if ids.is_empty() {
-                    return Vec::new();
-                }
-                // One order: its current assignee is the choice the list starts on.
-                let current = match ids.as_slice() {
-                    [id] => self
-                        .orders
-                        .iter()
-                        .chain(self.work_order.detail.as_ref().map(|d| &d.order))
-                        .find(|w| &w.id == id)
-                        .map(|w| w.assignee.clone())
-                        .unwrap_or(Assignee::Unassigned),
-                    _ => Assignee::Unassigned,
-                };
-                let prompt = format!(
-                    "Assign {} ({}): type to filter, Up/Down to choose, or internal:NAME:EMAIL",
-                    orders(ids.len()),
-                    preview(&ids)
-                );
-                let pick = super::assign_pick::pick(self, &current);
-                let effects = self.prompt(&prompt, String::new(), Purpose::Assign(ids));
-                self.pick = Some(pick);
-                effects
-            }
-            KeyAction::SetSent | KeyAction::SetSetup => {
-                let ids = self.targets();
-                if ids.is_empty() {
-                    return Vec::new();
-                }
-                let status = if key == KeyAction::SetSent {
-                    crate::workorders::WoStatus::Sent
-                } else {
-                    crate::workorders::WoStatus::Setup
-                };
-                let question =
-                    format!("Set {} to {status}? ({})", orders(ids.len()), preview(&ids));
-                let rows = ids.len();
-                let requests = ids
-                    .into_iter()
-                    .map(|id| Request::WoSetStatus { id, status })
-                    .collect();
-                if rows == 1 {
-                    // One row, and a status that can be set back: no question.
-                    self.send_confirmed(requests)
-                } else {
-                    self.confirm_rows(question, requests, rows)
-                }
-            }
-            _ => Vec::new(),
-        }
-    }
-
     /// Tells how many rows are marked now.
-    fn say_marked(&mut self, marked: usize) -> Vec<Effect> {
+    pub fn say_marked(&mut self, marked: usize) -> Vec<Effect> {
         let text = format!("{marked} marked: the next action takes them all (U clears)");
         self.say(&text, false)
-    }
-
-    // ---- orchestrations and the hierarchy ------------------------------------------------------
-
-    fn selected_activity(&self) -> Option<String> {
-        match self.view {
-            View::Orchestrations => self
-                .activity_at(self.orch_cursor.selected)
-                .map(|r| r.id.clone()),
-            View::Tree => self.tree.as_ref().map(|t| t.id.clone()),
-            _ => None,
-        }
-    }
-
-    /// The node selected in the hierarchy, when it is a child activity (for `--related`).
-    pub fn selected_node(&self) -> Option<String> {
-        let path = self.tree_state.selected();
-        let last = path.last()?;
-        let root = self.tree.as_ref()?;
-        (path.len() > 1
-            && !last.starts_with("CO-")
-            && !last.starts_with("CI-")
-            && last != &root.id
-            && !last.contains('#'))
-        .then(|| last.clone())
-    }
-
-    fn orch_key(&mut self, key: KeyAction) -> Vec<Effect> {
-        match key {
-            KeyAction::ToggleMark => {
-                match self.view {
-                    View::Errors => {
-                        if let Some((code, _)) = self.error_groups.get(self.errors_cursor.selected)
-                        {
-                            toggle(&mut self.error_marks, code.clone());
-                        }
-                    }
-                    _ => {
-                        if let Some(id) = self
-                            .activity_at(self.orch_cursor.selected)
-                            .map(|r| r.id.clone())
-                        {
-                            toggle(&mut self.orch_marks, id);
-                        }
-                    }
-                }
-                self.move_cursor(1)
-            }
-            KeyAction::MarkAll => match self.view {
-                View::Errors => {
-                    self.error_marks = self.error_groups.iter().map(|(c, _)| c.clone()).collect();
-                    self.say_marked(self.error_marks.len())
-                }
-                _ => match self.whole_list() {
-                    Ok(rows) => {
-                        self.orch_marks = rows.into_iter().map(|r| r.id).collect();
-                        self.say_marked(self.orch_marks.len())
-                    }
-                    Err(err) => self.say(&format!("cannot read the database: {err}"), true),
-                },
-            },
-            KeyAction::ClearMarks => {
-                self.orch_marks.clear();
-                self.error_marks.clear();
-                Vec::new()
-            }
-            KeyAction::Retry | KeyAction::Discard if self.view == View::Errors => {
-                self.on_error_groups(key == KeyAction::Retry, false)
-            }
-            KeyAction::RetryAll | KeyAction::DiscardAll if self.view == View::Errors => {
-                self.on_error_groups(key == KeyAction::RetryAll, true)
-            }
-            KeyAction::Retry
-            | KeyAction::Discard
-            | KeyAction::ExecuteNow
-            | KeyAction::CancelOrchestration
-            | KeyAction::Update
-                if !self.orch_marks.is_empty() && self.view == View::Orchestrations =>
-            {
-                let ids: Vec<String> = self.orch_marks.iter().cloned().collect();
-                self.on_marked_activities(key, ids)
-            }
-            KeyAction::FilterState => {
-                self.state_filter = next_in(OrchState::ALL, self.state_filter);
-                self.orch_cursor = Cursor::default();
-                self.refresh();
-                Vec::new()
-            }
-            KeyAction::FilterType => {
-                let requests: Vec<ActivityType> = ActivityType::ALL.to_vec();
-                self.type_filter = next_in(&requests, self.type_filter);
-                self.orch_cursor = Cursor::default();
-                self.refresh();
-                Vec::new()
-            }
-            KeyAction::RetryAll | KeyAction::DiscardAll => {
-                let ids: Vec<String> = match self.whole_list() {
-                    Ok(rows) => rows.into_iter().map(|r| r.id).collect(),
-                    Err(err) => return self.say(&format!("cannot read the database: {err}"), true),
-                };
-                if ids.is_empty() {
-                    return self.say("the list is empty: nothing to do", true);
-                }
-                self.retry_or_discard(key == KeyAction::RetryAll, ids, "in this list")
-            }
-            KeyAction::ToggleStuck => {
-                self.stuck = !self.stuck;
-                self.orch_cursor = Cursor::default();
-                self.go(View::Orchestrations);
-                Vec::new()
-            }
-            KeyAction::ToggleErrorInbox => {
-                let to = if self.view == View::Errors {
-                    View::Orchestrations
-                } else {
-                    View::Errors
-                };
-                self.go(to);
-                Vec::new()
-            }
-            _ => self.activity_key(key, None),
-        }
-    }
-
-    /// Retry or discard many activities: a confirmation (retry) or a reason (discard) that
-    /// states how many, then one bulk request run in the background.
-    fn retry_or_discard(&mut self, retry: bool, ids: Vec<String>, which: &str) -> Vec<Effect> {
-        let rows = ids.len();
-        if !retry {
-            let prompt = format!("Discard {} {which}: why?", activities(rows));
-            return self.prompt(&prompt, String::new(), Purpose::DiscardAll(ids));
-        }
-        let question = format!(
-            "Retry {} {which} ({})? It runs in the background; the report counts an item only once its next transition has happened.",
-            activities(rows),
-            preview(&ids)
-        );
-        self.confirm_rows(question, vec![Request::RetryAll { ids }], rows)
-    }
-
-    /// Retry or discard the activities of the marked error groups (or the selected one), or
-    /// with `all`, of every group in the inbox.
-    fn on_error_groups(&mut self, retry: bool, all: bool) -> Vec<Effect> {
-        let codes: Vec<String> = if all {
-            self.error_groups.iter().map(|(c, _)| c.clone()).collect()
-        } else if self.error_marks.is_empty() {
-            self.error_groups
-                .get(self.errors_cursor.selected)
-                .map(|(c, _)| vec![c.clone()])
-                .unwrap_or_default()
-        } else {
-            self.error_marks.iter().cloned().collect()
-        };
-        let mut ids = Vec::new();
-        for code in &codes {
-            let filter = ListFilter {
-                error_code: Some(code.clone()),
-                ..ListFilter::default()
-            };
-            match self.api.list_window(&filter, 0, 0, None) {
-                Ok((rows, _)) => ids.extend(rows.into_iter().map(|r| r.id)),
-                Err(err) => return self.say(&format!("cannot read the database: {err}"), true),
-            }
-        }
-        if ids.is_empty() {
-            return self.say(
-                "no activity is in these error groups now: nothing to do",
-                true,
-            );
-        }
-        let which = match codes.as_slice() {
-            [code] => format!("in error {code}"),
-            _ => format!("in {} error groups ({})", codes.len(), preview(&codes)),
-        };
-        self.retry_or_discard(retry, ids, &which)
-    }
-
-    /// An activity action on several marked orchestrations: each is sent on its own, after
-    /// one question (or one prompt) that says how many.
-    fn on_marked_activities(&mut self, key: KeyAction, ids: Vec<String>) -> Vec<Effect> {
-        let rows = ids.len();
-        if let [id] = ids.as_slice() {
-            // One marked row is acted on as if it were the selected one.
-            return self.activity_key_on(key, id.clone(), None);
-        }
-        match key {
-            KeyAction::Retry | KeyAction::Discard => {
-                self.retry_or_discard(key == KeyAction::Retry, ids, "marked")
-            }
-            KeyAction::ExecuteNow => {
-                let question = format!(
-                    "Execute {} now ({})? This bypasses their effective dates, business hours and the throttle.",
-                    activities(rows),
-                    preview(&ids)
-                );
-                let requests = ids
-                    .into_iter()
-                    .map(|id| Request::ExecuteNow { id })
-                    .collect();
-                self.confirm_rows(question, requests, rows)
-            }
-            KeyAction::CancelOrchestration => self.prompt(
-                &format!(
-                    "Cancel {} ({}): reason code (CR, CXS, D1-Undetermined, D1-AutoDiscarded)",
-                    activities(rows),
-                    preview(&ids)
-                ),
-                "CR".into(),
-                Purpose::CancelMarked(ids),
-            ),
-            KeyAction::Update => self.prompt(
-                &format!("Update {} ({}): comments", activities(rows), preview(&ids)),
-                String::new(),
-                Purpose::UpdateMarked(ids),
-            ),
-            _ => Vec::new(),
-        }
-    }
-
-    fn tree_key(&mut self, key: KeyAction) -> Vec<Effect> {
-        match key {
-            KeyAction::Expand | KeyAction::Right => {
-                self.tree_state.key_right();
-                Vec::new()
-            }
-            KeyAction::Collapse | KeyAction::Left => {
-                self.tree_state.key_left();
-                Vec::new()
-            }
-            KeyAction::ToggleNode | KeyAction::Open => {
-                self.tree_state.toggle_selected();
-                Vec::new()
-            }
-            KeyAction::ExpandAll => {
-                if let Some(tree) = &self.tree {
-                    for path in super::views::tree_paths(tree) {
-                        self.tree_state.open(path);
-                    }
-                }
-                Vec::new()
-            }
-            KeyAction::CollapseAll => {
-                self.tree_state.close_all();
-                Vec::new()
-            }
-            KeyAction::CompleteFa => match self.selected_node() {
-                Some(fa) => {
-                    let request = Request::CompleteFa {
-                        id: fa.clone(),
-                        report: Box::new(complete_report()),
-                    };
-                    self.confirm(
-                        format!("Complete field activity {fa} by hand (status complete)?"),
-                        request,
-                    )
-                }
-                None => self.say("select a field activity in the hierarchy first", true),
-            },
-            KeyAction::CancelFa => match self.selected_node() {
-                Some(fa) => self.prompt(
-                    &format!("Cancel reason for {fa} (CR, CXS, D1-Undetermined, D1-AutoDiscarded)"),
-                    "CR".into(),
-                    Purpose::CancelFa(fa),
-                ),
-                None => self.say("select a field activity in the hierarchy first", true),
-            },
-            _ => {
-                let related = self.selected_node();
-                self.activity_key(key, related)
-            }
-        }
-    }
-
-    /// Actions on the selected activity (and, in the hierarchy, the selected child).
-    fn activity_key(&mut self, key: KeyAction, related: Option<String>) -> Vec<Effect> {
-        match self.selected_activity() {
-            Some(id) => self.activity_key_on(key, id, related),
-            None => Vec::new(),
-        }
-    }
-
-    /// Actions on activity `id` (and optionally its child `related`).
-    fn activity_key_on(
-        &mut self,
-        key: KeyAction,
-        id: String,
-        related: Option<String>,
-    ) -> Vec<Effect> {
-        // In the hierarchy a selected child is the subject of retry and execute-now.
-        let subject = related.clone().unwrap_or_else(|| id.clone());
-        match key {
-            KeyAction::Retry => vec![Effect::Send(Request::Retry { id: subject })],
-            KeyAction::ExecuteNow => {
-                let q = format!("Execute {subject} now? This bypasses its effective date, business hours and the throttle.");
-                self.confirm(q, Request::ExecuteNow { id: subject })
-            }
-            KeyAction::Discard => self.prompt(
-                &format!("Discard {id}: why?"),
-                String::new(),
-                Purpose::Discard(id),
-            ),
-            KeyAction::CancelOrchestration => {
-                let what = related
-                    .as_ref()
-                    .map_or(id.clone(), |r| format!("{r} of {id}"));
-                self.prompt(
-                    &format!(
-                        "Cancel {what}: reason code (CR, CXS, D1-Undetermined, D1-AutoDiscarded)"
-                    ),
-                    "CR".into(),
-                    Purpose::CancelOrchestration { id, related },
-                )
-            }
-            KeyAction::Edit => super::correct::start(self, &id),
-            KeyAction::Update => {
-                let what = related
-                    .as_ref()
-                    .map_or(id.clone(), |r| format!("{r} of {id}"));
-                self.prompt(
-                    &format!("Update {what}: comments"),
-                    String::new(),
-                    Purpose::Update { id, related },
-                )
-            }
-            _ => Vec::new(),
-        }
     }
 
     /// Shows a message in the status line.
@@ -1490,8 +847,8 @@ impl App {
         match purpose {
             Purpose::Filter => {
                 self.filter = text;
-                self.queue_cursor = Cursor::default();
-                self.orch_cursor = Cursor::default();
+                self.queue.list.cursor = Cursor::default();
+                self.orchestrations.list.cursor = Cursor::default();
                 self.refresh();
                 Vec::new()
             }
@@ -1500,7 +857,10 @@ impl App {
             Purpose::Export if !text.is_empty() => {
                 let json = text.to_ascii_lowercase().ends_with(".json");
                 match super::export::current_list(self, json) {
-                    Some(contents) => vec![Effect::WriteFile { path: text.into(), contents }],
+                    Some(contents) => vec![Effect::WriteFile {
+                        path: text.into(),
+                        contents,
+                    }],
                     None => self.say("this view has no list to export", true),
                 }
             }
@@ -1512,62 +872,10 @@ impl App {
                 View::Overview => super::overview_view::input(self, tag, text),
                 _ => Vec::new(),
             },
-            Purpose::CancelOrders(ids) if !text.is_empty() => {
-                let question = format!("Cancel {} ({}) with reason \"{text}\"?", orders(ids.len()), preview(&ids));
-                let rows = ids.len();
-                self.confirm_rows(question, vec![Request::WoCancel { ids, reason: text }], rows)
+            Purpose::CancelOrders(_) | Purpose::Assign(_) => {
+                super::queue_view::answer(self, purpose, text)
             }
-            Purpose::Assign(ids) => match self.pick.as_ref().map_or_else(|| Assignee::parse(&text), |p| p.answer(&text)) {
-                Ok(assignee) => {
-                    self.pick = None;
-                    let rows = ids.len();
-                    let question = format!("Assign {} ({}) to {}?", orders(rows), preview(&ids), assignee.label());
-                    let schedule_for = Some(self.operator().to_string());
-                    let requests = ids
-                        .into_iter()
-                        .map(|id| Request::WoAssign { id, assignee: assignee.clone(), schedule_for: schedule_for.clone() })
-                        .collect();
-                    // Assigning can be redone: only a large batch asks first.
-                    if rows > TYPE_THE_COUNT_ABOVE {
-                        self.confirm_rows(question, requests, rows)
-                    } else {
-                        self.send_confirmed(requests)
-                    }
-                }
-                Err(e) => self.say(&e, true),
-            },
-            Purpose::CancelMarked(ids) if !text.is_empty() => {
-                let rows = ids.len();
-                let question = format!("File a Cancel Orchestration for {} ({}) with reason {text}?", activities(rows), preview(&ids));
-                let requests = ids.into_iter().map(|id| Request::Cancel { id, reason: text.clone(), related: None }).collect();
-                self.confirm_rows(question, requests, rows)
-            }
-            Purpose::UpdateMarked(ids) if !text.is_empty() => {
-                let rows = ids.len();
-                let question = format!("File an Update Orchestration for {} ({}) with \"{text}\"?", activities(rows), preview(&ids));
-                let requests = ids.into_iter().map(|id| Request::Update { id, comments: text.clone(), start: None, related: None }).collect();
-                self.confirm_rows(question, requests, rows)
-            }
-            Purpose::CancelOrchestration { id, related } if !text.is_empty() => {
-                let what = related.as_ref().map_or(id.clone(), |r| format!("{r} of {id}"));
-                self.confirm(format!("File a Cancel Orchestration for {what} (reason {text})?"), Request::Cancel { id, reason: text, related })
-            }
-            Purpose::Update { id, related } if !text.is_empty() => {
-                vec![Effect::Send(Request::Update { id, comments: text, start: None, related })]
-            }
-            Purpose::Discard(id) => {
-                let reason = if text.is_empty() { "discarded at the desk".to_string() } else { text };
-                self.confirm(format!("Discard {id}? ({reason})"), Request::Discard { id, reason: Some(reason) })
-            }
-            Purpose::DiscardAll(ids) if !text.is_empty() => {
-                let rows = ids.len();
-                let question = format!("Discard {} ({}) with reason \"{text}\"?", activities(rows), preview(&ids));
-                self.confirm_rows(question, vec![Request::DiscardAll { ids, reason: text }], rows)
-            }
-            Purpose::CancelFa(id) if !text.is_empty() => {
-                self.confirm(format!("Cancel field activity {id} by hand (reason {text})? The field system is not told."), Request::CancelFa { id, reason: text })
-            }
-            _ => self.say("this needs an answer: type one, or Esc to leave it", true),
+            purpose => super::activity_actions::answer(self, purpose, text),
         }
     }
 
@@ -1585,30 +893,9 @@ impl App {
                 self.open_tree(&id.to_ascii_uppercase());
                 Vec::new()
             }
-            ("wo", Some(id)) => {
-                self.filter.clear();
-                self.mine = false;
-                self.go(View::Queue);
-                let id = id.to_ascii_uppercase();
-                match self.api.queue_position(&id) {
-                    Ok(Some(at)) => {
-                        self.queue_cursor.selected = at;
-                        self.queue_cursor.scroll_into_view(self.page);
-                        self.follow_cursor();
-                        Vec::new()
-                    }
-                    // Not in the open queue: a closed order opens in its detail.
-                    Ok(None) => super::wo_view::open(self, &id),
-                    Err(err) => self.say(&format!("cannot read the database: {err}"), true),
-                }
-            }
+            ("wo", Some(id)) => super::queue_view::jump(self, &id.to_ascii_uppercase()),
             ("sp", Some(sp)) => {
-                // The exact service point, not every id that starts the same (SP-1 ≠ SP-19).
-                self.sp_filter = Some(sp.to_ascii_uppercase());
-                self.filter.clear();
-                self.state_filter = None;
-                self.code_filter = None;
-                self.go_keep_filter(View::Orchestrations);
+                super::orch_view::at_service_point(self, &sp);
                 Vec::new()
             }
             _ if text.contains('-') && !text.contains(' ') => {
@@ -1617,11 +904,6 @@ impl App {
             }
             _ => self.say(&format!("unknown command `:{text}` (try :queue, :orch, :errors, :so ID, :wo ID, :sp ID)"), true),
         }
-    }
-
-    fn go_keep_filter(&mut self, view: View) {
-        self.view = view;
-        self.refresh();
     }
 
     // ---- notices and data --------------------------------------------------------------------
@@ -1654,9 +936,9 @@ impl App {
             }
             Notice::Done { message, .. } => {
                 self.status.busy = None;
-                self.marks.clear();
-                self.orch_marks.clear();
-                self.error_marks.clear();
+                self.queue.list.marks.clear();
+                self.orchestrations.list.marks.clear();
+                self.errors.marks.clear();
                 self.toast = Some(Toast {
                     text: message,
                     error: false,
@@ -1703,19 +985,10 @@ impl App {
     /// What `copy` takes: the selected id, or in the hierarchy the selected node's id.
     fn copy_text(&self) -> Option<String> {
         match self.view {
-            View::Queue => self.selected_order().map(|w| w.id.clone()),
-            View::Orchestrations => self
-                .activity_at(self.orch_cursor.selected)
-                .map(|r| r.id.clone()),
-            View::Errors => self
-                .error_groups
-                .get(self.errors_cursor.selected)
-                .map(|(c, _)| c.clone()),
-            View::Tree => self
-                .tree_state
-                .selected()
-                .last()
-                .map(|id| id.split('#').next().unwrap_or(id).to_string()),
+            View::Queue => super::queue_view::copy(self),
+            View::Orchestrations => super::orch_view::copy(self),
+            View::Errors => super::errors_view::copy(self),
+            View::Tree => super::tree_view::copy(self),
             View::Feed => self
                 .feed
                 .items
@@ -1747,47 +1020,10 @@ impl App {
         self.status.open_orders = self.api.queue_len()?;
         self.status.counts = self.api.counts_by_state()?;
         match self.view {
-            View::Queue => {
-                self.read_queue_window(false)?;
-                self.queue_cursor.step(0, self.orders_total);
-                self.follow_cursor();
-                self.keep_listed_marks()?;
-            }
-            View::Orchestrations if self.stuck => {
-                let now = self.status.clock.unwrap_or_else(chrono::Utc::now);
-                let rows = self.api.stuck(now)?;
-                // The lens is found by a scan, then narrowed by the same filters as the list,
-                // so its title (which names them) describes exactly these rows.
-                let filter = self.list_filter();
-                self.stuck_why = rows
-                    .iter()
-                    .map(|(r, why)| (r.id.clone(), why.clone()))
-                    .collect();
-                // The stuck lens is found by a scan anyway and is short: it is held whole.
-                self.activities = rows
-                    .into_iter()
-                    .map(|(r, _)| r)
-                    .filter(|r| filter.keeps(r))
-                    .collect();
-                self.activities_from = 0;
-                self.activities_read_with = None;
-                self.activities_total = self.activities.len();
-                self.orch_cursor.step(0, self.activities_total);
-            }
-            View::Orchestrations => {
-                self.read_list_window(false)?;
-                self.orch_cursor.step(0, self.activities_total);
-                self.follow_cursor();
-            }
-            View::Errors => {
-                self.error_groups = self.api.error_groups()?;
-                self.errors_cursor.step(0, self.error_groups.len());
-            }
-            View::Tree => {
-                if let Some(id) = self.tree.as_ref().map(|t| t.id.clone()) {
-                    self.tree = Some(self.api.show(&id)?);
-                }
-            }
+            View::Queue => super::queue_view::load(self)?,
+            View::Orchestrations => super::orch_view::load(self)?,
+            View::Errors => super::errors_view::load(self)?,
+            View::Tree => super::tree_view::load(self)?,
             View::Feed => super::feed_view::load(self)?,
             View::Throttle => super::throttle_view::load(self)?,
             View::Partners => super::partners_view::load(self)?,
@@ -1799,256 +1035,7 @@ impl App {
     }
 }
 
-impl App {
-    /// Rows read per window: a few screens, so paging within them reads nothing.
-    fn window_span(&self) -> usize {
-        (self.page * 4).max(200)
-    }
-
-    /// Where a window around `cursor` starts: a screen above its first visible row.
-    fn window_start(&self, cursor: &Cursor) -> usize {
-        cursor.offset.min(cursor.selected).saturating_sub(self.page)
-    }
-
-    /// The orchestration list's filters as the engine takes them.
-    fn list_filter(&self) -> ListFilter {
-        ListFilter {
-            state: self.state_filter.map(|s| s.code().to_string()),
-            activity_type: self.type_filter,
-            sp: self.sp_filter.clone(),
-            error_code: self.code_filter.clone(),
-            limit: 0,
-            text: self.filter.clone(),
-        }
-    }
-
-    /// Reads the queue's window around the cursor; `sliding` (the cursor moved, nothing
-    /// changed) reads only the rows the held window lacks.
-    fn read_queue_window(&mut self, sliding: bool) -> Result<(), crate::engine::EngineError> {
-        let start = self.window_start(&self.queue_cursor);
-        let span = self.window_span();
-        let list = (self.mine, self.filter.clone());
-        let same_list = self.orders_read_with.as_ref() == Some(&list);
-        let (api, mine, filter) = (&self.api, self.mine, &self.filter);
-        let (rows, from, total) = slide(
-            (&self.orders, self.orders_from),
-            same_list,
-            sliding,
-            (start, span),
-            |w| w.seq,
-            |offset, limit, near| api.queue_window(mine, filter, offset, limit, near),
-        )?;
-        self.orders = rows;
-        self.orders_from = from;
-        self.orders_read_with = Some(list);
-        self.orders_total = total;
-        Ok(())
-    }
-
-    /// As [`App::read_queue_window`], for the orchestration list.
-    fn read_list_window(&mut self, sliding: bool) -> Result<(), crate::engine::EngineError> {
-        let start = self.window_start(&self.orch_cursor);
-        let span = self.window_span();
-        let filter = self.list_filter();
-        let same_list = self.activities_read_with.as_ref() == Some(&filter);
-        let api = &self.api;
-        let (rows, from, total) = slide(
-            (&self.activities, self.activities_from),
-            same_list,
-            sliding,
-            (start, span),
-            |r| r.seq,
-            |offset, limit, near| api.list_window(&filter, offset, limit, near),
-        )?;
-        self.activities = rows;
-        self.activities_from = from;
-        self.activities_read_with = Some(filter);
-        self.activities_total = total;
-        Ok(())
-    }
-
-    /// Re-reads the current list's window when the rows on screen (and the selection) are no
-    /// longer inside it, so a cursor can travel the whole list while only a window is held.
-    fn follow_cursor(&mut self) {
-        let page = self.page;
-        let covered = |cursor: &Cursor, from: usize, len: usize, total: usize| {
-            let shown = super::views::window(cursor, total, page);
-            let wanted = shown.start.min(cursor.selected)..shown.end.max(cursor.selected + 1);
-            total == 0 || (wanted.start >= from && wanted.end.min(total) <= from + len)
-        };
-        let result = match self.view {
-            View::Queue
-                if !covered(
-                    &self.queue_cursor,
-                    self.orders_from,
-                    self.orders.len(),
-                    self.orders_total,
-                ) =>
-            {
-                self.read_queue_window(true)
-            }
-            View::Orchestrations
-                if !self.stuck
-                    && !covered(
-                        &self.orch_cursor,
-                        self.activities_from,
-                        self.activities.len(),
-                        self.activities_total,
-                    ) =>
-            {
-                self.read_list_window(true)
-            }
-            _ => Ok(()),
-        };
-        if let Err(err) = result {
-            self.toast = Some(Toast {
-                text: format!("cannot read the database: {err}"),
-                error: true,
-            });
-        }
-    }
-
-    /// Drops marks of orders that left the (filtered) queue, as a whole list would: by the
-    /// window when it holds the whole list, else by reading the marked orders only.
-    fn keep_listed_marks(&mut self) -> Result<(), crate::engine::EngineError> {
-        if self.marks.is_empty() {
-            return Ok(());
-        }
-        if self.orders_from == 0 && self.orders.len() == self.orders_total {
-            let orders = &self.orders;
-            self.marks.retain(|id| orders.iter().any(|w| &w.id == id));
-            return Ok(());
-        }
-        let needle = self.filter.to_ascii_lowercase();
-        let mut keep = BTreeSet::new();
-        for id in &self.marks {
-            let Ok(wo) = self.api.work_order(id) else {
-                continue;
-            };
-            let listed = crate::workorders::is_open(wo.status)
-                && (!self.mine || wo.scheduled_for.as_deref() == Some(self.operator()))
-                && (needle.is_empty() || crate::workorders::matches_text(&wo, &needle));
-            if listed {
-                keep.insert(id.clone());
-            }
-        }
-        self.marks = keep;
-        Ok(())
-    }
-}
-
 fn first_line(text: &str) -> &str {
     let line = text.lines().next().unwrap_or("");
     line.get(..60).unwrap_or(line)
-}
-
-/// The next value in `all` after `current`, then back to none.
-fn next_in<T: Copy + PartialEq>(all: &[T], current: Option<T>) -> Option<T> {
-    match current {
-        None => all.first().copied(),
-        Some(c) => {
-            let at = all.iter().position(|x| *x == c)?;
-            all.get(at + 1).copied()
-        }
-    }
-}
-
-/// "1 work order", "3 work orders".
-fn orders(n: usize) -> String {
-    format!("{n} work order{}", plural(n))
-}
-
-/// "1 activity", "3 activities".
-fn activities(n: usize) -> String {
-    if n == 1 {
-        "1 activity".into()
-    } else {
-        format!("{n} activities")
-    }
-}
-
-/// Marks `id` if unmarked, else unmarks it.
-fn toggle(marks: &mut BTreeSet<String>, id: String) {
-    if !marks.remove(&id) {
-        marks.insert(id);
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-fn preview(ids: &[String]) -> String {
-    if ids.len() <= 4 {
-        ids.join(", ")
-    } else {
-        format!("{}, … and {} more", ids[..3].join(", "), ids.len() - 3)
-    }
-}
-
-/// A by-hand completion with no crew data: status complete.
-fn complete_report() -> crate::engine::CompleteFa {
-    crate::engine::CompleteFa {
-        status: crate::formats::CompletionStatus::Complete,
-        at: None,
-        remarks: Some("completed at the desk".into()),
-        device: None,
-        old_device: None,
-        readings: Vec::new(),
-    }
-}
-
-/// Moves a held window of rows `[from, from + rows.len())` to `[start, start + span)` and
-/// returns the new rows, their first position and the list's total. Sliding (the cursor moved,
-/// nothing changed), the rows already held are kept and only the missing ones are read, walked
-/// from the held row next to them; otherwise the whole window is read, from the held window's
-/// first row when it is the same list. `read(offset, limit, near)` reads a window.
-fn slide<T: Clone>(
-    (rows, from): (&[T], usize),
-    same_list: bool,
-    sliding: bool,
-    (start, span): (usize, usize),
-    seq_of: impl Fn(&T) -> crate::domain::Seq,
-    mut read: impl FnMut(
-        usize,
-        usize,
-        Option<Near>,
-    ) -> Result<(Vec<T>, usize), crate::engine::EngineError>,
-) -> Result<(Vec<T>, usize, usize), crate::engine::EngineError> {
-    let end = start + span;
-    let held_end = from + rows.len();
-    if same_list && sliding {
-        if let (Some(last), true) = (
-            rows.last(),
-            start >= from && start < held_end && end > held_end,
-        ) {
-            let near = Near {
-                at: held_end - 1,
-                seq: seq_of(last),
-            };
-            let (more, total) = read(held_end, end - held_end, Some(near))?;
-            let mut kept = rows[start - from..].to_vec();
-            kept.extend(more);
-            return Ok((kept, start.min(total), total));
-        }
-        if let (Some(first), true) = (rows.first(), start < from && end > from && end <= held_end) {
-            let near = Near {
-                at: from,
-                seq: seq_of(first),
-            };
-            let (mut more, total) = read(start, from - start, Some(near))?;
-            more.extend_from_slice(&rows[..end - from]);
-            return Ok((more, start.min(total), total));
-        }
-    }
-    let near = rows.first().filter(|_| same_list).map(|r| Near {
-        at: from,
-        seq: seq_of(r),
-    });
-    let (rows, total) = read(start, span, near)?;
-    Ok((rows, start.min(total), total))
 }

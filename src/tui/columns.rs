@@ -44,6 +44,44 @@ impl Column {
 /// One cell: its text and style.
 pub type Value = (String, Style);
 
+/// The desk's columns for a list's fields (shared with the command line and the exports).
+pub fn of<T>(fields: &[crate::listing::Field<T>]) -> Vec<Column> {
+    fields
+        .iter()
+        .filter(|f| f.on_desk)
+        .map(|f| Column {
+            header: f.header,
+            keep: f.keep,
+            shrink_to: f.shrink_to,
+        })
+        .collect()
+}
+
+/// As [`of`], after a first narrow column for the marks (kept to the last).
+pub fn with_marks<T>(fields: &[crate::listing::Field<T>]) -> Vec<Column> {
+    std::iter::once(Column::value("", 10))
+        .chain(of(fields))
+        .collect()
+}
+
+/// One row's cells as the desk shows them, each in its field's colour.
+pub fn values<T>(
+    fields: &[crate::listing::Field<T>],
+    row: &T,
+    times: &crate::timefmt::Times,
+    theme: &Theme,
+) -> Vec<Value> {
+    fields
+        .iter()
+        .filter(|f| f.on_desk)
+        .map(|f| {
+            let text = f.write(row, times, crate::listing::Form::Desk);
+            let style = theme.tone(f.tone, &text);
+            (text, style)
+        })
+        .collect()
+}
+
 /// A table of `columns` with `rows` (one value per column), fitted into `width` columns
 /// (borders included); `selected` is the index in `rows` drawn reversed.
 pub fn table<'a>(

@@ -1,6 +1,7 @@
 //! Export of the current list to CSV or JSON.
 
 use super::app::{App, View};
+use crate::listing::{self, Form};
 use crate::timefmt::Times;
 
 /// The current list as CSV or JSON, or `None` when the view has no list.
@@ -9,80 +10,30 @@ use crate::timefmt::Times;
 /// (`2025-06-10T09:00:00-05:00`), in the CSV and the JSON alike.
 pub fn current_list(app: &App, json: bool) -> Option<String> {
     let times = super::views::times(app);
-    let (header, rows, values): (Vec<&str>, Vec<Vec<String>>, serde_json::Value) = match app.view {
+    let (header, rows, values): (Vec<String>, Vec<Vec<String>>, serde_json::Value) = match app.view
+    {
         // The desk holds only a window: an export reads the whole list once, on request.
         View::Queue => {
-            let orders = app.whole_queue().ok()?;
-            (
-                vec![
-                    "id",
-                    "status",
-                    "kind",
-                    "customer",
-                    "site",
-                    "preferred_date",
-                    "assignee",
-                ],
-                orders
-                    .iter()
-                    .map(|w| {
-                        vec![
-                            w.id.clone(),
-                            w.status.code().into(),
-                            w.kind.code().into(),
-                            w.customer.clone(),
-                            w.site.clone(),
-                            w.preferred_date.map(|d| d.to_string()).unwrap_or_default(),
-                            w.assignee.label(),
-                        ]
-                    })
-                    .collect(),
-                serde_json::to_value(&orders).ok()?,
-            )
+            let orders = super::queue_view::whole(app).ok()?;
+            let values = serde_json::to_value(&orders).ok()?;
+            listed(listing::QUEUE, &orders, &times, values)
         }
         View::Orchestrations => {
-            let activities = app.whole_list().ok()?;
-            (
-                vec![
-                    "id",
-                    "type",
-                    "state",
-                    "reason",
-                    "sp",
-                    "status_at",
-                    "effective",
-                ],
-                activities
-                    .iter()
-                    .map(|r| {
-                        vec![
-                            r.id.clone(),
-                            r.activity_type.clone(),
-                            r.state.clone(),
-                            r.status_reason
-                                .as_ref()
-                                .map(|s| s.code.clone())
-                                .unwrap_or_default(),
-                            r.sp.clone().unwrap_or_default(),
-                            times.rfc3339(r.status_at),
-                            // When a waiting activity becomes effective (empty: it does not wait).
-                            r.effective.map(|t| times.rfc3339(t)).unwrap_or_default(),
-                        ]
-                    })
-                    .collect(),
-                serde_json::to_value(&activities).ok()?,
-            )
+            let activities = super::orch_view::whole(app).ok()?;
+            let values = serde_json::to_value(&activities).ok()?;
+            listed(listing::ORCHESTRATIONS, &activities, &times, values)
         }
         View::Errors => (
-            vec!["code", "count"],
-            app.error_groups
+            strings(&["code", "count"]),
+            app.errors
+                .groups
                 .iter()
                 .map(|(c, n)| vec![c.clone(), n.to_string()])
                 .collect(),
-            serde_json::to_value(&app.error_groups).ok()?,
+            serde_json::to_value(&app.errors.groups).ok()?,
         ),
         View::Feed => (
-            vec!["id", "category", "subtype", "at", "account", "summary"],
+            strings(&["id", "category", "subtype", "at", "account", "summary"]),
             app.feed
                 .items
                 .iter()
@@ -99,30 +50,12 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
                 .collect(),
             serde_json::to_value(&app.feed.items).ok()?,
         ),
-        View::Audit => (
-            vec![
-                "at",
-                "wall_clock",
-                "operator",
-                "account",
-                "role",
-                "channel",
-                "action",
-                "ids",
-                "outcome",
-                "code",
-                "reason",
-                "detail",
-            ],
-            app.audit
-                .entries
-                .iter()
-                .map(|e| audit_row(e, &times))
-                .collect(),
-            serde_json::to_value(&app.audit.entries).ok()?,
-        ),
+        View::Audit => {
+            let values = serde_json::to_value(&app.audit.entries).ok()?;
+            listed(listing::AUDIT, &app.audit.entries, &times, values)
+        }
         View::Partners => (
-            vec![
+            strings(&[
                 "name",
                 "state",
                 "backlog",
@@ -133,7 +66,7 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
                 "attempts",
                 "failures",
                 "via",
-            ],
+            ]),
             app.partners
                 .rows
                 .iter()
@@ -167,33 +100,28 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
     to_csv(&header, &rows).ok()
 }
 
-/// One audit entry as CSV cells: the refusal's code and message (`reason`) apart from the
-/// outcome, so a spreadsheet can sort by them.
-fn audit_row(e: &crate::domain::AuditEntry, times: &Times) -> Vec<String> {
-    use crate::domain::AuditOutcome;
-    let (outcome, code, reason) = match &e.outcome {
-        AuditOutcome::Done => ("done", String::new(), String::new()),
-        AuditOutcome::Refused { code, message } => ("refused", code.clone(), message.clone()),
-    };
-    vec![
-        times.rfc3339(e.at),
-        e.wall.map(|t| times.rfc3339(t)).unwrap_or_default(),
-        e.operator.clone(),
-        e.account.clone().unwrap_or_default(),
-        e.role.map(|r| r.code().to_string()).unwrap_or_default(),
-        e.channel.clone().unwrap_or_default(),
-        e.action.clone(),
-        e.ids.join(" "),
-        outcome.to_string(),
-        code,
-        reason,
-        e.detail.clone().unwrap_or_default(),
-    ]
+/// A list's export columns and cells, as its fields define them (the desk's table and the
+/// command line's read the same fields).
+fn listed<T>(
+    fields: &[listing::Field<T>],
+    rows: &[T],
+    times: &Times,
+    values: serde_json::Value,
+) -> (Vec<String>, Vec<Vec<String>>, serde_json::Value) {
+    (
+        listing::headers(fields, times, Form::Export),
+        listing::cells(fields, rows, times, Form::Export),
+        values,
+    )
+}
+
+fn strings(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| w.to_string()).collect()
 }
 
 /// A header and its rows as CSV: the `csv` crate quotes whatever needs it (a comma, a quote, a
 /// line break, a carriage return), so any reader gets the cells back as they were.
-fn to_csv(header: &[&str], rows: &[Vec<String>]) -> Result<String, csv::Error> {
+fn to_csv(header: &[String], rows: &[Vec<String>]) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(header)?;
     for row in rows {
@@ -248,7 +176,7 @@ mod tests {
     fn csv_quotes_what_needs_it() {
         let row = vec!["a".to_string(), "b,c".to_string(), "say \"hi\"".to_string()];
         assert_eq!(
-            to_csv(&["x", "y", "z"], &[row]).expect("csv"),
+            to_csv(&strings(&["x", "y", "z"]), &[row]).expect("csv"),
             "x,y,z\na,\"b,c\",\"say \"\"hi\"\"\"\n"
         );
     }
@@ -260,7 +188,7 @@ mod tests {
             vec!["F-1".to_string(), awkward],
             vec!["F-2".into(), "old\rmeter".into()],
         ];
-        let text = to_csv(&["id", "summary"], &rows).expect("csv");
+        let text = to_csv(&strings(&["id", "summary"]), &rows).expect("csv");
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         assert_eq!(reader.headers().expect("header"), vec!["id", "summary"]);
         let back: Vec<Vec<String>> = reader

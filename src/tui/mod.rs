@@ -4,22 +4,30 @@
 //! is queued, then draws once. The terminal is restored on quit, on error and on panic (a panic
 //! on another thread ends the desk too: see `panic_watch`).
 
+pub mod activity_actions;
 pub mod app;
 pub mod assign_pick;
 pub mod audit_view;
 pub mod columns;
+pub mod commands;
 pub mod correct;
+pub mod errors_view;
 pub mod export;
 pub mod feed_view;
 pub mod keymap;
 pub mod log;
+pub mod orch_view;
 pub mod overview_view;
 pub mod panic_watch;
 pub mod partners_view;
+pub mod queue_view;
 pub mod theme;
 pub mod throttle_view;
+pub mod tree_view;
 pub mod views;
+pub mod windowed;
 pub mod wo_view;
+pub mod wording;
 
 use crate::client::{Api, Connection};
 use crate::runtime::Clock;

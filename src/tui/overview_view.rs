@@ -146,19 +146,19 @@ fn open(app: &mut App) {
     match line.jump {
         Jump::Heading => {}
         Jump::State(state) => {
-            app.state_filter = OrchState::parse(&state);
-            app.code_filter = None;
-            app.stuck = false;
+            app.orchestrations.state = OrchState::parse(&state);
+            app.orchestrations.code = None;
+            app.orchestrations.stuck = false;
             app.go(View::Orchestrations);
         }
         Jump::ErrorCode(code) => {
-            app.code_filter = Some(code);
-            app.state_filter = None;
-            app.stuck = false;
+            app.orchestrations.code = Some(code);
+            app.orchestrations.state = None;
+            app.orchestrations.stuck = false;
             app.go(View::Orchestrations);
         }
         Jump::QueueStatus(status) => {
-            app.mine = false;
+            app.queue.mine = false;
             app.go(View::Queue);
             app.filter = status.code().to_ascii_lowercase();
             app.refresh();

@@ -214,6 +214,17 @@ impl Theme {
         Ok(self)
     }
 
+    /// The style of a list cell with `tone` holding `text`.
+    pub fn tone(&self, tone: crate::listing::Tone, text: &str) -> Style {
+        use crate::listing::Tone;
+        match tone {
+            Tone::Plain => Style::default(),
+            Tone::State => self.state(text),
+            Tone::Outcome if text == "done" => self.ok,
+            Tone::Outcome => self.error,
+        }
+    }
+
     /// The style of a state code: its class's colour.
     pub fn state(&self, state: &str) -> Style {
         self.states

@@ -1,18 +1,15 @@
 //! Drawing: a pure function of the model. Lists build rows only for the visible slice.
 
 use super::app::{App, Cursor, Popup, TypedCount, View};
-use super::columns::{self, Column, Value};
-use super::keymap::Context;
+use super::columns;
+use super::commands::Offer;
 use super::theme::Theme;
-use crate::engine::{ActivityRow, ActivityTree, CommView, TreeNode};
-use crate::lifecycle::OrchState;
 use crate::timefmt::Times;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Tabs, Wrap};
 use ratatui::Frame;
-use tui_tree_widget::{Tree, TreeItem};
 
 /// The smallest terminal the desk draws in.
 pub const MIN_SIZE: (u16, u16) = (60, 15);
@@ -39,10 +36,10 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     // The list shows `height - header - borders` rows; paging uses the same number.
     app.page = usize::from(body.height.saturating_sub(3)).max(1);
     match app.view {
-        View::Queue => draw_queue(frame, app, theme, body),
-        View::Orchestrations => draw_orchestrations(frame, app, theme, body),
-        View::Errors => draw_errors(frame, app, theme, body),
-        View::Tree => draw_tree(frame, app, theme, body),
+        View::Queue => super::queue_view::draw(frame, app, theme, body),
+        View::Orchestrations => super::orch_view::draw(frame, app, theme, body),
+        View::Errors => super::errors_view::draw(frame, app, theme, body),
+        View::Tree => super::tree_view::draw(frame, app, theme, body),
         View::Feed => super::feed_view::draw(frame, app, theme, body),
         View::Throttle => super::throttle_view::draw(frame, app, theme, body),
         View::Partners => super::partners_view::draw(frame, app, theme, body),
@@ -180,78 +177,7 @@ pub fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
 
 /// The visible slice of `len` rows for a cursor and a body height.
 pub fn window(cursor: &Cursor, len: usize, rows: usize) -> std::ops::Range<usize> {
-    let start = cursor.offset.min(len);
-    start..(start + rows).min(len)
-}
-
-fn draw_queue(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let filter = if app.filter.is_empty() {
-        String::new()
-    } else {
-        format!(" /{}", app.filter)
-    };
-    let mine = if app.mine { " mine" } else { "" };
-    let marked = if app.marks.is_empty() {
-        String::new()
-    } else {
-        format!(" · {} marked", app.marks.len())
-    };
-    let title = fit_title(
-        &[
-            format!("Open work orders ({}){mine}", app.orders_total),
-            marked,
-            filter,
-        ],
-        area.width,
-    );
-    // Only the window around the cursor is held: rows are built for what is on screen.
-    let visible = window(&app.queue_cursor, app.orders_total, app.page);
-    let plain = Style::default();
-    let rows: Vec<Vec<Value>> = visible
-        .clone()
-        .filter_map(|at| app.order_at(at))
-        .map(|w| {
-            let mark = if app.marks.contains(&w.id) {
-                "●"
-            } else {
-                " "
-            };
-            vec![
-                (mark.to_string(), plain),
-                (w.id.clone(), plain),
-                (w.status.code().to_string(), plain),
-                (crate::workorders::kind_label(w.kind).to_string(), plain),
-                (w.customer.clone(), plain),
-                (w.site.clone(), plain),
-                (
-                    w.preferred_date.map_or("-".into(), |d| d.to_string()),
-                    plain,
-                ),
-                (w.assignee.label(), plain),
-            ]
-        })
-        .collect();
-    const COLUMNS: [Column; 8] = [
-        Column::value("", 10),
-        Column::value("ID", 10),
-        Column::value("STATUS", 8),
-        Column::text("KIND", 4, 12),
-        Column::value("CUSTOMER", 6),
-        Column::value("SITE", 5),
-        Column::value("PREFERRED", 7),
-        Column::text("ASSIGNEE", 3, 10),
-    ];
-    let selected = app.queue_cursor.selected.checked_sub(visible.start);
-    let table =
-        columns::table(&COLUMNS, rows, selected, area.width, theme).block(block(title, theme));
-    frame.render_widget(table, area);
-    if app.orders_total == 0 {
-        empty(
-            frame,
-            area,
-            "No open work orders here. Tab switches views; ? shows the keys.",
-        );
-    }
+    super::windowed::visible(cursor, len, rows)
 }
 
 /// A block title from `parts`, the most important first, for a block `width` wide: a part
@@ -286,583 +212,6 @@ pub fn empty(frame: &mut Frame, area: Rect, text: &str) {
         height: 1,
     };
     frame.render_widget(Paragraph::new(text.to_string()), inner);
-}
-
-fn draw_orchestrations(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    // Times in the operator's zone, as the status bar shows the clock.
-    let times = times(app);
-    let mut parts = Vec::new();
-    if let Some(s) = app.state_filter {
-        parts.push(format!("state {}", s.code()));
-    }
-    if let Some(t) = app.type_filter {
-        parts.push(format!("type {}", t.code()));
-    }
-    if let Some(c) = &app.code_filter {
-        parts.push(format!("error {c}"));
-    }
-    if let Some(sp) = &app.sp_filter {
-        parts.push(format!("service point {sp} (Esc clears)"));
-    }
-    if !app.filter.is_empty() {
-        parts.push(format!("/{}", app.filter));
-    }
-    if app.stuck {
-        parts.insert(0, "stuck lens (f k leaves)".to_string());
-    }
-    let filters = if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" · {}", parts.join(" · "))
-    };
-    let marked = if app.orch_marks.is_empty() {
-        String::new()
-    } else {
-        format!(" · {} marked", app.orch_marks.len())
-    };
-    let title = fit_title(
-        &[
-            format!("Orchestrations ({})", app.activities_total),
-            marked,
-            filters,
-        ],
-        area.width,
-    );
-    let visible = window(&app.orch_cursor, app.activities_total, app.page);
-    let plain = Style::default();
-    // When activities wait for their effective date, the list says when each becomes
-    // effective: the column is there for that filter, or when such a row is on screen.
-    let waiting = |r: &ActivityRow| r.state == OrchState::WaitEffDate.code();
-    let shows_effective = app.state_filter == Some(OrchState::WaitEffDate)
-        || visible
-            .clone()
-            .filter_map(|at| app.activity_at(at))
-            .any(waiting);
-    let rows: Vec<Vec<Value>> = visible
-        .clone()
-        .filter_map(|at| app.activity_at(at))
-        .map(|r| {
-            // The code alone, so a narrow list shows it whole or drops it; the record it
-            // points at is in the hierarchy.
-            let reason = match app.stuck_why.get(&r.id).filter(|_| app.stuck) {
-                Some(why) => why.clone(),
-                None => r
-                    .status_reason
-                    .as_ref()
-                    .map_or(String::new(), |s| s.code.clone()),
-            };
-            let flags = match (&r.superseded_by, r.warnings.is_empty()) {
-                (Some(_), _) => "⚠ superseded",
-                (None, false) => "⚠ conflict",
-                _ => "",
-            };
-            let mark = if app.orch_marks.contains(&r.id) {
-                "●"
-            } else {
-                " "
-            };
-            vec![
-                (mark.to_string(), plain),
-                (r.id.clone(), plain),
-                (r.activity_type.clone(), plain),
-                (r.state.clone(), theme.state(&r.state)),
-                (reason, plain),
-                (r.sp.clone().or(r.target.clone()).unwrap_or_default(), plain),
-                (times.minute(r.status_at), plain),
-                (
-                    r.effective
-                        .filter(|_| waiting(r))
-                        .map_or(String::new(), |at| times.minute(at)),
-                    plain,
-                ),
-                (flags.to_string(), plain),
-            ]
-        })
-        .map(|mut row| {
-            if !shows_effective {
-                row.remove(7);
-            }
-            row
-        })
-        .collect();
-    // The stuck lens's reason is a sentence saying why the row is there: it matters more
-    // there, and may be shortened; elsewhere it is a code, whole or not at all.
-    let reason = if app.stuck {
-        Column::text("WHY", 8, 12)
-    } else {
-        Column::value("REASON", 6)
-    };
-    let mut columns = vec![
-        Column::value("", 10),
-        Column::value("ID", 10),
-        Column::value("TYPE", 5),
-        Column::value("STATE", 9),
-        reason,
-        Column::value("SP/TARGET", 4),
-        Column::value("SINCE", 3),
-        // Filtered to WAIT_EFF_DATE, when is what the operator asks: kept before the others.
-        Column::value("EFFECTIVE", 7),
-        Column::text("", 2, 3),
-    ];
-    if !shows_effective {
-        columns.remove(7);
-    }
-    let selected = app.orch_cursor.selected.checked_sub(visible.start);
-    frame.render_widget(
-        columns::table(&columns, rows, selected, area.width, theme).block(block(title, theme)),
-        area,
-    );
-    if app.activities_total == 0 {
-        empty(
-            frame,
-            area,
-            "No activity matches. f s cycles the state filter, f t the type; Esc clears.",
-        );
-    }
-}
-
-fn draw_errors(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let total: usize = app.error_groups.iter().map(|(_, n)| n).sum();
-    let marked = match app.error_marks.len() {
-        0 => String::new(),
-        1 => " · 1 group marked".to_string(),
-        n => format!(" · {n} groups marked"),
-    };
-    // The states the status bar counts, so the two always add up where a person compares them.
-    let by_state: Vec<String> = app
-        .status
-        .counts
-        .iter()
-        .filter(|(state, _)| state.ends_with("_ERROR"))
-        .map(|(state, n)| format!("{n} {state}"))
-        .collect();
-    let by_state = if by_state.is_empty() {
-        String::new()
-    } else {
-        format!(" · {}", by_state.join(" + "))
-    };
-    let title = fit_title(
-        &[
-            format!(
-                "Error inbox: {total} activit{} in error",
-                if total == 1 { "y" } else { "ies" }
-            ),
-            marked,
-            by_state,
-        ],
-        area.width,
-    );
-    let visible = window(&app.errors_cursor, app.error_groups.len(), app.page);
-    let plain = Style::default();
-    let rows: Vec<Vec<Value>> = app.error_groups[visible.clone()]
-        .iter()
-        .map(|(code, n)| {
-            let mark = if app.error_marks.contains(code) {
-                "●"
-            } else {
-                " "
-            };
-            vec![
-                (mark.to_string(), plain),
-                (code.clone(), plain),
-                (n.to_string(), plain),
-                (describe_code(code).to_string(), plain),
-            ]
-        })
-        .collect();
-    const COLUMNS: [Column; 4] = [
-        Column::value("", 10),
-        Column::value("CODE", 9),
-        Column::value("COUNT", 8),
-        Column::text("MEANING", 3, 10),
-    ];
-    let selected = app.errors_cursor.selected.checked_sub(visible.start);
-    frame.render_widget(
-        columns::table(&COLUMNS, rows, selected, area.width, theme).block(block(title, theme)),
-        area,
-    );
-    if app.error_groups.is_empty() {
-        empty(
-            frame,
-            area,
-            "Nothing in error. Enter on a code lists its activities.",
-        );
-    }
-}
-
-fn describe_code(code: &str) -> &'static str {
-    match code {
-        "CHILD_ERROR" => "a child field activity or command failed",
-        "CHILD_NOT_COMPLETED" => "a child was cancelled or discarded",
-        "EXPIRED" => "in progress longer than its expiration",
-        "NO_PROGRESS" => "the readiness loop hit its pass cap",
-        "NO_DEVICE" => "there is no device to act on",
-        "UNSUPPORTED_STATE" => "the decision table cannot decide",
-        "DUPLICATE_REQUEST" => "an earlier request of the same type is open on the SP",
-        "MISSING_COLLECTION_DATA" => "cut without a past-due amount",
-        "MISSING_SERVICE_AGREEMENT" => "no service agreement",
-        "MISSING_EXCHANGE_DEVICE" => "a meter exchange names no new device",
-        "SP_NOT_FOUND" | "SP_INACTIVE" => "the service point is unknown or inactive",
-        "TARGET_NOT_FOUND" | "TARGET_FINAL" | "TARGET_NOT_CHILD" => {
-            "the maintenance target is wrong"
-        }
-        "COMMAND_IN_FLIGHT" => "a command awaits the head-end",
-        "RESPONSE_TIMEOUT" => "no answer in time",
-        "TARGET_COMPLETED" => "the field finished before the cancel",
-        _ => "",
-    }
-}
-
-/// Every path of the hierarchy (for expand-all).
-pub fn tree_paths(tree: &ActivityTree) -> Vec<Vec<String>> {
-    let mut paths = vec![vec![tree.id.clone()]];
-    fn walk(path: &[String], node: &TreeNode, out: &mut Vec<Vec<String>>) {
-        let mut here = path.to_vec();
-        here.push(node.id.clone());
-        out.push(here.clone());
-        for c in &node.communications {
-            let mut p = here.clone();
-            p.push(c.id.clone());
-            out.push(p);
-        }
-        for child in &node.children {
-            walk(&here, child, out);
-        }
-    }
-    for c in &tree.communications {
-        paths.push(vec![tree.id.clone(), c.id.clone()]);
-    }
-    for child in &tree.children {
-        walk(std::slice::from_ref(&tree.id), child, &mut paths);
-    }
-    paths
-}
-
-/// "ID kind STATE reason" with the state in its class's colour.
-fn labelled(prefix: String, state: &str, suffix: String, theme: &Theme) -> Line<'static> {
-    Line::from(vec![
-        Span::raw(prefix),
-        Span::styled(state.to_string(), theme.state(state)),
-        Span::raw(suffix),
-    ])
-}
-
-fn comm_item(c: &CommView, theme: &Theme) -> TreeItem<'static, String> {
-    let arrow = if c.direction == "outbound" {
-        "→"
-    } else {
-        "←"
-    };
-    let ack = if c.acknowledged { " ack'd" } else { "" };
-    let text = labelled(
-        format!("{arrow} {} {} ", c.id, c.message),
-        &c.state,
-        ack.to_string(),
-        theme,
-    );
-    let replies: Vec<TreeItem<'static, String>> =
-        c.replies.iter().map(|r| comm_item(r, theme)).collect();
-    TreeItem::new(c.id.clone(), text.clone(), replies)
-        .unwrap_or_else(|_| TreeItem::new_leaf(c.id.clone(), text))
-}
-
-fn node_item(n: &TreeNode, theme: &Theme) -> TreeItem<'static, String> {
-    let reason = n
-        .status_reason
-        .as_ref()
-        .map_or(String::new(), |r| format!(" {}", r.code));
-    let text = labelled(format!("{} {} ", n.id, n.kind), &n.state, reason, theme);
-    let mut children: Vec<TreeItem<'static, String>> = n
-        .communications
-        .iter()
-        .map(|c| comm_item(c, theme))
-        .collect();
-    for (i, e) in n.events.iter().enumerate() {
-        let name = serde_json::to_value(&e.kind)
-            .ok()
-            .and_then(|v| v.get("event").and_then(|k| k.as_str()).map(str::to_string))
-            .unwrap_or_default();
-        children.push(TreeItem::new_leaf(
-            format!("{}#event{i}", n.id),
-            labelled(format!("· {name} "), e.state.code(), String::new(), theme),
-        ));
-    }
-    children.extend(n.children.iter().map(|c| node_item(c, theme)));
-    TreeItem::new(n.id.clone(), text.clone(), children)
-        .unwrap_or_else(|_| TreeItem::new_leaf(n.id.clone(), text))
-}
-
-/// The hierarchy as tree items: the activity, its communications, notifications and children.
-pub fn tree_items(
-    tree: &ActivityTree,
-    times: Times,
-    theme: &Theme,
-) -> Vec<TreeItem<'static, String>> {
-    let reason = tree
-        .status_reason
-        .as_ref()
-        .map_or(String::new(), |r| format!(" {}", r.code));
-    let text = labelled(
-        format!("{} {} ", tree.id, tree.activity_type),
-        &tree.state,
-        reason,
-        theme,
-    );
-    let mut children: Vec<TreeItem<'static, String>> = Vec::new();
-    for (i, n) in tree.notifications.iter().enumerate() {
-        children.push(TreeItem::new_leaf(
-            format!("{}#note{i}", tree.id),
-            format!("✉ {:?} to {} at {}", n.kind, n.to, times.minute(n.at)),
-        ));
-    }
-    children.extend(tree.communications.iter().map(|c| comm_item(c, theme)));
-    children.extend(tree.children.iter().map(|n| node_item(n, theme)));
-    vec![TreeItem::new(tree.id.clone(), text.clone(), children)
-        .unwrap_or_else(|_| TreeItem::new_leaf(tree.id.clone(), text))]
-}
-
-fn draw_tree(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
-    let Some(tree) = app.tree.clone() else {
-        frame.render_widget(block(" Hierarchy ".into(), theme), area);
-        empty(
-            frame,
-            area,
-            "Open an activity: Enter on the orchestration list, or :so ID.",
-        );
-        return;
-    };
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let times = times(app);
-    let items = tree_items(&tree, times, theme);
-    let title = format!(" {} {} ", tree.id, tree.activity_type);
-    if let Ok(widget) = Tree::new(&items) {
-        let widget = widget
-            .block(block(title, theme))
-            .highlight_style(theme.selected);
-        frame.render_stateful_widget(widget, left, &mut app.tree_state);
-    }
-    let selected = app
-        .tree_state
-        .selected()
-        .last()
-        .cloned()
-        .unwrap_or_else(|| tree.id.clone());
-    let detail = detail_lines(&tree, &selected, times, theme);
-    let paragraph = Paragraph::new(detail)
-        .wrap(Wrap { trim: false })
-        .block(block(format!(" {selected} "), theme));
-    frame.render_widget(paragraph, right);
-}
-
-/// How many delivery attempts of a communication the detail pane lists (the latest).
-const ATTEMPTS_SHOWN: usize = 20;
-
-/// "reason: CHILD_ERROR (SC-12): meter did not answer" — read as words, not as JSON.
-fn reason_text(reason: &crate::domain::StatusReason) -> String {
-    let mut text = format!("reason: {}", reason.code);
-    if let Some(reference) = &reason.reference {
-        text.push_str(&format!(" ({reference})"));
-    }
-    if let Some(why) = &reason.text {
-        text.push_str(&format!(": {why}"));
-    }
-    text
-}
-
-/// The detail pane of the selected node: fields, status reason, delivery attempts, payload,
-/// transition log.
-fn detail_lines(tree: &ActivityTree, id: &str, times: Times, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    let push_log = |lines: &mut Vec<Line<'static>>, log: &[crate::domain::LogLine]| {
-        lines.push(Line::from(Span::styled(
-            "log",
-            Style::default().add_modifier(Modifier::BOLD),
-        )));
-        for l in log.iter().rev().take(30) {
-            let arrow = match (&l.from, &l.to) {
-                (Some(f), Some(t)) => format!("{f} → {t} "),
-                _ => String::new(),
-            };
-            lines.push(Line::from(format!(
-                "  {} {arrow}{}",
-                times.minute(l.at),
-                l.note
-            )));
-        }
-    };
-    let fields = |lines: &mut Vec<Line<'static>>, value: &serde_json::Value| {
-        field_lines(lines, value, &times, 0);
-    };
-    if id == tree.id {
-        lines.push(labelled(
-            format!("{} ", tree.activity_type),
-            &tree.state,
-            String::new(),
-            theme,
-        ));
-        if let Some(r) = &tree.status_reason {
-            lines.push(Line::from(reason_text(r)));
-        }
-        fields(&mut lines, &tree.fields);
-        push_log(&mut lines, &tree.log);
-        return lines;
-    }
-    if let Some(node) = find_node(&tree.children, id) {
-        lines.push(labelled(
-            format!("{} ", node.kind),
-            &node.state,
-            String::new(),
-            theme,
-        ));
-        if let Some(r) = &node.status_reason {
-            lines.push(Line::from(reason_text(r)));
-        }
-        fields(&mut lines, &node.fields);
-        push_log(&mut lines, &node.log);
-        return lines;
-    }
-    if let Some(c) = find_comm(tree, id) {
-        lines.push(labelled(
-            format!("{} {} ", c.direction, c.message),
-            &c.state,
-            String::new(),
-            theme,
-        ));
-        if let Some(t) = &c.target {
-            lines.push(Line::from(format!("target: {t}")));
-        }
-        if let Some(r) = &c.status_reason {
-            lines.push(Line::from(reason_text(r)));
-        }
-        lines.extend(attempt_lines(&c.attempts, times, theme));
-        lines.push(Line::from("message:"));
-        field_lines(&mut lines, &c.payload, &times, 1);
-        push_log(&mut lines, &c.log);
-        return lines;
-    }
-    lines.push(Line::from(id.to_string()));
-    lines
-}
-
-/// Fields read as words: "service point: SP-2", lists joined, nested records indented, times
-/// in the desk's zone; internal bookkeeping (the readiness pass, the log shown apart) left out.
-fn field_lines(
-    lines: &mut Vec<Line<'static>>,
-    value: &serde_json::Value,
-    times: &Times,
-    depth: usize,
-) {
-    use serde_json::Value;
-    let Some(map) = value.as_object() else {
-        return;
-    };
-    let indent = "  ".repeat(depth);
-    for (key, v) in map {
-        let empty = v.is_null()
-            || v.as_array().is_some_and(|a| a.is_empty())
-            || v.as_object().is_some_and(|o| o.is_empty());
-        if empty || matches!(key.as_str(), "log" | "pass" | "seq") {
-            continue;
-        }
-        let label = key.replace('_', " ");
-        let scalar = |v: &Value| match v {
-            // A time reads as every time on the desk does, not as stored (UTC).
-            Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
-                Ok(t) => times.minute(t.to_utc()),
-                Err(_) => s.clone(),
-            },
-            other => other.to_string(),
-        };
-        match v {
-            Value::Object(_) => {
-                lines.push(Line::from(format!("{indent}{label}:")));
-                field_lines(lines, v, times, depth + 1);
-            }
-            Value::Array(items) if items.iter().all(|i| !i.is_object()) => {
-                let text: Vec<String> = items.iter().map(scalar).collect();
-                lines.push(Line::from(format!("{indent}{label}: {}", text.join(", "))));
-            }
-            Value::Array(items) => {
-                lines.push(Line::from(format!("{indent}{label}:")));
-                for item in items {
-                    field_lines(lines, item, times, depth + 1);
-                }
-            }
-            other => lines.push(Line::from(format!("{indent}{label}: {}", scalar(other)))),
-        }
-    }
-}
-
-/// A communication's tries at reaching its partner, one line each, the latest last; nothing
-/// when there were none (inbound, or not sent yet).
-fn attempt_lines(
-    attempts: &[crate::domain::DeliveryAttempt],
-    times: Times,
-    theme: &Theme,
-) -> Vec<Line<'static>> {
-    if attempts.is_empty() {
-        return Vec::new();
-    }
-    let mut lines = vec![Line::from(Span::styled(
-        "delivery attempts",
-        Style::default().add_modifier(Modifier::BOLD),
-    ))];
-    let earlier = attempts.len().saturating_sub(ATTEMPTS_SHOWN);
-    if earlier > 0 {
-        lines.push(Line::from(Span::styled(
-            format!("  … {earlier} earlier"),
-            theme.dim,
-        )));
-    }
-    for a in &attempts[earlier..] {
-        let (outcome, style) = if a.ok {
-            ("ok    ", theme.ok)
-        } else {
-            ("failed", theme.error)
-        };
-        lines.push(Line::from(vec![
-            Span::raw(format!("  {}  ", times.time_of_day(a.at))),
-            Span::styled(outcome, style),
-            Span::raw(format!("  {}", a.detail)),
-        ]));
-    }
-    lines
-}
-
-fn find_node<'a>(nodes: &'a [TreeNode], id: &str) -> Option<&'a TreeNode> {
-    for n in nodes {
-        if n.id == id {
-            return Some(n);
-        }
-        if let Some(found) = find_node(&n.children, id) {
-            return Some(found);
-        }
-    }
-    None
-}
-
-fn find_comm<'a>(tree: &'a ActivityTree, id: &str) -> Option<&'a CommView> {
-    fn in_comms<'a>(comms: &'a [CommView], id: &str) -> Option<&'a CommView> {
-        for c in comms {
-            if c.id == id {
-                return Some(c);
-            }
-            if let Some(found) = in_comms(&c.replies, id) {
-                return Some(found);
-            }
-        }
-        None
-    }
-    fn in_nodes<'a>(nodes: &'a [TreeNode], id: &str) -> Option<&'a CommView> {
-        for n in nodes {
-            if let Some(c) = in_comms(&n.communications, id).or_else(|| in_nodes(&n.children, id)) {
-                return Some(c);
-            }
-        }
-        None
-    }
-    in_comms(&tree.communications, id).or_else(|| in_nodes(&tree.children, id))
 }
 
 fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -1016,8 +365,7 @@ fn draw_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         frame.render_widget(Paragraph::new(text), area);
         return;
     }
-    let context = app.context();
-    let mut entries = app.keymap.command_bar_for(context, 8, |a| app.offers(a));
+    let mut entries = super::commands::bar(app, 8);
     // Whole entries only: a narrow bar offers fewer, keeping help (the last) for the rest.
     let width = |entries: &[(String, String)]| -> usize {
         entries
@@ -1057,25 +405,30 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     const SCOPE: u16 = 6;
     let text_width = popup.width.saturating_sub(2 + KEYS + SCOPE + 2).max(10);
     let mut lines: Vec<(String, String, String, Style)> = Vec::new();
-    for h in app.keymap.help(context) {
-        let scope = if h.context == Context::Global {
-            "global"
-        } else {
-            "here"
-        };
-        // What this operator may not do is listed, dimmed, with the role that may.
-        match h.action.capability().filter(|_| !app.may(h.action)) {
-            Some(capability) => lines.push((
-                h.keys,
-                format!(
-                    "{} (only {})",
-                    h.desc,
-                    crate::domain::roles_that_may(capability)
-                ),
+    for command in super::commands::of(app, context) {
+        let scope = if command.global { "global" } else { "here" };
+        // What this operator may not do is listed, dimmed, with the role that may; what has
+        // nothing to act on now, dimmed, with what is missing.
+        match command.offer {
+            Offer::Yes => lines.push((
+                command.keys,
+                command.desc,
+                scope.to_string(),
+                Style::default(),
+            )),
+            Offer::OnlyFor(roles) => lines.push((
+                command.keys,
+                format!("{} (only {roles})", command.desc),
                 "—".to_string(),
                 theme.dim,
             )),
-            None => lines.push((h.keys, h.desc, scope.to_string(), Style::default())),
+            Offer::Empty => lines.push((command.keys, command.desc, scope.to_string(), theme.dim)),
+            Offer::NotNow(why) => lines.push((
+                command.keys,
+                format!("{} (now: {why})", command.desc),
+                scope.to_string(),
+                theme.dim,
+            )),
         }
     }
     // The status bar's abbreviations, explained where every key is.
@@ -1256,38 +609,4 @@ fn skip_columns(text: &str, skip: usize, width: usize) -> String {
         column += w;
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::DeliveryAttempt;
-    use chrono::TimeZone;
-
-    fn text(line: &Line<'_>) -> String {
-        line.spans.iter().map(|s| s.content.as_ref()).collect()
-    }
-
-    #[test]
-    fn a_long_list_of_attempts_keeps_the_latest() {
-        let t0 = chrono::Utc
-            .with_ymd_and_hms(2025, 6, 10, 9, 0, 0)
-            .single()
-            .expect("valid time");
-        let attempts: Vec<DeliveryAttempt> = (0..25)
-            .map(|i| DeliveryAttempt {
-                at: t0 + chrono::Duration::seconds(i),
-                ok: i == 24,
-                detail: format!("try {i}"),
-            })
-            .collect();
-        let lines = attempt_lines(&attempts, Times::new(chrono_tz::UTC, t0), &Theme::new(true));
-        let lines: Vec<String> = lines.iter().map(text).collect();
-        assert_eq!(lines.len(), 2 + ATTEMPTS_SHOWN);
-        assert_eq!(lines[0], "delivery attempts");
-        assert_eq!(lines[1], "  … 5 earlier");
-        assert_eq!(lines[2], "  09:00:05  failed  try 5");
-        assert_eq!(lines[21], "  09:00:24  ok      try 24");
-        assert!(attempt_lines(&[], Times::new(chrono_tz::UTC, t0), &Theme::new(true)).is_empty());
-    }
 }

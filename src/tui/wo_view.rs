@@ -109,7 +109,7 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
         | KeyAction::Cancel
         | KeyAction::Assign
         | KeyAction::SetSent
-        | KeyAction::SetSetup => app.queue_action(key),
+        | KeyAction::SetSetup => super::queue_view::act(app, key),
         _ => Vec::new(),
     }
 }
