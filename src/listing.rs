@@ -269,16 +269,21 @@ pub const AUDIT: &[Field<AuditEntry>] = &[
         at: Some(e.at),
         seconds: true,
     }),
-    Field::value("WALL CLOCK", "wall_clock", 1, |e| Cell::Time {
+    // The desk shows these in an entry's detail (Enter): the list keeps to who did what.
+    Field::value("WALL CLOCK", "wall_clock", 1, |e: &AuditEntry| Cell::Time {
         at: e.wall,
         seconds: true,
-    }),
+    })
+    .off_desk(),
     Field::value("OPERATOR", "operator", 8, |e| text(&e.operator)),
-    Field::value("ACCOUNT", "account", 1, |e| or_empty(&e.account)),
+    Field::value("ACCOUNT", "account", 1, |e: &AuditEntry| {
+        or_empty(&e.account)
+    })
+    .off_desk(),
     Field::value("ROLE", "role", 3, |e| {
         Cell::Text(e.role.map_or(String::new(), |r| r.code().to_string()))
     }),
-    Field::value("VIA", "channel", 2, |e| or_empty(&e.channel)),
+    Field::value("VIA", "channel", 2, |e: &AuditEntry| or_empty(&e.channel)).off_desk(),
     Field::value("ACTION", "action", 7, |e| text(&e.action)),
     Field::text("IDS", "ids", 5, 8, |e| Cell::Text(e.ids.join(" "))),
     Field::value("OUTCOME", "outcome", 6, |e: &AuditEntry| {
@@ -288,14 +293,17 @@ pub const AUDIT: &[Field<AuditEntry>] = &[
         })
     })
     .toned(Tone::Outcome),
-    Field::value("CODE", "code", 5, |e| match &e.outcome {
+    Field::value("CODE", "code", 6, |e| match &e.outcome {
         AuditOutcome::Done => text(""),
         AuditOutcome::Refused { code, .. } => text(code),
     }),
-    Field::text("REASON", "reason", 1, 10, |e| match &e.outcome {
-        AuditOutcome::Done => text(""),
-        AuditOutcome::Refused { message, .. } => text(message),
-    }),
+    Field::text("REASON", "reason", 1, 10, |e: &AuditEntry| {
+        match &e.outcome {
+            AuditOutcome::Done => text(""),
+            AuditOutcome::Refused { message, .. } => text(message),
+        }
+    })
+    .off_desk(),
     Field::text("DETAIL", "detail", 2, 10, |e| or_empty(&e.detail)),
 ];
 

@@ -4,12 +4,13 @@
 //! applies them to the whole log, so last month's actions are found however busy the desk was.
 
 use super::app::{App, Cursor, Effect, Purpose};
-use super::columns::{self, Column, Value};
+use super::columns::{self, Value};
 use super::keymap::KeyAction;
 use super::theme::Theme;
 use super::views::{block, empty, window};
 use crate::domain::{AuditEntry, AuditFilter, AuditOutcome};
 use crate::engine::EngineError;
+use crate::listing;
 use crate::timefmt::Times;
 use chrono::NaiveDate;
 use ratatui::layout::Rect;
@@ -265,40 +266,20 @@ pub fn title(app: &App) -> String {
 pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     let times = super::views::times(app);
     let visible = window(&app.audit.cursor, app.audit.entries.len(), app.page);
-    let plain = Style::default();
     let rows: Vec<Vec<Value>> = app.audit.entries[visible.clone()]
         .iter()
-        .map(|e| {
-            let style = match &e.outcome {
-                AuditOutcome::Done => theme.ok,
-                AuditOutcome::Refused { .. } => theme.error,
-            };
-            vec![
-                (times.second(e.at), plain),
-                (e.operator.clone(), plain),
-                (
-                    e.role.map_or("-".to_string(), |r| r.code().to_string()),
-                    plain,
-                ),
-                (e.action.clone(), plain),
-                (e.ids.join(","), plain),
-                (e.outcome_label(), style),
-                (e.detail.clone().unwrap_or_default(), plain),
-            ]
-        })
+        .map(|e| columns::values(listing::AUDIT, e, &times, theme))
         .collect();
-    const COLUMNS: [Column; 7] = [
-        Column::value("AT", 9),
-        Column::value("OPERATOR", 8),
-        Column::value("ROLE", 3),
-        Column::value("ACTION", 7),
-        Column::text("IDS", 5, 8),
-        Column::value("OUTCOME", 6),
-        Column::text("DETAIL", 2, 10),
-    ];
     let selected = app.audit.cursor.selected.checked_sub(visible.start);
     frame.render_widget(
-        columns::table(&COLUMNS, rows, selected, area.width, theme).block(block(title(app), theme)),
+        columns::table(
+            &columns::of(listing::AUDIT),
+            rows,
+            selected,
+            area.width,
+            theme,
+        )
+        .block(block(title(app), theme)),
         area,
     );
     if app.audit.entries.is_empty() {
