@@ -7,6 +7,7 @@
 use crate::domain::{AuditEntry, AuditOutcome, Instant};
 use crate::engine::ActivityRow;
 use crate::lifecycle::OrchState;
+use crate::runtime::PartnerStatus;
 use crate::timefmt::Times;
 use crate::workorders::WorkOrder;
 use chrono::NaiveDate;
@@ -41,6 +42,13 @@ pub enum Cell {
         /// To the second (the audit) rather than the minute.
         seconds: bool,
     },
+    /// How long ago something happened (a person reads an age; an export the moment).
+    Age {
+        /// When (`None`: never).
+        at: Option<Instant>,
+        /// Says "ago" after the age (a past event rather than a waiting thing's age).
+        ago: bool,
+    },
     /// A calendar day.
     Date(Option<NaiveDate>),
     /// A number.
@@ -60,7 +68,12 @@ impl Cell {
                 Form::Export => code.to_string(),
                 Form::Desk | Form::Text => label.to_string(),
             },
-            Cell::Time { at: None, .. } | Cell::Date(None) => absent(),
+            Cell::Time { at: None, .. } | Cell::Age { at: None, .. } | Cell::Date(None) => absent(),
+            Cell::Age { at: Some(at), ago } => match form {
+                Form::Export => times.rfc3339(*at),
+                Form::Desk | Form::Text if *ago => format!("{} ago", times.age(*at)),
+                Form::Desk | Form::Text => times.age(*at),
+            },
             Cell::Time {
                 at: Some(at),
                 seconds,
@@ -86,6 +99,8 @@ pub enum Tone {
     State,
     /// An audit outcome: done or refused.
     Outcome,
+    /// A partner's connection: connected, failing, paused.
+    Partner,
 }
 
 /// One column of a list.
@@ -307,6 +322,49 @@ pub const AUDIT: &[Field<AuditEntry>] = &[
     Field::text("DETAIL", "detail", 2, 10, |e| or_empty(&e.detail)),
 ];
 
+/// The partners board: each connection's state, backlog and last failure.
+pub const PARTNERS: &[Field<PartnerStatus>] = &[
+    Field::value("PARTNER", "name", 10, |p: &PartnerStatus| text(&p.name)),
+    Field::value("STATE", "state", 9, |p: &PartnerStatus| text(&p.state)).toned(Tone::Partner),
+    Field::value("BACKLOG", "backlog", 8, |p: &PartnerStatus| {
+        Cell::Count(p.backlog as usize)
+    }),
+    Field::value("OLDEST", "oldest", 7, |p: &PartnerStatus| Cell::Age {
+        at: p.oldest,
+        ago: false,
+    }),
+    Field::value(
+        "LAST HOUR",
+        "delivered_last_hour",
+        6,
+        |p: &PartnerStatus| Cell::Count(p.delivered_last_hour as usize),
+    ),
+    Field::value("LAST ERROR", "last_error_at", 5, |p: &PartnerStatus| {
+        Cell::Age {
+            at: p.last_error_at.filter(|_| p.last_error.is_some()),
+            ago: true,
+        }
+    }),
+    // The first line only: the whole message is in the partner's detail.
+    Field::text("ERROR", "last_error", 4, 12, |p: &PartnerStatus| {
+        text(
+            p.last_error
+                .as_deref()
+                .and_then(|e| e.lines().next())
+                .unwrap_or(""),
+        )
+    }),
+    Field::value("ATTEMPTS", "attempts", 1, |p: &PartnerStatus| {
+        Cell::Count(p.attempts as usize)
+    })
+    .off_desk(),
+    Field::value("FAILURES", "failures", 1, |p: &PartnerStatus| {
+        Cell::Count(p.failures as usize)
+    })
+    .off_desk(),
+    Field::text("VIA", "via", 3, 8, |p: &PartnerStatus| text(&p.via)),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +407,7 @@ mod tests {
         unique(QUEUE);
         unique(ORCHESTRATIONS);
         unique(AUDIT);
+        unique(PARTNERS);
         assert_eq!(ORCHESTRATIONS[EFFECTIVE].name, "effective");
     }
 }

@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 #[derive(Debug, Clone, Copy)]
 pub struct Times {
     tz: Tz,
+    now: Instant,
     today: NaiveDate,
 }
 
@@ -24,8 +25,14 @@ impl Times {
     pub fn new(tz: Tz, now: Instant) -> Times {
         Times {
             tz,
+            now,
             today: now.with_timezone(&tz).date_naive(),
         }
+    }
+
+    /// How long before "now" `t` was, as a person says it: `40 s`, `5 min`, `2 h 10 min`.
+    pub fn age(&self, t: Instant) -> String {
+        age(self.now - t)
     }
 
     /// The zone's name, for labels: `America/Chicago`.
@@ -121,6 +128,17 @@ impl Times {
     /// RFC 3339 in the zone, to the second, with the offset: `2025-06-10T09:00:00-05:00`.
     pub fn rfc3339(&self, t: Instant) -> String {
         self.local(t).to_rfc3339_opts(SecondsFormat::Secs, false)
+    }
+}
+
+/// A span as a person says it: `40 s`, `5 min`, `2 h 10 min`, `3 d 4 h`.
+pub fn age(span: chrono::Duration) -> String {
+    let secs = span.num_seconds().max(0);
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min", secs / 60),
+        3600..=86_399 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+        _ => format!("{} d {} h", secs / 86_400, secs % 86_400 / 3600),
     }
 }
 

@@ -1,5 +1,6 @@
 //! A list's columns are defined once: the desk's table, the command line's table and the
-//! desk's CSV export of the queue, the orchestration list and the audit all follow the same
+//! desk's CSV export of the queue, the orchestration list, the audit and the partners board
+//! all follow the same
 //! field list, in the same order.
 
 mod common;
@@ -49,7 +50,12 @@ fn the_desk_and_its_export_follow_each_lists_fields() {
     let w = world();
     let mut app = desk_at(&w, "sam", Some(Role::Supervisor), T0);
     let times = Times::new(chrono_tz::UTC, at(T0));
-    for view in [View::Queue, View::Orchestrations, View::Audit] {
+    for view in [
+        View::Queue,
+        View::Orchestrations,
+        View::Audit,
+        View::Partners,
+    ] {
         app.go(view);
         let (desk, export): (Vec<&str>, Vec<String>) = match view {
             View::Queue => (
@@ -65,19 +71,23 @@ fn the_desk_and_its_export_follow_each_lists_fields() {
                     listing::headers(listing::ORCHESTRATIONS, &times, Form::Export),
                 )
             }
-            _ => (
+            View::Audit => (
                 desk_headers(listing::AUDIT),
                 listing::headers(listing::AUDIT, &times, Form::Export),
+            ),
+            _ => (
+                desk_headers(listing::PARTNERS),
+                listing::headers(listing::PARTNERS, &times, Form::Export),
             ),
         };
         let text = screen(&mut app, 200, 30);
         let header = text.lines().nth(2).unwrap_or("");
-        // The desk's columns are one space apart, and no header it shows has a space.
-        let shown: Vec<&str> = header
+        let shown = header
             .trim_matches(|c| c == '│' || c == ' ')
             .split_whitespace()
-            .collect();
-        assert_eq!(shown, desk, "{view:?}:\n{text}");
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(shown, desk.join(" "), "{view:?}:\n{text}");
         let csv = orderdesk::tui::export::current_list(&app, false).expect("a list");
         let first = csv.lines().next().unwrap_or("");
         assert_eq!(first, export.join(","), "{view:?}");

@@ -295,12 +295,13 @@ fn partners_view() {
         " 1 ",
         "5 min",
         " 8 ",
-        "40 s ago: HTTP 500: internal",
+        "40 s ago",
+        "HTTP 500: internal",
     ] {
         assert!(field_work.contains(cell), "{cell}: {field_work}");
     }
     assert!(
-        field_work.contains("https://fieldwork.example.net…"),
+        field_work.contains("https://fieldwork.example.n…"),
         "{field_work}"
     );
     // The detail has the whole error, and the tries since start.

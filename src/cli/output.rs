@@ -316,40 +316,10 @@ pub fn partners(
     if as_json {
         return json(out, &list);
     }
-    let age = |at: Option<orderdesk::domain::Instant>| match at {
-        Some(at) => orderdesk::runtime::partners::board::age(now - at),
-        None => "-".into(),
-    };
-    let cells: Vec<Vec<String>> = list
-        .iter()
-        .map(|p| {
-            vec![
-                p.name.clone(),
-                p.state.clone(),
-                p.backlog.to_string(),
-                age(p.oldest),
-                p.delivered_last_hour.to_string(),
-                match (&p.last_error, p.last_error_at) {
-                    (Some(e), at) => format!("{} ago: {e}", age(at)),
-                    _ => "-".into(),
-                },
-                p.via.clone(),
-            ]
-        })
-        .collect();
-    table(
-        out,
-        &[
-            "PARTNER",
-            "STATE",
-            "BACKLOG",
-            "OLDEST",
-            "LAST HOUR",
-            "LAST ERROR",
-            "VIA",
-        ],
-        &cells,
-    )
+    let times = Times::new(chrono_tz::UTC, now);
+    let header = listing::headers(listing::PARTNERS, &times, Form::Text);
+    let cells = listing::cells(listing::PARTNERS, list, &times, Form::Text);
+    table(out, &header, &cells)
 }
 
 /// An action on an activity.

@@ -54,42 +54,10 @@ pub fn current_list(app: &App, json: bool) -> Option<String> {
             let values = serde_json::to_value(&app.audit.entries).ok()?;
             listed(listing::AUDIT, &app.audit.entries, &times, values)
         }
-        View::Partners => (
-            strings(&[
-                "name",
-                "state",
-                "backlog",
-                "oldest",
-                "delivered_last_hour",
-                "last_error_at",
-                "last_error",
-                "attempts",
-                "failures",
-                "via",
-            ]),
-            app.partners
-                .rows
-                .iter()
-                .map(|p| {
-                    let time = |t: Option<crate::domain::Instant>| {
-                        t.map(|t| times.rfc3339(t)).unwrap_or_default()
-                    };
-                    vec![
-                        p.name.clone(),
-                        p.state.clone(),
-                        p.backlog.to_string(),
-                        time(p.oldest),
-                        p.delivered_last_hour.to_string(),
-                        time(p.last_error_at),
-                        p.last_error.clone().unwrap_or_default(),
-                        p.attempts.to_string(),
-                        p.failures.to_string(),
-                        p.via.clone(),
-                    ]
-                })
-                .collect(),
-            serde_json::to_value(&app.partners.rows).ok()?,
-        ),
+        View::Partners => {
+            let values = serde_json::to_value(&app.partners.rows).ok()?;
+            listed(listing::PARTNERS, &app.partners.rows, &times, values)
+        }
         View::Tree | View::Throttle | View::Overview | View::WorkOrder => return None,
     };
     if json {

@@ -6,44 +6,26 @@
 //! board every [`REREAD_EVERY`] while it is shown.
 
 use super::app::{App, Cursor, Effect};
+use super::columns;
 use super::keymap::KeyAction;
 use super::theme::Theme;
-use super::views::{block, empty, style_row, window};
+use super::views::{block, empty, window};
 use crate::client::Request;
 use crate::domain::{permits, Capability, Instant};
 use crate::engine::EngineError;
+use crate::listing;
 use crate::runtime::partners::board::age;
 use crate::runtime::PartnerStatus;
 use chrono_tz::Tz;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 use std::time::Duration;
 
 /// How often the board is re-read while the view is shown.
 pub const REREAD_EVERY: Duration = Duration::from_secs(2);
-
-/// The columns always shown, with their widths: PARTNER, STATE, BACKLOG, OLDEST, LAST HOUR.
-/// `field_work`, `not connected`, and an age as long as `23 h 59 min`.
-const CORE: [(&str, u16); 5] = [
-    ("PARTNER", 10),
-    ("STATE", 13),
-    ("BACKLOG", 7),
-    ("OLDEST", 11),
-    ("LAST HOUR", 9),
-];
-
-/// The narrowest LAST ERROR column worth showing (an age and a few words).
-const ERROR_MIN: u16 = 16;
-
-/// The narrowest VIA column worth showing.
-const VIA_MIN: u16 = 16;
-
-/// The narrowest LAST ERROR beside VIA: VIA goes first when the desk narrows, and a long URL
-/// is cut before the last error is.
-const ERROR_BESIDE_VIA: u16 = 32;
 
 /// The partners view's state.
 #[derive(Debug, Default)]
@@ -174,25 +156,6 @@ fn pause_or_resume(app: &mut App, pause: bool) -> Vec<Effect> {
     }
 }
 
-/// Which optional columns fit an inner width: (LAST ERROR width, VIA width), 0 when dropped.
-fn optional_widths(inner: u16, longest_via: u16) -> (u16, u16) {
-    let core: u16 = CORE.iter().map(|(_, w)| w + 1).sum();
-    let rest = inner.saturating_sub(core);
-    if rest >= ERROR_BESIDE_VIA + 1 + VIA_MIN {
-        let via = longest_via.max(VIA_MIN).min(rest - ERROR_BESIDE_VIA - 1);
-        (rest - via - 1, via)
-    } else if rest >= ERROR_MIN {
-        (rest, 0)
-    } else {
-        (0, 0)
-    }
-}
-
-/// `text` cut to `width` columns, an ellipsis marking the cut.
-fn fit(text: &str, width: u16) -> String {
-    crate::width::fit(text, usize::from(width))
-}
-
 /// An instant on the clocks of `tz`: the time today, else the date too (and the year when it
 /// is not this year's).
 fn when(t: Instant, now: Instant, tz: Tz) -> String {
@@ -216,6 +179,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
 }
 
 fn draw_table(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now: Instant) {
+    let app_tz = app.config().timezone;
     let state = &mut app.partners;
     // The table shows `height - header - borders` rows; paging uses the same number.
     state.page = usize::from(area.height.saturating_sub(3)).max(1);
@@ -226,60 +190,25 @@ fn draw_table(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now: 
         .offset
         .min(state.rows.len().saturating_sub(state.page));
     let visible = window(&state.cursor, state.rows.len(), state.page);
-    let longest_via = state
-        .rows
+    let times = crate::timefmt::Times::new(app_tz, now);
+    let rows: Vec<Vec<columns::Value>> = state.rows[visible.clone()]
         .iter()
-        .map(|r| u16::try_from(crate::width::columns(&r.via)).unwrap_or(u16::MAX))
-        .max()
-        .unwrap_or(0);
-    let (error_width, via_width) = optional_widths(area.width.saturating_sub(2), longest_via);
-    let table_rows: Vec<Row> = state.rows[visible.clone()]
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let mut cells = vec![
-                Cell::from(r.name.clone()),
-                Cell::from(r.state.clone()).style(theme.partner_state(&r.state)),
-                Cell::from(r.backlog.to_string()),
-                Cell::from(r.oldest.map_or("-".into(), |o| age(now - o))),
-                Cell::from(r.delivered_last_hour.to_string()),
-            ];
-            if error_width > 0 {
-                let error = match (&r.last_error, r.last_error_at) {
-                    (Some(e), Some(at)) => format!("{} ago: {}", age(now - at), one_line(e)),
-                    (Some(e), None) => one_line(e),
-                    (None, _) => "-".into(),
-                };
-                cells.push(Cell::from(fit(&error, error_width)));
-            }
-            if via_width > 0 {
-                cells.push(Cell::from(fit(&r.via, via_width)));
-            }
-            style_row(
-                Row::new(cells),
-                visible.start + i == state.cursor.selected,
-                theme,
-            )
-        })
+        .map(|r| columns::values(listing::PARTNERS, r, &times, theme))
         .collect();
-    let mut header: Vec<&str> = CORE.iter().map(|(h, _)| *h).collect();
-    let mut widths: Vec<Constraint> = CORE.iter().map(|(_, w)| Constraint::Length(*w)).collect();
-    if error_width > 0 {
-        header.push("LAST ERROR");
-        widths.push(Constraint::Length(error_width));
-    }
-    if via_width > 0 {
-        header.push("VIA");
-        widths.push(Constraint::Length(via_width));
-    }
+    let selected = state.cursor.selected.checked_sub(visible.start);
     let title = match &state.error {
         Some(err) => format!(" Partners · not refreshed: {} ", one_line(err)),
         None => " Partners ".to_string(),
     };
     frame.render_widget(
-        Table::new(table_rows, widths)
-            .header(Row::new(header).style(theme.header))
-            .block(block(title, theme)),
+        columns::table(
+            &columns::of(listing::PARTNERS),
+            rows,
+            selected,
+            area.width,
+            theme,
+        )
+        .block(block(title, theme)),
         area,
     );
     if state.rows.is_empty() {
@@ -380,20 +309,18 @@ mod tests {
 
     #[test]
     fn via_goes_first_then_the_last_error() {
-        // The core columns take 55 with their gaps; 63 are left at 120 columns.
-        assert_eq!(optional_widths(118, 44), (32, 30));
-        assert_eq!(optional_widths(118, 13), (46, 16));
-        assert_eq!(optional_widths(118, 20), (42, 20));
-        assert_eq!(optional_widths(100, 44), (45, 0));
-        assert_eq!(optional_widths(78, 44), (23, 0));
-        assert_eq!(optional_widths(58, 44), (0, 0));
-        assert_eq!(optional_widths(10, 44), (0, 0));
-    }
-
-    #[test]
-    fn fit_cuts_with_an_ellipsis() {
-        assert_eq!(fit("HTTP 500", 8), "HTTP 500");
-        assert_eq!(fit("HTTP 500: boom", 8), "HTTP 50…");
-        assert_eq!(fit("x", 0), "");
+        let columns = columns::of(listing::PARTNERS);
+        let headers = |kept: Vec<usize>| -> Vec<&str> {
+            kept.into_iter().map(|i| columns[i].header).collect()
+        };
+        // `field_work`, `not connected`, an age as long as `23 h 59 min`, a long URL.
+        let natural = [10, 13, 7, 11, 9, 15, 30, 44];
+        assert_eq!(columns::fit(&columns, &natural, 118).len(), 8);
+        assert!(!headers(columns::fit(&columns, &natural, 90)).contains(&"VIA"));
+        assert!(headers(columns::fit(&columns, &natural, 90)).contains(&"ERROR"));
+        assert_eq!(
+            headers(columns::fit(&columns, &natural, 58)),
+            ["PARTNER", "STATE", "BACKLOG", "OLDEST", "LAST HOUR"]
+        );
     }
 }

@@ -222,6 +222,7 @@ impl Theme {
             Tone::State => self.state(text),
             Tone::Outcome if text == "done" => self.ok,
             Tone::Outcome => self.error,
+            Tone::Partner => self.partner_state(text),
         }
     }
 

@@ -37,16 +37,8 @@ pub struct PartnerStatus {
     pub failures: u64,
 }
 
-/// A span as a person reads an age: `40 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
-pub fn age(span: chrono::Duration) -> String {
-    let secs = span.num_seconds().max(0);
-    match secs {
-        0..=59 => format!("{secs} s"),
-        60..=3599 => format!("{} min", secs / 60),
-        3600..=86_399 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
-        _ => format!("{} d {} h", secs / 86_400, secs % 86_400 / 3600),
-    }
-}
+/// Ages read as a person says them (the board and the desk share one way).
+pub use crate::timefmt::age;
 
 /// A connection's live state.
 #[derive(Debug, Default)]
