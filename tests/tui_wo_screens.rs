@@ -132,8 +132,7 @@ fn enter_on_a_queue_row_opens_the_work_orders_detail() {
         "Jo (internal) · by ada 06-10 09:02",
         "Activities at SP-1",
         "SO-1",
-        "assigned to Jo (internal)",
-        "wo assign (ada)",
+        "assigned to Jo (internal) · by ada",
     ] {
         assert!(text.contains(expected), "{expected}:\n{text}");
     }
@@ -151,6 +150,33 @@ fn enter_on_a_queue_row_opens_the_work_orders_detail() {
     assert_eq!(app.view, View::WorkOrder);
     key(&mut app, KeyAction::Back);
     assert_eq!(app.view, View::Queue);
+}
+
+#[test]
+fn the_history_shows_each_event_once_with_who_did_it() {
+    let mut w = world();
+    let ada = actor("ada", Some(Role::Supervisor));
+    // A refusal changed nothing, so it is the audit's alone and stays in the history.
+    w.engine
+        .wo_complete(&ada, at("2025-06-10T09:04:00Z"), &["WO-3".to_string()])
+        .expect("complete again");
+    let mut app = desk_as(&w, "bo", Some(Role::Clerk));
+    key(&mut app, KeyAction::Open);
+    let text = screen(&mut app, 120, 40);
+    assert_eq!(text.matches("assigned to Jo").count(), 1, "{text}");
+    assert!(!text.contains("wo assign (ada)"), "{text}");
+    assert!(text.contains("NEW → SENT dispatched · by ada"), "{text}");
+    assert!(text.contains("History (3, newest first)"), "{text}");
+    command(&mut app, "wo WO-3");
+    let text = screen(&mut app, 120, 40);
+    assert!(
+        text.contains("NEW → COMPLETED by the desk · by ada"),
+        "{text}"
+    );
+    assert!(
+        text.contains("wo complete (ada) 0 completed, 1 skipped"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -254,9 +254,19 @@ fn facts(app: &App, detail: &WoDetail, theme: &Theme) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// The order's log and the operator actions that named it, merged, newest first.
+/// The order's log and the operator actions that named it, merged, newest first: each event
+/// once.
 fn history(app: &App, detail: &WoDetail) -> Vec<Line<'static>> {
     let times = super::views::times(app);
+    // An action that went through wrote both an audit entry (who) and the order's log lines
+    // (what) at the same instant: they are one event, shown as the log line and its operator.
+    // Refusals, and actions that changed nothing on this order, have only the audit entry.
+    let done_by = |at: crate::domain::Instant| {
+        detail
+            .audit
+            .iter()
+            .find(|e| e.at == at && matches!(e.outcome, crate::domain::AuditOutcome::Done))
+    };
     let mut lines: Vec<(crate::domain::Instant, String)> = detail
         .order
         .log
@@ -267,23 +277,33 @@ fn history(app: &App, detail: &WoDetail) -> Vec<Line<'static>> {
                 (None, Some(to)) => format!("→ {to} "),
                 _ => String::new(),
             };
-            (l.at, format!("{change}{}", l.note))
+            let by = done_by(l.at).map_or(String::new(), |e| format!(" · by {}", e.operator));
+            (l.at, format!("{change}{}{by}", l.note))
         })
         .collect();
-    lines.extend(detail.audit.iter().map(|e| {
-        let outcome = match &e.outcome {
-            crate::domain::AuditOutcome::Done => String::new(),
-            crate::domain::AuditOutcome::Refused { code, .. } => format!(" refused {code}"),
-        };
-        let detail = e
-            .detail
-            .as_deref()
-            .map_or(String::new(), |d| format!(" {d}"));
-        (
-            e.at,
-            format!("{} ({}){outcome}{detail}", e.action, e.operator),
-        )
-    }));
+    let logged = |at| detail.order.log.iter().any(|l| l.at == at);
+    lines.extend(
+        detail
+            .audit
+            .iter()
+            .filter(|e| !(logged(e.at) && matches!(e.outcome, crate::domain::AuditOutcome::Done)))
+            .map(|e| {
+                let outcome = match &e.outcome {
+                    crate::domain::AuditOutcome::Done => String::new(),
+                    crate::domain::AuditOutcome::Refused { code, .. } => {
+                        format!(" refused {code}")
+                    }
+                };
+                let detail = e
+                    .detail
+                    .as_deref()
+                    .map_or(String::new(), |d| format!(" {d}"));
+                (
+                    e.at,
+                    format!("{} ({}){outcome}{detail}", e.action, e.operator),
+                )
+            }),
+    );
     lines.sort_by_key(|l| std::cmp::Reverse(l.0));
     lines
         .into_iter()
