@@ -180,6 +180,102 @@ fn the_history_shows_each_event_once_with_who_did_it() {
 }
 
 #[test]
+fn at_60x15_the_motion_keys_scroll_the_detail_through_the_whole_history() {
+    let mut w = world();
+    let ada = actor("ada", Some(Role::Supervisor));
+    w.engine
+        .wo_set_status(
+            &ada,
+            at("2025-06-10T09:03:00Z"),
+            "WO-1",
+            orderdesk::workorders::WoStatus::Setup,
+        )
+        .expect("setup");
+    w.engine
+        .wo_assign(
+            &ada,
+            at("2025-06-10T09:04:00Z"),
+            "WO-1",
+            Assignee::Partner,
+            None,
+        )
+        .expect("assign");
+    let reason = "the customer asked to move the visit to next month, after the holidays";
+    w.engine
+        .wo_cancel(
+            &ada,
+            at("2025-06-10T09:04:00Z"),
+            &["WO-2".to_string()],
+            reason,
+        )
+        .expect("cancel");
+    let mut app = desk_as(&w, "bo", Some(Role::Clerk));
+    key(&mut app, KeyAction::Open);
+    assert_eq!(app.view, View::WorkOrder);
+    let first = screen(&mut app, 60, 15);
+    for expected in ["Work order WO-1", "Ada Byron", "SO-1 IN_PROGRESS", "↓ more"] {
+        assert!(first.contains(expected), "{expected}:\n{first}");
+    }
+    let entries = [
+        "09:04  assigned to partner (UST) · by ada",
+        "09:03  SENT → SETUP by the desk · by ada",
+        "09:02  assigned to Jo (internal) · by ada",
+        "09:02  NEW → SENT dispatched · by ada",
+        "09:00  → NEW created (manual)",
+    ];
+    let mut seen = vec![first];
+    for _ in 0..entries.len() {
+        key(&mut app, KeyAction::Down);
+        seen.push(screen(&mut app, 60, 15));
+    }
+    for entry in entries {
+        assert!(
+            seen.iter().any(|s| s.contains(entry)),
+            "{entry} is never shown:\n{}",
+            seen.join("\n")
+        );
+    }
+    let last = seen.last().expect("screens");
+    assert!(last.contains("09:00  → NEW created (manual)"), "{last}");
+    assert!(last.contains("↑ more"), "{last}");
+    assert!(last.contains("Work order WO-1"), "the title stays:\n{last}");
+    // A history entry opens nothing; Top goes back to the facts and the first activity.
+    key(&mut app, KeyAction::Open);
+    assert_eq!(app.view, View::WorkOrder);
+    assert!(toast(&app).contains("opens nothing"), "{}", toast(&app));
+    key(&mut app, KeyAction::Top);
+    let body = |text: &str| text.lines().take(14).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&screen(&mut app, 60, 15)), body(&seen[0]));
+    key(&mut app, KeyAction::Open);
+    assert_eq!(app.tree.as_ref().map(|t| t.id.as_str()), Some("SO-1"));
+
+    // A long value is wrapped under its label, never cut.
+    key(&mut app, KeyAction::Back);
+    command(&mut app, "wo WO-2");
+    assert_eq!(app.view, View::WorkOrder, "{}", toast(&app));
+    let text = screen(&mut app, 60, 15);
+    assert!(
+        text.contains("│Status    CANCELLED (the customer asked to move the visit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("│          to next month, after the holidays)"),
+        "{text}"
+    );
+    key(&mut app, KeyAction::Bottom);
+    let text = screen(&mut app, 60, 15);
+    let joined: String = text
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.contains(&format!("NEW → CANCELLED by the desk: {reason} · by ada")),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_closed_order_opens_by_id_and_a_missing_one_is_named() {
     let w = world();
     let mut app = desk_as(&w, "bo", Some(Role::Clerk));
