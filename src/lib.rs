@@ -14,6 +14,7 @@ pub mod feed;
 pub mod formats;
 pub mod identity;
 pub mod lifecycle;
+pub mod logs;
 pub mod progress;
 pub mod runtime;
 pub mod server;

@@ -91,30 +91,24 @@ pub fn run(global: &Global) -> Result<Done, Failure> {
     tokio_runtime()?.block_on(served)
 }
 
-/// Logs to stderr, and to `[server] log` when set (`RUST_LOG` filters; default info).
-fn init_logging(file: Option<&std::path::Path>) -> Result<(), Failure> {
+/// Logs to stderr, and to daily files in the directory `[server] log` when set (`RUST_LOG`
+/// filters; default info).
+fn init_logging(dir: Option<&std::path::Path>) -> Result<(), Failure> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    let file_layer = match file {
-        Some(path) => {
-            let mut options = std::fs::OpenOptions::new();
-            options.create(true).append(true);
-            #[cfg(unix)]
-            {
-                // Owner-only, as the database and the desk log.
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let log = options
-                .open(path)
-                .map_err(|e| Failure::bad_input(format!("[server] log {}: {e}", path.display())))?;
+    let file_layer = match dir {
+        Some(dir) => {
+            // Unlike the desk's, a configured log that cannot be written stops the server: it
+            // was asked for, and a server runs unattended.
+            let files = orderdesk::logs::daily_files(dir, "server")
+                .map_err(|e| Failure::bad_input(format!("[server] log {}: {e}", dir.display())))?;
             Some(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(false)
-                    .with_writer(std::sync::Mutex::new(log)),
+                    .with_writer(files),
             )
         }
         None => None,
