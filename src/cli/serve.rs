@@ -66,6 +66,11 @@ pub fn run(global: &Global) -> Result<Done, Failure> {
                 });
             }
         };
+        // Polled once before the readiness line so the handlers are in place: a SIGTERM sent
+        // as soon as the line shows still stops the server cleanly, instead of killing it.
+        let terminate = orderdesk::runtime::terminate_signal();
+        tokio::pin!(terminate);
+        let early = futures::FutureExt::now_or_never(&mut terminate).is_some();
         // The readiness line: supervisors (systemd, scripts, tests) wait for it.
         let mut out = std::io::stdout();
         let _ = writeln!(
@@ -76,7 +81,9 @@ pub fn run(global: &Global) -> Result<Done, Failure> {
             std::process::id()
         );
         let _ = out.flush();
-        orderdesk::runtime::terminate_signal().await;
+        if !early {
+            terminate.await;
+        }
         tracing::info!("stop requested: finishing accepted work");
         server
             .stop(&format!(
