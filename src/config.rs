@@ -120,7 +120,7 @@ impl AccessRules {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Server {
-    /// A log file, besides stderr.
+    /// A directory of daily log files (`server.YYYY-MM-DD.log`, 14 kept), besides stderr.
     pub log: Option<std::path::PathBuf>,
     /// The group the socket belongs to (mode 0660): the operators who may connect. Default:
     /// the server's own group.

@@ -15,6 +15,7 @@ pub mod formats;
 pub mod identity;
 pub mod lifecycle;
 pub mod listing;
+pub mod logs;
 pub mod progress;
 pub mod runtime;
 pub mod server;

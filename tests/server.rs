@@ -1,6 +1,6 @@
 //! `orderdesk serve` as its clients meet it: the command line through the server with the same
 //! output and exit codes, identity from the Unix user on the other end of the socket, bad input
-//! at the API answered without harm, and a server killed and started again.
+//! at the API answered without harm, a server killed and started again, and its daily log files.
 
 #[path = "common/server.rs"]
 mod served;
@@ -597,5 +597,63 @@ fn a_work_orders_detail_through_a_server_is_the_databases() {
         stderr(&through[2]).contains("WO-999999"),
         "{}",
         stderr(&through[2])
+    );
+}
+
+#[test]
+fn the_server_logs_to_a_dated_file_in_the_configured_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir.path().join("server-logs");
+    let config = dir.path().join("config.toml");
+    let write_config = |log: &Path| {
+        std::fs::write(
+            &config,
+            format!(
+                "timezone = \"America/Chicago\"\n[operators]\nada = \"supervisor\"\n[server]\nlog = {:?}\n",
+                log.display().to_string()
+            ),
+        )
+        .expect("config")
+    };
+    write_config(&logs);
+    let db = world(dir.path(), &config);
+    let server = Served::start(&db, &config, &["--no-sim"]);
+    assert!(server.terminate().success());
+    let files: Vec<PathBuf> = std::fs::read_dir(&logs)
+        .expect("the configured directory was made")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let day = name
+        .strip_prefix("server.")
+        .and_then(|rest| rest.strip_suffix(".log"))
+        .unwrap_or_else(|| panic!("{name}"));
+    assert!(
+        chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok(),
+        "{name}"
+    );
+    let text = std::fs::read_to_string(&files[0]).expect("read");
+    assert!(text.contains("serving the API"), "{text}");
+    assert!(text.contains("stopped; the database is flushed"), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode(&logs), 0o700);
+    assert_eq!(mode(&files[0]), 0o600);
+
+    // A plain file where the directory should be stops the server at start, saying why.
+    let plain = dir.path().join("plain.log");
+    std::fs::write(&plain, "").expect("write");
+    write_config(&plain);
+    let out = cli(&db, &config, &["--no-sim", "serve"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is a file; it now names a directory"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -304,3 +304,59 @@ fn the_export_carries_role_channel_detail_reason_and_the_wall_clock() {
     assert_eq!(bo["at"], "2025-05-02T11:00:00-05:00");
     assert!(bo["message"].as_str().is_some_and(|m| !m.is_empty()));
 }
+
+/// `operator`'s desk on the audit view, keeping its state in their own file beside `base`.
+fn desk_of(w: &World, operator: &str, base: &std::path::Path) -> App {
+    let mut app = App::new(
+        orderdesk::client::Local::reading(
+            w.engine.reader(),
+            actor(operator, Some(Role::Supervisor)),
+            orderdesk::runtime::Clock::wall(),
+        )
+        .shared(),
+        Keymap::defaults().expect("default keymap"),
+    );
+    app.state_path = Some(orderdesk::tui::state_file(base, operator));
+    app.update(Action::Clock(at("2025-06-10T14:10:00Z"), 1.0));
+    app.update(Action::Key(KeyAction::GoAudit));
+    app
+}
+
+#[test]
+fn each_operator_finds_their_own_filters_after_a_restart() {
+    let w = world();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = dir.path().join("desk.json");
+    let mut sam = desk_of(&w, "sam", &base);
+    answer(&mut sam, KeyAction::FilterOperator, "bo");
+    answer(&mut sam, KeyAction::DateRange, "2025-05-01 2025-05-31");
+    let mut ada = desk_of(&w, "ada", &base);
+    answer(&mut ada, KeyAction::FilterAction, "retry");
+    drop((sam, ada));
+
+    let mut sam = desk_of(&w, "sam", &base);
+    assert_eq!(sam.audit.operator.as_deref(), Some("bo"));
+    assert_eq!(sam.audit.action, None);
+    assert_eq!(operators(&sam), ["bo"]);
+    let shown = title(&mut sam);
+    assert!(
+        shown.contains("· by bo") && shown.contains("· 2025-05-01 to 2025-05-31"),
+        "{shown}"
+    );
+    let mut ada = desk_of(&w, "ada", &base);
+    assert_eq!(ada.audit.operator, None);
+    assert_eq!(ada.audit.days, None);
+    assert_eq!(ada.audit.action.as_deref(), Some("retry"));
+    assert_eq!(ada.audit.entries.len(), 2);
+    assert!(title(&mut ada).contains("· action retry"));
+
+    // A reset is kept too; what the other views saved stays in the file.
+    key(&mut sam, KeyAction::ResetFilters);
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(orderdesk::tui::state_file(&base, "sam")).expect("read"),
+    )
+    .expect("json");
+    assert_eq!(saved["audit"]["operator"], serde_json::Value::Null);
+    let again = desk_of(&w, "sam", &base);
+    assert_eq!(again.audit.entries.len(), 6);
+}

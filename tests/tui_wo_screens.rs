@@ -132,8 +132,7 @@ fn enter_on_a_queue_row_opens_the_work_orders_detail() {
         "Jo (internal) · by ada 06-10 09:02",
         "Activities at SP-1",
         "SO-1",
-        "assigned to Jo (internal)",
-        "wo assign (ada)",
+        "assigned to Jo (internal) · by ada",
     ] {
         assert!(text.contains(expected), "{expected}:\n{text}");
     }
@@ -154,6 +153,132 @@ fn enter_on_a_queue_row_opens_the_work_orders_detail() {
     assert_eq!(app.view, View::WorkOrder);
     key(&mut app, KeyAction::Back);
     assert_eq!(app.view, View::Queue);
+}
+
+#[test]
+fn the_history_shows_each_event_once_with_who_did_it() {
+    let mut w = world();
+    let ada = actor("ada", Some(Role::Supervisor));
+    // A refusal changed nothing, so it is the audit's alone and stays in the history.
+    w.engine
+        .wo_complete(&ada, at("2025-06-10T09:04:00Z"), &["WO-3".to_string()])
+        .expect("complete again");
+    let mut app = desk_as(&w, "bo", Some(Role::Clerk));
+    key(&mut app, KeyAction::Open);
+    let text = screen(&mut app, 120, 40);
+    assert_eq!(text.matches("assigned to Jo").count(), 1, "{text}");
+    assert!(!text.contains("wo assign (ada)"), "{text}");
+    assert!(text.contains("NEW → SENT dispatched · by ada"), "{text}");
+    assert!(text.contains("History (3, newest first)"), "{text}");
+    command(&mut app, "wo WO-3");
+    let text = screen(&mut app, 120, 40);
+    assert!(
+        text.contains("NEW → COMPLETED by the desk · by ada"),
+        "{text}"
+    );
+    assert!(
+        text.contains("wo complete (ada) 0 completed, 1 skipped"),
+        "{text}"
+    );
+}
+
+#[test]
+fn at_60x15_the_motion_keys_scroll_the_detail_through_the_whole_history() {
+    let mut w = world();
+    let ada = actor("ada", Some(Role::Supervisor));
+    w.engine
+        .wo_set_status(
+            &ada,
+            at("2025-06-10T09:03:00Z"),
+            "WO-1",
+            orderdesk::workorders::WoStatus::Setup,
+        )
+        .expect("setup");
+    w.engine
+        .wo_assign(
+            &ada,
+            at("2025-06-10T09:04:00Z"),
+            "WO-1",
+            Assignee::Partner,
+            None,
+        )
+        .expect("assign");
+    let reason = "the customer asked to move the visit to next month, after the holidays";
+    w.engine
+        .wo_cancel(
+            &ada,
+            at("2025-06-10T09:04:00Z"),
+            &["WO-2".to_string()],
+            reason,
+        )
+        .expect("cancel");
+    let mut app = desk_as(&w, "bo", Some(Role::Clerk));
+    key(&mut app, KeyAction::Open);
+    assert_eq!(app.view, View::WorkOrder);
+    let first = screen(&mut app, 60, 15);
+    for expected in ["Work order WO-1", "Ada Byron", "SO-1 IN_PROGRESS", "↓ more"] {
+        assert!(first.contains(expected), "{expected}:\n{first}");
+    }
+    let entries = [
+        "09:04  assigned to partner (UST) · by ada",
+        "09:03  SENT → SETUP by the desk · by ada",
+        "09:02  assigned to Jo (internal) · by ada",
+        "09:02  NEW → SENT dispatched · by ada",
+        "09:00  → NEW created (manual)",
+    ];
+    let mut seen = vec![first];
+    for _ in 0..entries.len() {
+        key(&mut app, KeyAction::Down);
+        seen.push(screen(&mut app, 60, 15));
+    }
+    for entry in entries {
+        assert!(
+            seen.iter().any(|s| s.contains(entry)),
+            "{entry} is never shown:\n{}",
+            seen.join("\n")
+        );
+    }
+    let last = seen.last().expect("screens");
+    assert!(last.contains("09:00  → NEW created (manual)"), "{last}");
+    assert!(last.contains("↑ more"), "{last}");
+    assert!(last.contains("Work order WO-1"), "the title stays:\n{last}");
+    // A history entry opens nothing; Top goes back to the facts and the first activity.
+    key(&mut app, KeyAction::Open);
+    assert_eq!(app.view, View::WorkOrder);
+    assert!(toast(&app).contains("opens nothing"), "{}", toast(&app));
+    key(&mut app, KeyAction::Top);
+    let body = |text: &str| text.lines().take(14).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&screen(&mut app, 60, 15)), body(&seen[0]));
+    key(&mut app, KeyAction::Open);
+    assert_eq!(
+        app.hierarchy.tree.as_ref().map(|t| t.id.as_str()),
+        Some("SO-1")
+    );
+
+    // A long value is wrapped under its label, never cut.
+    key(&mut app, KeyAction::Back);
+    command(&mut app, "wo WO-2");
+    assert_eq!(app.view, View::WorkOrder, "{}", toast(&app));
+    let text = screen(&mut app, 60, 15);
+    assert!(
+        text.contains("│Status    CANCELLED (the customer asked to move the visit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("│          to next month, after the holidays)"),
+        "{text}"
+    );
+    key(&mut app, KeyAction::Bottom);
+    let text = screen(&mut app, 60, 15);
+    let joined: String = text
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.contains(&format!("NEW → CANCELLED by the desk: {reason} · by ada")),
+        "{text}"
+    );
 }
 
 #[test]

@@ -66,6 +66,11 @@ pub fn run(global: &Global) -> Result<Done, Failure> {
                 });
             }
         };
+        // Polled once before the readiness line so the handlers are in place: a SIGTERM sent
+        // as soon as the line shows still stops the server cleanly, instead of killing it.
+        let terminate = orderdesk::runtime::terminate_signal();
+        tokio::pin!(terminate);
+        let early = futures::FutureExt::now_or_never(&mut terminate).is_some();
         // The readiness line: supervisors (systemd, scripts, tests) wait for it.
         let mut out = std::io::stdout();
         let _ = writeln!(
@@ -76,7 +81,9 @@ pub fn run(global: &Global) -> Result<Done, Failure> {
             std::process::id()
         );
         let _ = out.flush();
-        orderdesk::runtime::terminate_signal().await;
+        if !early {
+            terminate.await;
+        }
         tracing::info!("stop requested: finishing accepted work");
         server
             .stop(&format!(
@@ -91,30 +98,33 @@ pub fn run(global: &Global) -> Result<Done, Failure> {
     tokio_runtime()?.block_on(served)
 }
 
-/// Logs to stderr, and to `[server] log` when set (`RUST_LOG` filters; default info).
-fn init_logging(file: Option<&std::path::Path>) -> Result<(), Failure> {
+/// Logs to stderr, and to daily files in the directory `[server] log` when set (`RUST_LOG`
+/// filters; default info).
+fn init_logging(dir: Option<&std::path::Path>) -> Result<(), Failure> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    let file_layer = match file {
-        Some(path) => {
-            let mut options = std::fs::OpenOptions::new();
-            options.create(true).append(true);
-            #[cfg(unix)]
-            {
-                // Owner-only, as the database and the desk log.
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
+    let file_layer = match dir {
+        Some(dir) => {
+            // Unlike the desk's, a configured log that cannot be written stops the server: it
+            // was asked for, and a server runs unattended.
+            // A configuration written when `log` named one file still names that file: say
+            // what it is now rather than write beside it.
+            if dir.is_file() {
+                return Err(Failure::bad_input(format!(
+                    "[server] log {} is a file; it now names a directory that holds a file a day (server.YYYY-MM-DD.log, 14 kept): set it to a directory, such as {}",
+                    dir.display(),
+                    dir.with_extension("d").display()
+                )));
             }
-            let log = options
-                .open(path)
-                .map_err(|e| Failure::bad_input(format!("[server] log {}: {e}", path.display())))?;
+            let files = orderdesk::logs::daily_files(dir, "server")
+                .map_err(|e| Failure::bad_input(format!("[server] log {}: {e}", dir.display())))?;
             Some(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(false)
-                    .with_writer(std::sync::Mutex::new(log)),
+                    .with_writer(files),
             )
         }
         None => None,

@@ -18,6 +18,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
+use serde::{Deserialize, Serialize};
 
 /// How many actions the view reads: the newest that pass the filters, a busy desk's day or
 /// two, read in a few milliseconds at utility scale; `orderdesk audit` reads them all.
@@ -38,6 +39,26 @@ pub struct AuditState {
     pub days: Option<(NaiveDate, NaiveDate)>,
     /// The selected entry is shown in full.
     pub detail: bool,
+    /// The operator's saved filters have been read.
+    pub restored: bool,
+}
+
+/// The state file's key for the filters.
+const STATE_KEY: &str = "audit";
+
+/// The filters that survive a restart, under the state file's `audit` key.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Saved {
+    operator: Option<String>,
+    action: Option<String>,
+    days: Option<SavedDays>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedDays {
+    first: NaiveDate,
+    last: NaiveDate,
 }
 
 /// The filter the view reads with: its own filters and the `/` words.
@@ -60,8 +81,12 @@ pub fn filter(app: &App) -> AuditFilter {
     }
 }
 
-/// Re-reads the newest matching entries.
+/// Re-reads the newest matching entries (and, the first time, restores the saved filters).
 pub fn load(app: &mut App) -> Result<(), EngineError> {
+    if !app.audit.restored {
+        app.audit.restored = true;
+        restore(app);
+    }
     let mut entries = app.api.audit(&filter(app), RECENT)?;
     entries.reverse();
     app.audit.entries = entries;
@@ -227,13 +252,54 @@ fn parse_days(times: &Times, text: &str) -> Result<Option<(NaiveDate, NaiveDate)
     Ok(Some((first, last)))
 }
 
-/// A filter changed: start at the top and re-read.
+/// A filter changed: start at the top, save, re-read.
 fn changed(app: &mut App, said: &str) -> Vec<Effect> {
     app.audit.cursor = Cursor::default();
     app.audit.detail = false;
+    let unsaved = save(app);
     app.refresh();
     let shown = app.audit.entries.len();
-    app.say(&format!("audit: {said} ({shown} shown)"), false)
+    match unsaved {
+        Some(why) => app.say(&format!("audit: {said} ({shown} shown); {why}"), true),
+        None => app.say(&format!("audit: {said} ({shown} shown)"), false),
+    }
+}
+
+/// Writes the filters under their key; why they could not be, if so.
+fn save(app: &App) -> Option<String> {
+    let path = app.state_path.as_deref()?;
+    let saved = Saved {
+        operator: app.audit.operator.clone(),
+        action: app.audit.action.clone(),
+        days: app
+            .audit
+            .days
+            .map(|(first, last)| SavedDays { first, last }),
+    };
+    super::save_state(path, STATE_KEY, &saved).err().map(|err| {
+        format!(
+            "cannot save the filters to {}: {err} (they last until you quit)",
+            path.display()
+        )
+    })
+}
+
+/// Restores the saved filters; a range the configured zone can no longer read is dropped.
+fn restore(app: &mut App) {
+    let Some(saved) = app
+        .state_path
+        .as_deref()
+        .and_then(|p| super::read_state::<Saved>(p, STATE_KEY))
+    else {
+        return;
+    };
+    app.audit.operator = saved.operator.filter(|o| !o.trim().is_empty());
+    app.audit.action = saved.action.filter(|a| !a.trim().is_empty());
+    let times = super::views::times(app);
+    app.audit.days = saved
+        .days
+        .map(|d| (d.first, d.last))
+        .filter(|(first, last)| times.days(*first, *last).is_ok());
 }
 
 /// The title: how many rows and every filter that chose them.

@@ -19,7 +19,6 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::path::Path;
 
 /// The most customers a search offers; more asks the operator to type more.
 const PICK_LIMIT: usize = 50;
@@ -574,7 +573,7 @@ fn save(app: &mut App) {
             .range
             .map(|(start, end)| SavedRange { start, end }),
     };
-    if let Err(err) = write_key(&path, &saved) {
+    if let Err(err) = super::save_state(&path, STATE_KEY, &saved) {
         app.say(
             &format!(
                 "cannot save the feed's filters to {}: {err} (they last until you quit)",
@@ -585,35 +584,13 @@ fn save(app: &mut App) {
     }
 }
 
-fn write_key(path: &Path, saved: &Saved) -> Result<(), String> {
-    // A missing or unreadable file is started afresh: the filters are a convenience.
-    let mut all = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|value| match value {
-            serde_json::Value::Object(map) => Some(map),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let value = serde_json::to_value(saved).map_err(|e| e.to_string())?;
-    all.insert(STATE_KEY.to_string(), value);
-    let text = serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?;
-    // Write then rename, so a crash mid-write leaves the old file, not half a new one.
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".tmp");
-    std::fs::write(&temp, text).map_err(|e| e.to_string())?;
-    std::fs::rename(&temp, path).map_err(|e| e.to_string())
-}
-
-fn read_key(path: &Path) -> Option<Saved> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    serde_json::from_value(value.get_mut(STATE_KEY)?.take()).ok()
-}
-
 /// Restores the saved choice; a part that no longer fits is dropped and the operator told.
 fn restore(app: &mut App) -> Result<(), EngineError> {
-    let Some(saved) = app.state_path.as_deref().and_then(read_key) else {
+    let Some(saved) = app
+        .state_path
+        .as_deref()
+        .and_then(|p| super::read_state::<Saved>(p, STATE_KEY))
+    else {
         return Ok(());
     };
     let mut dropped = Vec::new();

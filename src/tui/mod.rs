@@ -195,6 +195,41 @@ pub fn state_file(base: &std::path::Path, operator: &str) -> std::path::PathBuf 
     base.with_file_name(format!("{stem}.{safe}.json"))
 }
 
+/// Writes `value` under `key` of the state file at `path`, keeping what other views saved.
+pub(crate) fn save_state<T: serde::Serialize>(
+    path: &std::path::Path,
+    key: &str,
+    value: &T,
+) -> Result<(), String> {
+    // A missing or unreadable file is started afresh: what views keep is a convenience.
+    let mut all = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|value| match value {
+            serde_json::Value::Object(map) => Some(map),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let value = serde_json::to_value(value).map_err(|e| e.to_string())?;
+    all.insert(key.to_string(), value);
+    let text = serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?;
+    // Write then rename, so a crash mid-write leaves the old file, not half a new one.
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".tmp");
+    std::fs::write(&temp, text).map_err(|e| e.to_string())?;
+    std::fs::rename(&temp, path).map_err(|e| e.to_string())
+}
+
+/// What the state file at `path` holds under `key`, if it reads as a `T`.
+pub(crate) fn read_state<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    key: &str,
+) -> Option<T> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    serde_json::from_value(value.get_mut(key)?.take()).ok()
+}
+
 /// Writes what an operator or a supervisor would look for afterwards.
 fn log_notice(notice: &crate::runtime::Notice) {
     use crate::runtime::Notice;

@@ -1,7 +1,9 @@
 //! One work order's detail: what it is, for whom and where, who does it and who assigned it,
 //! the activities at its site (Enter opens one's hierarchy) and its history, newest first. It
 //! opens from a queue row (Enter) or by id (`:wo WO-ID`), closed orders too; the queue's actions
-//! (complete, cancel, assign, sent, setup) act on the order shown.
+//! (complete, cancel, assign, sent, setup) act on the order shown. The motion keys move over the
+//! activities, then on through the history; a narrow terminal shows it all as one page that
+//! scrolls with them, never cutting a value in two.
 
 use super::app::{App, Cursor, Effect, View};
 use super::keymap::KeyAction;
@@ -25,8 +27,11 @@ pub struct WoState {
     pub detail: Option<WoDetail>,
     /// The activities at the order's site, newest first.
     pub activities: Vec<ActivityRow>,
-    /// The cursor over `activities`.
+    /// The cursor over `activities`, then the history's entries.
     pub cursor: Cursor,
+    /// The first part shown where the detail scrolls (the page on a narrow terminal, else the
+    /// history).
+    pub top: usize,
     /// The view the detail was opened from (Esc returns there).
     pub from: Option<View>,
 }
@@ -40,6 +45,7 @@ pub fn open(app: &mut App, id: &str) -> Vec<Effect> {
             }
             app.work_order.detail = Some(detail);
             app.work_order.cursor = Cursor::default();
+            app.work_order.top = 0;
             app.view = View::WorkOrder;
             app.refresh();
             Vec::new()
@@ -72,15 +78,24 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
     rows.truncate(SITE_ACTIVITIES);
     app.work_order.activities = rows;
     app.work_order.detail = Some(detail);
-    app.work_order
-        .cursor
-        .step(0, app.work_order.activities.len());
+    let len = items(app);
+    app.work_order.cursor.step(0, len);
     Ok(())
+}
+
+/// How many rows the cursor moves over: the site's activities, then the history's entries.
+fn items(app: &App) -> usize {
+    let history = app
+        .work_order
+        .detail
+        .as_ref()
+        .map_or(0, |d| history(app, d).len());
+    app.work_order.activities.len() + history
 }
 
 /// Moves over the site's activities, opens one, goes back; the queue's actions take this order.
 pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
-    let len = app.work_order.activities.len();
+    let len = items(app);
     if let Some(delta) = super::app::motion(key, app.page as isize) {
         app.work_order.cursor.step(delta, len);
         return Vec::new();
@@ -102,7 +117,13 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
                     app.open_tree(&id);
                     Vec::new()
                 }
-                None => app.say("no activity at this site to open", true),
+                None if app.work_order.activities.is_empty() => {
+                    app.say("no activity at this site to open", true)
+                }
+                None => app.say(
+                    "a history entry opens nothing: move up to an activity",
+                    true,
+                ),
             }
         }
         KeyAction::Complete
@@ -114,7 +135,8 @@ pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
     }
 }
 
-/// Draws the facts, the site's activities and the history.
+/// Draws the facts, the site's activities and the history: side by side and stacked when
+/// wide, else one page that scrolls.
 pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     let Some(detail) = app.work_order.detail.as_ref() else {
         frame.render_widget(
@@ -126,42 +148,25 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
     };
     let facts = facts(app, detail, theme);
     let history = history(app, detail);
-    let wide = area.width >= 100;
-    let fact_rows = facts.len() as u16 + 2;
-    // Wide: facts beside the activities, the history below. Narrow: all stacked, the facts
-    // first, since they are what the operator came for.
-    let (facts_area, activities_area, history_area) = if wide {
-        let [top, bottom] =
-            Layout::vertical([Constraint::Length(fact_rows), Constraint::Min(3)]).areas(area);
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
-        (left, right, bottom)
-    } else {
-        // Short terminals keep the facts whole and one activity row; the history gets what
-        // is left, if anything.
-        let listed = app.work_order.activities.len().clamp(1, 3) as u16 + 2;
-        let listed = listed.min(area.height.saturating_sub(fact_rows).max(3));
-        let [a, b, c] = Layout::vertical([
-            Constraint::Length(fact_rows),
-            Constraint::Length(listed),
-            Constraint::Fill(1),
-        ])
-        .areas(area);
-        (a, b, c)
-    };
     let order = &detail.order;
-    let title = fit_title(
-        &[
-            format!("Work order {}", order.id),
-            format!(" · {}", order.status.code()),
-            " · Esc back".to_string(),
-        ],
-        facts_area.width,
-    );
+    let title = [
+        format!("Work order {}", order.id),
+        format!(" · {}", order.status.code()),
+        " · Esc back".to_string(),
+    ];
+    if area.width < 100 {
+        draw_page(frame, app, theme, area, &title, facts, history);
+        return;
+    }
+    let fact_rows = facts.len() as u16 + 2;
+    let [top, history_area] =
+        Layout::vertical([Constraint::Length(fact_rows), Constraint::Min(3)]).areas(area);
+    let [facts_area, activities_area] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
     frame.render_widget(
         Paragraph::new(facts)
             .wrap(Wrap { trim: true })
-            .block(block(title, theme)),
+            .block(block(fit_title(&title, facts_area.width), theme)),
         facts_area,
     );
     draw_activities(frame, app, theme, activities_area);
@@ -172,14 +177,236 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect) {
         ],
         history_area.width,
     );
-    let shown = usize::from(history_area.height.saturating_sub(2));
-    let lines: Vec<Line> = history.into_iter().take(shown).collect();
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(block(title, theme)),
+    let width = history_area.width.saturating_sub(2);
+    let parts: Vec<Part> = history
+        .into_iter()
+        .map(|line| Part::item(wrap_line(&line, width, HISTORY_INDENT)))
+        .collect();
+    let selected = app
+        .work_order
+        .cursor
+        .selected
+        .checked_sub(app.work_order.activities.len());
+    draw_parts(
+        frame,
+        &mut app.work_order.top,
+        theme,
         history_area,
+        title,
+        parts,
+        selected,
     );
+}
+
+/// How far a history entry's continuation lines are indented: past its time.
+const HISTORY_INDENT: usize = 13;
+
+/// How far a fact's continuation lines are indented: past its label.
+const FACT_INDENT: usize = 10;
+
+/// One part of a scrolling pane: shown whole or not at all.
+struct Part {
+    lines: Vec<Line<'static>>,
+    /// The cursor stops on it: an activity or a history entry, not a fact or a heading.
+    item: bool,
+}
+
+impl Part {
+    fn item(lines: Vec<Line<'static>>) -> Part {
+        Part { lines, item: true }
+    }
+
+    fn text(lines: Vec<Line<'static>>) -> Part {
+        Part { lines, item: false }
+    }
+}
+
+/// The detail on a narrow terminal: the facts, the activities and the history as one page,
+/// scrolled to keep the cursor's row in sight.
+fn draw_page(
+    frame: &mut Frame,
+    app: &mut App,
+    theme: &Theme,
+    area: Rect,
+    title: &[String],
+    facts: Vec<Line<'static>>,
+    history: Vec<Line<'static>>,
+) {
+    let width = area.width.saturating_sub(2);
+    let site = app
+        .work_order
+        .detail
+        .as_ref()
+        .map_or(String::new(), |d| d.order.site.clone());
+    let mut parts: Vec<Part> = facts
+        .iter()
+        .map(|line| Part::text(wrap_line(line, width, FACT_INDENT)))
+        .collect();
+    parts.push(Part::text(vec![Line::styled(
+        format!("Activities at {site} (Enter opens)"),
+        theme.header,
+    )]));
+    if app.work_order.activities.is_empty() {
+        parts.push(Part::text(vec![Line::from("none on file")]));
+    }
+    parts.extend(app.work_order.activities.iter().map(|r| {
+        let line = Line::from(vec![
+            Span::raw(format!("{} ", r.id)),
+            Span::styled(r.state.clone(), theme.state(&r.state)),
+            Span::raw(format!(" {}", r.activity_type)),
+        ]);
+        Part::item(wrap_line(&line, width, 2))
+    }));
+    parts.push(Part::text(vec![Line::styled(
+        format!("History ({}, newest first)", history.len()),
+        theme.header,
+    )]));
+    parts.extend(
+        history
+            .iter()
+            .map(|line| Part::item(wrap_line(line, width, HISTORY_INDENT))),
+    );
+    let selected = Some(app.work_order.cursor.selected);
+    draw_parts(
+        frame,
+        &mut app.work_order.top,
+        theme,
+        area,
+        fit_title(title, area.width),
+        parts,
+        selected,
+    );
+}
+
+/// Draws the whole parts that fit from `top`, moved so the `selected`-th item is among them,
+/// the item highlighted, and says in the bottom border when there is more.
+fn draw_parts(
+    frame: &mut Frame,
+    top: &mut usize,
+    theme: &Theme,
+    area: Rect,
+    title: String,
+    parts: Vec<Part>,
+    selected: Option<usize>,
+) {
+    let height = usize::from(area.height.saturating_sub(2));
+    let at = selected.and_then(|n| {
+        parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.item)
+            .nth(n)
+            .map(|(i, _)| i)
+    });
+    *top = (*top).min(parts.len().saturating_sub(1));
+    if let Some(at) = at {
+        if at < *top {
+            // The heading over the first item of a list comes back into sight with it.
+            *top = if at > 0 && !parts[at - 1].item {
+                at - 1
+            } else {
+                at
+            };
+        }
+        if selected == Some(0) && rows(&parts[..=at]) <= height {
+            *top = 0;
+        }
+        while *top < at && rows(&parts[*top..=at]) > height {
+            *top += 1;
+        }
+    }
+    let mut lines: Vec<Line> = Vec::new();
+    let mut shown = *top;
+    for (i, part) in parts.iter().enumerate().skip(*top) {
+        // A part that does not fit whole waits for the next page, unless it is alone (a value
+        // taller than the pane), which shows what it can.
+        if lines.len() + part.lines.len() > height && !lines.is_empty() {
+            break;
+        }
+        let style = if Some(i) == at {
+            theme.selected
+        } else {
+            Style::default()
+        };
+        lines.extend(part.lines.iter().cloned().map(|l| l.patch_style(style)));
+        shown = i + 1;
+    }
+    let mut block = block(title, theme);
+    if *top > 0 || shown < parts.len() {
+        let more = match (*top > 0, shown < parts.len()) {
+            (true, true) => " ↑↓ more ",
+            (true, false) => " ↑ more ",
+            _ => " ↓ more ",
+        };
+        block = block.title_bottom(Line::from(more).right_aligned());
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn rows(parts: &[Part]) -> usize {
+    parts.iter().map(|p| p.lines.len()).sum()
+}
+
+/// `line` broken at spaces into lines of at most `width` columns, the first keeping the spans'
+/// styles (a label, a state), the others plain and indented by `indent`.
+fn wrap_line(line: &Line<'static>, width: u16, indent: usize) -> Vec<Line<'static>> {
+    let width = usize::from(width).max(1);
+    if line.width() <= width {
+        return vec![line.clone()];
+    }
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let (first, mut rest) = split_at_width(&text, width);
+    let mut out = vec![Line::from(first_spans(line, first.len()))];
+    let room = width.saturating_sub(indent).max(1);
+    let pad = " ".repeat(indent.min(width - 1));
+    while !rest.is_empty() {
+        let (piece, next) = split_at_width(rest, room);
+        out.push(Line::from(format!("{pad}{piece}")));
+        rest = next;
+    }
+    out
+}
+
+/// The longest start of `text` within `width` columns that ends before a space (or, for a
+/// word longer than the line, as much of it as fits), and what follows, its spaces skipped.
+fn split_at_width(text: &str, width: usize) -> (&str, &str) {
+    use unicode_width::UnicodeWidthChar;
+    let mut columns = 0;
+    let mut fits = 0;
+    let mut space = None;
+    for (i, c) in text.char_indices() {
+        columns += c.width().unwrap_or(0);
+        if columns > width {
+            break;
+        }
+        if c == ' ' && i > 0 {
+            space = Some(i);
+        }
+        fits = i + c.len_utf8();
+    }
+    if fits == text.len() {
+        return (text, "");
+    }
+    let cut = match space {
+        Some(i) => i,
+        None => fits.max(text.chars().next().map_or(0, char::len_utf8)),
+    };
+    (text[..cut].trim_end(), text[cut..].trim_start())
+}
+
+/// The spans of `line` up to byte `end` of its text.
+fn first_spans(line: &Line<'static>, end: usize) -> Vec<Span<'static>> {
+    let mut left = end;
+    let mut spans = Vec::new();
+    for span in &line.spans {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(span.content.len());
+        spans.push(Span::styled(span.content[..take].to_string(), span.style));
+        left -= take;
+    }
+    spans
 }
 
 /// The facts of the order, one per line, labelled.
@@ -254,9 +481,19 @@ fn facts(app: &App, detail: &WoDetail, theme: &Theme) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// The order's log and the operator actions that named it, merged, newest first.
+/// The order's log and the operator actions that named it, merged, newest first: each event
+/// once.
 fn history(app: &App, detail: &WoDetail) -> Vec<Line<'static>> {
     let times = super::views::times(app);
+    // An action that went through wrote both an audit entry (who) and the order's log lines
+    // (what) at the same instant: they are one event, shown as the log line and its operator.
+    // Refusals, and actions that changed nothing on this order, have only the audit entry.
+    let done_by = |at: crate::domain::Instant| {
+        detail
+            .audit
+            .iter()
+            .find(|e| e.at == at && matches!(e.outcome, crate::domain::AuditOutcome::Done))
+    };
     let mut lines: Vec<(crate::domain::Instant, String)> = detail
         .order
         .log
@@ -267,23 +504,33 @@ fn history(app: &App, detail: &WoDetail) -> Vec<Line<'static>> {
                 (None, Some(to)) => format!("→ {to} "),
                 _ => String::new(),
             };
-            (l.at, format!("{change}{}", l.note))
+            let by = done_by(l.at).map_or(String::new(), |e| format!(" · by {}", e.operator));
+            (l.at, format!("{change}{}{by}", l.note))
         })
         .collect();
-    lines.extend(detail.audit.iter().map(|e| {
-        let outcome = match &e.outcome {
-            crate::domain::AuditOutcome::Done => String::new(),
-            crate::domain::AuditOutcome::Refused { code, .. } => format!(" refused {code}"),
-        };
-        let detail = e
-            .detail
-            .as_deref()
-            .map_or(String::new(), |d| format!(" {d}"));
-        (
-            e.at,
-            format!("{} ({}){outcome}{detail}", e.action, e.operator),
-        )
-    }));
+    let logged = |at| detail.order.log.iter().any(|l| l.at == at);
+    lines.extend(
+        detail
+            .audit
+            .iter()
+            .filter(|e| !(logged(e.at) && matches!(e.outcome, crate::domain::AuditOutcome::Done)))
+            .map(|e| {
+                let outcome = match &e.outcome {
+                    crate::domain::AuditOutcome::Done => String::new(),
+                    crate::domain::AuditOutcome::Refused { code, .. } => {
+                        format!(" refused {code}")
+                    }
+                };
+                let detail = e
+                    .detail
+                    .as_deref()
+                    .map_or(String::new(), |d| format!(" {d}"));
+                (
+                    e.at,
+                    format!("{} ({}){outcome}{detail}", e.action, e.operator),
+                )
+            }),
+    );
     lines.sort_by_key(|l| std::cmp::Reverse(l.0));
     lines
         .into_iter()
@@ -306,7 +553,13 @@ fn draw_activities(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     );
     let rows = usize::from(area.height.saturating_sub(2)).max(1);
     let cursor = &app.work_order.cursor;
+    let len = app.work_order.activities.len();
+    // Down in the history, the list keeps its last rows in sight with none selected.
+    let on_activity = cursor.selected < len;
     let mut shown = *cursor;
+    if !on_activity {
+        shown.selected = len.saturating_sub(1);
+    }
     shown.scroll_into_view(rows);
     let visible = window(&shown, app.work_order.activities.len(), rows);
     let items: Vec<ListItem> = app.work_order.activities[visible.clone()]
@@ -324,7 +577,7 @@ fn draw_activities(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .block(block(title, theme))
         .highlight_style(theme.selected);
     let mut state = ListState::default().with_selected(
-        (!empty)
+        (!empty && on_activity)
             .then(|| cursor.selected.checked_sub(visible.start))
             .flatten(),
     );
