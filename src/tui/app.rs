@@ -765,7 +765,11 @@ impl App {
             View::Orchestrations => super::orch_view::unavailable(self, action),
             View::Errors => super::errors_view::unavailable(self, action),
             View::Tree => super::tree_view::unavailable(self, action),
-            _ => None,
+            View::Audit => super::audit_view::unavailable(self, action),
+            View::Feed => super::feed_view::unavailable(self, action),
+            View::Partners => super::partners_view::unavailable(self, action),
+            View::WorkOrder => super::wo_view::unavailable(self, action),
+            View::Throttle | View::Overview => None,
         }
     }
 

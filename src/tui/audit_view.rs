@@ -99,6 +99,20 @@ pub fn load(app: &mut App) -> Result<(), EngineError> {
 
 /// Moves through the log, opens an entry, sets the filters; Esc closes the entry, then clears
 /// the `/` words.
+/// Why `action` does nothing here now (`None`: it acts).
+pub fn unavailable(app: &App, action: KeyAction) -> Option<&'static str> {
+    let entry = app.audit.entries.get(app.audit.cursor.selected);
+    match action {
+        KeyAction::Open | KeyAction::OpenActivity if entry.is_none() => {
+            Some(super::commands::NOTHING_HERE)
+        }
+        KeyAction::OpenActivity if entry.is_some_and(|e| e.ids.is_empty()) => {
+            Some("the entry names no activity")
+        }
+        _ => None,
+    }
+}
+
 pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
     let len = app.audit.entries.len();
     let page = app.page as isize;

@@ -218,6 +218,24 @@ fn history_years(app: &App) -> u32 {
 // ---- keys ------------------------------------------------------------------------------------
 
 /// Keys of the feed view: the pick list and the "Filter by" popup take them first.
+/// Why `action` does nothing here now (`None`: it acts).
+pub fn unavailable(app: &App, action: KeyAction) -> Option<&'static str> {
+    match action {
+        KeyAction::Open if app.feed.items.get(app.feed.cursor.selected).is_none() => {
+            Some(super::commands::NOTHING_HERE)
+        }
+        KeyAction::SwitchAccount if app.feed.accounts.len() < 2 => {
+            Some("the customer has one account")
+        }
+        KeyAction::DateRange | KeyAction::FilterCategories | KeyAction::SwitchAccount
+            if app.feed.customer.is_none() =>
+        {
+            Some("pick a customer first (p)")
+        }
+        _ => None,
+    }
+}
+
 pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
     if app.feed.picker.is_some() {
         return picker_key(app, key);

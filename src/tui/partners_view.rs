@@ -68,6 +68,24 @@ pub fn tick(app: &mut App) {
 }
 
 /// Keys of the partners view: the list moves; pause asks first, resume does not.
+/// Why `action` does nothing here now (`None`: it acts): a partner is paused only when it
+/// is not, and resumed only when it is.
+pub fn unavailable(app: &App, action: KeyAction) -> Option<&'static str> {
+    let paused = app
+        .partners
+        .rows
+        .get(app.partners.cursor.selected)
+        .map(|r| r.state == "paused");
+    match (action, paused) {
+        (KeyAction::PausePartner | KeyAction::ResumePartner, None) => {
+            Some(super::commands::NOTHING_HERE)
+        }
+        (KeyAction::PausePartner, Some(true)) => Some("the partner is paused"),
+        (KeyAction::ResumePartner, Some(false)) => Some("the partner is not paused"),
+        _ => None,
+    }
+}
+
 pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
     let page = app.partners.page.max(1) as isize;
     let delta = match key {

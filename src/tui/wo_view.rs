@@ -94,6 +94,37 @@ fn items(app: &App) -> usize {
 }
 
 /// Moves over the site's activities, opens one, goes back; the queue's actions take this order.
+/// Why `action` does nothing here now (`None`: it acts): an order that is closed takes no
+/// queue action; Enter opens an activity of the site, not a history entry.
+pub fn unavailable(app: &App, action: KeyAction) -> Option<&'static str> {
+    let open = app
+        .work_order
+        .detail
+        .as_ref()
+        .is_some_and(|d| crate::workorders::is_open(d.order.status));
+    match action {
+        KeyAction::Complete
+        | KeyAction::Cancel
+        | KeyAction::Assign
+        | KeyAction::SetSent
+        | KeyAction::SetSetup
+            if !open =>
+        {
+            Some("the order is closed")
+        }
+        KeyAction::Open | KeyAction::Right
+            if app
+                .work_order
+                .activities
+                .get(app.work_order.cursor.selected)
+                .is_none() =>
+        {
+            Some("select an activity of the site")
+        }
+        _ => None,
+    }
+}
+
 pub fn key(app: &mut App, key: KeyAction) -> Vec<Effect> {
     let len = items(app);
     if let Some(delta) = super::app::motion(key, app.page as isize) {
