@@ -14,9 +14,9 @@ use super::queries::lookup;
 use super::tx::Tag;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
-    ActivityType, Body, Capability, CollectionData, Contact, FieldCompletion, Instant, Seq,
+    ActivityType, Body, Capability, CollectionData, CompletionReport, Contact, FieldCompletion,
+    Instant, Seq,
 };
-use crate::formats::CompletionReport;
 use crate::lifecycle::OrchState;
 use serde::{Deserialize, Serialize};
 

@@ -14,10 +14,9 @@ use super::flow::Flow;
 use super::tx::{Tag, Tx};
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
-    Body, Capability, CommBody, Communication, FieldCompletion, Inbound, Interim, MessageKind, Seq,
-    StatusReason,
+    Body, Capability, CommBody, CommandOutcome, Communication, CompletionStatus, FaCompletion,
+    FieldCompletion, Inbound, InboundMessage, Interim, MessageKind, Seq, StatusReason,
 };
-use crate::formats::{CommandOutcome, CompletionStatus, FaCompletion, InboundMessage};
 use crate::lifecycle::{command_events, CommandState, FaState, InState, LifecycleState, OutState};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
