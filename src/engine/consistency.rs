@@ -7,8 +7,8 @@
 //! in memory: it is a tool for tests and `orderdesk check`, not for the desk's hot paths.
 
 use super::codec::decode;
+use super::keys::{activity_index, comm_index, item_feed_key, work_order_index, Tag};
 use super::tally::Tallies;
-use super::tx::{activity_index, comm_index, work_order_index, Tag};
 use super::{Engine, EngineError};
 use crate::domain::{Activity, Communication};
 use crate::feed::FeedItem;
@@ -78,7 +78,7 @@ impl Engine {
             check_key(&mut problems, "feed item", &item.id, item.seq, key);
             expect_id(&mut expected, &item.id, Tag::FeedItem, item.seq);
             expected.insert(
-                (TreeId::Feed, super::feed::item_feed_key(&item)),
+                (TreeId::Feed, item_feed_key(&item)),
                 vec![Tag::FeedItem as u8],
             );
             Ok(())

@@ -2,14 +2,12 @@
 //! the engine runs, under one ordered (customer, time, sequence) index, so a window is one range
 //! read.
 
-use super::codec::decode;
-use super::flow::Flow;
-use super::queries::read_activity;
-use super::tx::Tag;
+use super::codec::{decode, read_activity};
+use super::keys::Tag;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{Activity, Body, Customer, Instant, ServicePoint};
 use crate::feed::{self, Bucket, DateRange, FeedItem, FeedQuery};
-use crate::formats::{FeedCategory, FeedItemRecord, FeedSubtype};
+use crate::formats::{FeedCategory, FeedSubtype};
 use crate::store::{seq_from_key_tail, seq_key, Store, TreeId};
 use chrono::{NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
@@ -482,46 +480,6 @@ fn bucket_view(bucket: &Bucket, items: &[&FeedItem]) -> FeedBucket {
         to: bucket.through,
         items: items.iter().map(|i| row(i)).collect(),
     }
-}
-
-impl Flow<'_, '_> {
-    /// Stores an imported feed item under the feed index.
-    pub fn store_feed_item(&mut self, record: FeedItemRecord) -> Result<String, EngineError> {
-        let seq = self.tx.next_seq();
-        let id = match record.id {
-            Some(id) => id,
-            None => self.tx.next_id("F")?,
-        };
-        self.tx.insert_feed_item(FeedItem {
-            seq,
-            id: id.clone(),
-            customer: record.customer,
-            account: record.account,
-            category: record.category,
-            subtype: record.subtype,
-            at: record.at,
-            summary: record.summary,
-            details: record.details,
-            activity: None,
-        });
-        Ok(id)
-    }
-}
-
-/// The feed index entry of a service order (the engine makes those, §12.10).
-pub fn activity_feed_key(a: &Activity) -> Option<Vec<u8>> {
-    match &a.body {
-        Body::Orchestration(o) => o
-            .customer
-            .as_ref()
-            .map(|c| feed::feed_key(c, o.service_datetime, a.seq)),
-        _ => None,
-    }
-}
-
-/// The feed index key of an imported item.
-pub fn item_feed_key(item: &FeedItem) -> Vec<u8> {
-    feed::feed_key(&item.customer, item.at, item.seq)
 }
 
 #[cfg(test)]

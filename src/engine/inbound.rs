@@ -11,7 +11,8 @@
 //! error inbox as `ALREADY_FINAL`, because work done in the field must be seen by a person.
 
 use super::flow::Flow;
-use super::tx::{Tag, Tx};
+use super::keys::Tag;
+use super::tx::Tx;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
     Body, Capability, CommBody, CommandOutcome, Communication, CompletionStatus, FaCompletion,

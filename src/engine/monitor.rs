@@ -11,7 +11,8 @@
 
 use super::codec::{decode, encode};
 use super::flow::Flow;
-use super::tx::{due_work, Tag, Tx};
+use super::keys::Tag;
+use super::tx::{due_work, Tx};
 use super::{Actor, Engine, EngineError, TransitionNote};
 use crate::domain::{Activity, AuditEntry, AuditOutcome, Body, Capability, CommBody, Instant, Seq};
 use crate::lifecycle::{CommandState, InState, MaintState, OrchState};

@@ -116,7 +116,7 @@ impl Tallies {
         let mut t = Tallies::default();
         super::consistency::for_each(store, TreeId::ByState, |key, _| {
             if let Some(seq) = seq_from_key_tail(key) {
-                t.add_activity(&super::queries::read_activity(store, seq)?, 1);
+                t.add_activity(&super::codec::read_activity(store, seq)?, 1);
             }
             Ok(())
         })?;

@@ -8,7 +8,8 @@
 //! index also holds children and communications; the total comes from the error counts). A
 //! text filter or "mine" must look at every candidate record to count them: those scan.
 
-use super::queries::{matches_filter, read_activity, row_of, ActivityRow, ListFilter};
+use super::codec::read_activity;
+use super::queries::{matches_filter, row_of, ActivityRow, ListFilter};
 use super::tally::Tallies;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{ActivityType, Seq};
@@ -450,7 +451,7 @@ impl Engine {
             let bound = match start {
                 Some((seq, past)) => {
                     let mut key =
-                        super::tx::queue_key(&super::workorders::read_work_order(store, seq)?);
+                        super::keys::queue_key(&super::workorders::read_work_order(store, seq)?);
                     if past && !reverse {
                         key.push(0);
                     }
@@ -499,7 +500,7 @@ impl Engine {
         if !crate::workorders::is_open(wo.status) {
             return Ok(None);
         }
-        let key = super::tx::queue_key(&wo);
+        let key = super::keys::queue_key(&wo);
         let mut before = 0usize;
         let mut from: Vec<u8> = Vec::new();
         loop {
