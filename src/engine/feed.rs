@@ -8,7 +8,7 @@ use super::{Actor, Engine, EngineError};
 use crate::domain::{Activity, Body, Customer, Instant, ServicePoint};
 use crate::feed::{self, Bucket, DateRange, FeedItem, FeedQuery};
 use crate::formats::{FeedCategory, FeedSubtype};
-use crate::store::{seq_from_key_tail, seq_key, Store, TreeId};
+use crate::store::{for_each_entry, seq_from_key_tail, seq_key, Store, TreeId};
 use chrono::{NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -392,21 +392,10 @@ fn scan<T: serde::de::DeserializeOwned>(
     tree: TreeId,
     mut each: impl FnMut(T),
 ) -> Result<(), EngineError> {
-    let mut from: Vec<u8> = Vec::new();
-    loop {
-        let page = store.range(tree, &from, None, SEARCH_PAGE, false)?;
-        for (key, value) in &page {
-            each(decode(tree, key, value)?);
-        }
-        match page.last() {
-            Some((key, _)) if page.len() == SEARCH_PAGE => {
-                // The smallest key after the last one read.
-                from = key.clone();
-                from.push(0);
-            }
-            _ => return Ok(()),
-        }
-    }
+    for_each_entry::<EngineError>(store, tree, SEARCH_PAGE, |key, value| {
+        each(decode(tree, key, value)?);
+        Ok(())
+    })
 }
 
 fn local_start(date: NaiveDate, tz: chrono_tz::Tz) -> Instant {

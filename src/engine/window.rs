@@ -13,9 +13,12 @@ use super::queries::{matches_filter, row_of, ActivityRow, ListFilter};
 use super::tally::Tallies;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{ActivityType, Seq};
-use crate::store::{prefix_end, seq_from_key_tail, seq_key, text_prefix, Store, TreeId};
+use crate::store::{
+    page_after, prefix_end, seq_from_key_tail, seq_key, text_prefix, walk_pages, Store, TreeId,
+};
 use crate::workorders::{WoStatus, WorkOrder};
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 
 /// Keys one range read takes.
 const PAGE: usize = 512;
@@ -137,20 +140,11 @@ fn refill(
         return Ok(());
     }
     let end = prefix_end(&c.prefix);
-    let page = if reverse {
-        let to = c.last.clone().or(c.bound.clone()).or(end);
-        store.range(tree, &c.prefix, to.as_deref(), PAGE, true)?
-    } else {
-        let from = match &c.last {
-            Some(last) => {
-                let mut from = last.clone();
-                from.push(0);
-                from
-            }
-            None => c.bound.clone().unwrap_or_else(|| c.prefix.clone()),
-        };
-        store.range(tree, &from, end.as_deref(), PAGE, false)?
+    let span = match reverse {
+        true => (c.prefix.as_slice(), c.bound.as_deref().or(end.as_deref())),
+        false => (c.bound.as_deref().unwrap_or(&c.prefix), end.as_deref()),
     };
+    let page = page_after(store, tree, span, c.last.as_deref(), PAGE, reverse)?;
     c.done = page.len() < PAGE;
     c.last = page.last().map(|(k, _)| k.clone());
     c.buf
@@ -502,18 +496,18 @@ impl Engine {
         }
         let key = super::keys::queue_key(&wo);
         let mut before = 0usize;
-        let mut from: Vec<u8> = Vec::new();
-        loop {
-            let page = store.range(TreeId::Queue, &from, Some(&key), PAGE, false)?;
-            before += page.len();
-            match page.last() {
-                Some((last, _)) if page.len() == PAGE => {
-                    from = last.clone();
-                    from.push(0);
-                }
-                _ => return Ok(Some(before)),
-            }
-        }
+        walk_pages::<EngineError>(
+            store,
+            TreeId::Queue,
+            (&[], Some(&key)),
+            PAGE,
+            false,
+            |page| {
+                before += page.len();
+                Ok(ControlFlow::Continue(()))
+            },
+        )?;
+        Ok(Some(before))
     }
 }
 
