@@ -5,6 +5,7 @@
 //! difference found here means a write bypassed the unit of work or a step was not atomic.
 //! The check walks every record and index tree once, in pages, and holds the expected entries
 //! in memory: it is a tool for tests and `orderdesk check`, not for the desk's hot paths.
+//! It sits on top: it uses the unit of work's keys and the tallies, and nothing uses it.
 
 use super::codec::decode;
 use super::keys::{activity_index, comm_index, item_feed_key, work_order_index, Tag};

@@ -1,13 +1,13 @@
 //! The customer activity feed in the engine (§7, §12.10): imported items and the service orders
 //! the engine runs, under one ordered (customer, time, sequence) index, so a window is one range
-//! read.
+//! read. A reader: it derives rows from the records and the index `keys` makes, and writes
+//! nothing (the importer stores imported items).
 
 use super::codec::{decode, read_activity};
 use super::keys::Tag;
 use super::{Actor, Engine, EngineError};
-use crate::domain::{Activity, Body, Customer, Instant, ServicePoint};
+use crate::domain::{Activity, Body, Customer, FeedCategory, FeedSubtype, Instant, ServicePoint};
 use crate::feed::{self, Bucket, DateRange, FeedItem, FeedQuery};
-use crate::formats::{FeedCategory, FeedSubtype};
 use crate::store::{for_each_entry, seq_from_key_tail, seq_key, Store, TreeId};
 use chrono::{NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};

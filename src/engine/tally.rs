@@ -4,7 +4,8 @@
 //! Every commit adds what its changed records contribute and subtracts what their originals
 //! contributed, in the same write batch, so the counts agree with the records by construction
 //! and the status bar, the overview and list totals read them in O(states) instead of walking
-//! an index of a million entries on every refresh.
+//! an index of a million entries on every refresh. Derived from records only: the unit of work
+//! stages the deltas, and nothing here calls back into it.
 
 use super::codec::{decode, encode, read_activity};
 use super::EngineError;

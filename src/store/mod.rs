@@ -3,6 +3,7 @@
 //! The engine speaks only this trait; [`SledStore`] is the durable implementation and
 //! [`MemStore`] the in-memory one its tests use. Every change is a [`WriteBatch`] applied
 //! atomically over all the trees it touches, so a crash leaves all of a step or none of it.
+//! Paged reads of a tree go through the one walk here ([`walk_pages`]).
 
 mod keys;
 mod memory;
