@@ -2,8 +2,8 @@
 
 use super::activity::{LogLine, StatusReason};
 use super::kinds::{Instant, Seq};
+use super::messages::InboundMessage;
 use super::states::{InState, LifecycleState, OutState};
-use crate::formats::InboundMessage;
 use serde::{Deserialize, Serialize};
 
 /// The external system a message goes to.

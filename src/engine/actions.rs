@@ -10,13 +10,13 @@
 //! maintenance activity whatever the target, and its VALIDATE reports `TARGET_NOT_FOUND`.
 
 use super::flow::maintenance::MaintenanceRequest;
+use super::keys::Tag;
 use super::queries::lookup;
-use super::tx::Tag;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
-    ActivityType, Body, Capability, CollectionData, Contact, FieldCompletion, Instant, Seq,
+    ActivityType, Body, Capability, CollectionData, CompletionReport, Contact, FieldCompletion,
+    Instant, Seq,
 };
-use crate::formats::CompletionReport;
 use crate::lifecycle::OrchState;
 use serde::{Deserialize, Serialize};
 
@@ -100,9 +100,9 @@ impl Engine {
     /// Division restriction (§9, §12.11): a clerk acts only on activity types of their divisions.
     fn guard_division(&self, actor: &Actor, id: &str) -> Result<(), EngineError> {
         if let Some((Tag::Activity, seq)) = lookup(self.store.as_ref(), id)? {
-            let mut a = super::queries::read_activity(self.store.as_ref(), seq)?;
+            let mut a = super::codec::read_activity(self.store.as_ref(), seq)?;
             while let Some(parent) = a.parent {
-                a = super::queries::read_activity(self.store.as_ref(), parent)?;
+                a = super::codec::read_activity(self.store.as_ref(), parent)?;
             }
             if !self.visible(actor, &a) {
                 return Err(EngineError::refused(
@@ -118,7 +118,7 @@ impl Engine {
     }
 
     fn report(&self, seq: Seq) -> Result<ActionReport, EngineError> {
-        let a = super::queries::read_activity(self.store.as_ref(), seq)?;
+        let a = super::codec::read_activity(self.store.as_ref(), seq)?;
         Ok(ActionReport {
             state: a.state_code().to_string(),
             id: a.id,
@@ -160,7 +160,7 @@ impl Engine {
         match tag {
             Tag::Activity | Tag::WorkOrder | Tag::FeedItem => self.report(seq),
             Tag::Comm => {
-                let c = super::queries::read_comm(self.store.as_ref(), seq)?;
+                let c = super::codec::read_comm(self.store.as_ref(), seq)?;
                 Ok(ActionReport {
                     id: c.id.clone(),
                     state: c.state_code().to_string(),
@@ -241,7 +241,7 @@ impl Engine {
         let Some((Tag::Activity, seq)) = lookup(self.store.as_ref(), id)? else {
             return Ok(None);
         };
-        let a = super::queries::read_activity(self.store.as_ref(), seq)?;
+        let a = super::codec::read_activity(self.store.as_ref(), seq)?;
         let transitions = a.log.iter().filter(|l| l.to.is_some()).count();
         Ok(Some((transitions, a.state_code().to_string())))
     }
@@ -443,7 +443,7 @@ impl Engine {
 
     fn resolve_field(&self, id: &str) -> Result<Seq, EngineError> {
         let seq = self.resolve_activity(id)?;
-        match super::queries::read_activity(self.store.as_ref(), seq)?.body {
+        match super::codec::read_activity(self.store.as_ref(), seq)?.body {
             Body::Field(_) => Ok(seq),
             _ => Err(EngineError::BadInput(format!(
                 "{id} is not a field activity"

@@ -5,14 +5,15 @@
 //! difference found here means a write bypassed the unit of work or a step was not atomic.
 //! The check walks every record and index tree once, in pages, and holds the expected entries
 //! in memory: it is a tool for tests and `orderdesk check`, not for the desk's hot paths.
+//! It sits on top: it uses the unit of work's keys and the tallies, and nothing uses it.
 
 use super::codec::decode;
+use super::keys::{activity_index, comm_index, item_feed_key, work_order_index, Tag};
 use super::tally::Tallies;
-use super::tx::{activity_index, comm_index, work_order_index, Tag};
 use super::{Engine, EngineError};
 use crate::domain::{Activity, Communication};
 use crate::feed::FeedItem;
-use crate::store::{seq_key, Entry, Store, TreeId};
+use crate::store::{for_each_entry, seq_key, TreeId};
 use crate::workorders::WorkOrder;
 use std::collections::BTreeMap;
 
@@ -50,7 +51,7 @@ impl Engine {
         let mut expected = Expected::new();
         let mut problems = Vec::new();
         let mut tallies = Tallies::default();
-        for_each(store, TreeId::Activities, |key, value| {
+        for_each_entry::<EngineError>(store, TreeId::Activities, PAGE, |key, value| {
             let a: Activity = decode(TreeId::Activities, key, value)?;
             tallies.add_activity(&a, 1);
             check_key(&mut problems, "activity", &a.id, a.seq, key);
@@ -58,14 +59,14 @@ impl Engine {
             expect(&mut expected, activity_index(&a));
             Ok(())
         })?;
-        for_each(store, TreeId::Comms, |key, value| {
+        for_each_entry::<EngineError>(store, TreeId::Comms, PAGE, |key, value| {
             let c: Communication = decode(TreeId::Comms, key, value)?;
             check_key(&mut problems, "communication", &c.id, c.seq, key);
             expect_id(&mut expected, &c.id, Tag::Comm, c.seq);
             expect(&mut expected, comm_index(&c));
             Ok(())
         })?;
-        for_each(store, TreeId::WorkOrders, |key, value| {
+        for_each_entry::<EngineError>(store, TreeId::WorkOrders, PAGE, |key, value| {
             let wo: WorkOrder = decode(TreeId::WorkOrders, key, value)?;
             tallies.add_work_order(&wo, 1);
             check_key(&mut problems, "work order", &wo.id, wo.seq, key);
@@ -73,18 +74,18 @@ impl Engine {
             expect(&mut expected, work_order_index(&wo));
             Ok(())
         })?;
-        for_each(store, TreeId::FeedItems, |key, value| {
+        for_each_entry::<EngineError>(store, TreeId::FeedItems, PAGE, |key, value| {
             let item: FeedItem = decode(TreeId::FeedItems, key, value)?;
             check_key(&mut problems, "feed item", &item.id, item.seq, key);
             expect_id(&mut expected, &item.id, Tag::FeedItem, item.seq);
             expected.insert(
-                (TreeId::Feed, super::feed::item_feed_key(&item)),
+                (TreeId::Feed, item_feed_key(&item)),
                 vec![Tag::FeedItem as u8],
             );
             Ok(())
         })?;
         for &tree in INDEX_TREES {
-            for_each(store, tree, |key, value| {
+            for_each_entry::<EngineError>(store, tree, PAGE, |key, value| {
                 match expected.remove(&(tree, key.to_vec())) {
                     None => problems.push(format!(
                         "{}: entry {} has no record that makes it",
@@ -159,29 +160,6 @@ fn compare_tallies(problems: &mut Vec<String>, stored: &Tallies, want: &Tallies)
     }
 }
 
-/// Calls `f` on every entry of `tree`, ascending, a page at a time.
-pub(super) fn for_each(
-    store: &dyn Store,
-    tree: TreeId,
-    mut f: impl FnMut(&[u8], &[u8]) -> Result<(), EngineError>,
-) -> Result<(), EngineError> {
-    let mut from: Vec<u8> = Vec::new();
-    loop {
-        let page: Vec<Entry> = store.range(tree, &from, None, PAGE, false)?;
-        for (key, value) in &page {
-            f(key, value)?;
-        }
-        match page.last() {
-            Some((last, _)) if page.len() == PAGE => {
-                // The smallest key after `last`.
-                from = last.clone();
-                from.push(0);
-            }
-            _ => return Ok(()),
-        }
-    }
-}
-
 /// A record must be stored under the key of its own sequence number.
 fn check_key(problems: &mut Vec<String>, what: &str, id: &str, seq: u64, key: &[u8]) {
     if key != seq_key(seq) {
@@ -222,7 +200,7 @@ fn printable(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::store::{MemStore, WriteBatch};
+    use crate::store::{Entry, MemStore, WriteBatch};
 
     fn engine_with_one_request() -> Engine {
         let mut engine = Engine::new(Box::new(MemStore::new()), Config::default());

@@ -8,10 +8,10 @@
 //! response timeout does: the error lists show it and a supervisor retries the owner, which
 //! sends a new message.
 
-use super::codec::decode;
+use super::codec::{decode, read_comm};
 use super::flow::Flow;
-use super::queries::read_comm;
-use super::tx::{undelivered_key, Tag, Tx};
+use super::keys::{undelivered_key, Parcel, Tag, Waiting};
+use super::tx::Tx;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
     Capability, CommBody, Communication, DeliveryAttempt, Instant, Seq, StatusReason, Target,
@@ -34,52 +34,6 @@ pub struct Delivery {
     pub detail: String,
     /// A failure after which no further try is made: the message goes to its error state.
     pub give_up: bool,
-}
-
-/// An outbound message as a partner receives it (the `orderdesk outbox` fields a partner needs).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Parcel {
-    /// The communication id: the `comm` every answer names, and the idempotency key.
-    pub id: String,
-    /// `field_work` or `head_end`.
-    pub target: String,
-    /// `fa_create`, `fa_modify`, `fa_cancel`, `command`.
-    pub message: String,
-    /// The field activity, command or maintenance activity it belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity: Option<String>,
-    /// When the engine wrote it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sent_at: Option<Instant>,
-    /// The message body.
-    pub payload: serde_json::Value,
-}
-
-/// A message waiting for its partner, as its courier reads it from the outbox index (whose
-/// entries carry it, so a round is read without decoding the records).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Waiting {
-    /// The message.
-    pub parcel: Parcel,
-    /// How many tries at delivering it failed so far.
-    pub failed: u32,
-}
-
-impl Waiting {
-    /// The entry of an outbound communication that awaits delivery.
-    pub(super) fn of(id: &str, o: &crate::domain::Outbound) -> Waiting {
-        Waiting {
-            parcel: Parcel {
-                id: id.to_string(),
-                target: o.target.code().to_string(),
-                message: o.message.code().to_string(),
-                activity: Some(o.owner_id.clone()),
-                sent_at: o.sent_at,
-                payload: o.payload.clone(),
-            },
-            failed: o.attempts.iter().filter(|a| !a.ok).count() as u32,
-        }
-    }
 }
 
 /// A partner's backlog: what waits for it, and since when.

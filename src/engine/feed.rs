@@ -1,16 +1,14 @@
 //! The customer activity feed in the engine (§7, §12.10): imported items and the service orders
 //! the engine runs, under one ordered (customer, time, sequence) index, so a window is one range
-//! read.
+//! read. A reader: it derives rows from the records and the index `keys` makes, and writes
+//! nothing (the importer stores imported items).
 
-use super::codec::decode;
-use super::flow::Flow;
-use super::queries::read_activity;
-use super::tx::Tag;
+use super::codec::{decode, read_activity};
+use super::keys::Tag;
 use super::{Actor, Engine, EngineError};
-use crate::domain::{Activity, Body, Customer, Instant, ServicePoint};
+use crate::domain::{Activity, Body, Customer, FeedCategory, FeedSubtype, Instant, ServicePoint};
 use crate::feed::{self, Bucket, DateRange, FeedItem, FeedQuery};
-use crate::formats::{FeedCategory, FeedItemRecord, FeedSubtype};
-use crate::store::{seq_from_key_tail, seq_key, Store, TreeId};
+use crate::store::{for_each_entry, seq_from_key_tail, seq_key, Store, TreeId};
 use chrono::{NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -394,21 +392,10 @@ fn scan<T: serde::de::DeserializeOwned>(
     tree: TreeId,
     mut each: impl FnMut(T),
 ) -> Result<(), EngineError> {
-    let mut from: Vec<u8> = Vec::new();
-    loop {
-        let page = store.range(tree, &from, None, SEARCH_PAGE, false)?;
-        for (key, value) in &page {
-            each(decode(tree, key, value)?);
-        }
-        match page.last() {
-            Some((key, _)) if page.len() == SEARCH_PAGE => {
-                // The smallest key after the last one read.
-                from = key.clone();
-                from.push(0);
-            }
-            _ => return Ok(()),
-        }
-    }
+    for_each_entry::<EngineError>(store, tree, SEARCH_PAGE, |key, value| {
+        each(decode(tree, key, value)?);
+        Ok(())
+    })
 }
 
 fn local_start(date: NaiveDate, tz: chrono_tz::Tz) -> Instant {
@@ -482,46 +469,6 @@ fn bucket_view(bucket: &Bucket, items: &[&FeedItem]) -> FeedBucket {
         to: bucket.through,
         items: items.iter().map(|i| row(i)).collect(),
     }
-}
-
-impl Flow<'_, '_> {
-    /// Stores an imported feed item under the feed index.
-    pub fn store_feed_item(&mut self, record: FeedItemRecord) -> Result<String, EngineError> {
-        let seq = self.tx.next_seq();
-        let id = match record.id {
-            Some(id) => id,
-            None => self.tx.next_id("F")?,
-        };
-        self.tx.insert_feed_item(FeedItem {
-            seq,
-            id: id.clone(),
-            customer: record.customer,
-            account: record.account,
-            category: record.category,
-            subtype: record.subtype,
-            at: record.at,
-            summary: record.summary,
-            details: record.details,
-            activity: None,
-        });
-        Ok(id)
-    }
-}
-
-/// The feed index entry of a service order (the engine makes those, §12.10).
-pub fn activity_feed_key(a: &Activity) -> Option<Vec<u8>> {
-    match &a.body {
-        Body::Orchestration(o) => o
-            .customer
-            .as_ref()
-            .map(|c| feed::feed_key(c, o.service_datetime, a.seq)),
-        _ => None,
-    }
-}
-
-/// The feed index key of an imported item.
-pub fn item_feed_key(item: &FeedItem) -> Vec<u8> {
-    feed::feed_key(&item.customer, item.at, item.seq)
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use crate::domain::{
     Activity, ActivityType, BackToBackState, Body, Capability, Device, ExchangeState, Instant,
     Notification, NotificationKind, Orchestration, Switch,
 };
-use crate::formats::{ImportRecord, RequestRecord};
+use crate::feed::FeedItem;
+use crate::formats::{FeedItemRecord, ImportRecord, RequestRecord};
 use crate::lifecycle::OrchState;
 use crate::store::TreeId;
 use serde::{Deserialize, Serialize};
@@ -352,5 +353,29 @@ fn summarize(ids: &[String]) -> String {
         ids.join(", ")
     } else {
         format!("{} … ({} in all)", ids[..10].join(", "), ids.len())
+    }
+}
+
+impl Flow<'_, '_> {
+    /// Stores an imported feed item under the feed index.
+    pub fn store_feed_item(&mut self, record: FeedItemRecord) -> Result<String, EngineError> {
+        let seq = self.tx.next_seq();
+        let id = match record.id {
+            Some(id) => id,
+            None => self.tx.next_id("F")?,
+        };
+        self.tx.insert_feed_item(FeedItem {
+            seq,
+            id: id.clone(),
+            customer: record.customer,
+            account: record.account,
+            category: record.category,
+            subtype: record.subtype,
+            at: record.at,
+            summary: record.summary,
+            details: record.details,
+            activity: None,
+        });
+        Ok(id)
     }
 }

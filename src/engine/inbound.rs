@@ -11,16 +11,18 @@
 //! error inbox as `ALREADY_FINAL`, because work done in the field must be seen by a person.
 
 use super::flow::Flow;
-use super::tx::{Tag, Tx};
+use super::keys::Tag;
+use super::tx::Tx;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
-    Body, Capability, CommBody, Communication, FieldCompletion, Inbound, Interim, MessageKind, Seq,
-    StatusReason,
+    Body, Capability, CommBody, CommandOutcome, Communication, CompletionStatus, FaCompletion,
+    FieldCompletion, Inbound, InboundMessage, Interim, MessageKind, Seq, StatusReason,
 };
-use crate::formats::{CommandOutcome, CompletionStatus, FaCompletion, InboundMessage};
 use crate::lifecycle::{command_events, CommandState, FaState, InState, LifecycleState, OutState};
+use crate::store::{seq_from_key_tail, walk_pages, TreeId};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 
 /// What happened to one inbound line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,35 +93,32 @@ impl Engine {
     pub fn settle_answered(&mut self, now: crate::domain::Instant) -> Result<usize, EngineError> {
         const PAGE: usize = 512;
         let mut settled = 0;
-        let mut from: Vec<u8> = Vec::new();
-        loop {
-            let page =
-                self.store
-                    .range(crate::store::TreeId::Undelivered, &from, None, PAGE, false)?;
-            let Some((last, _)) = page.last() else {
-                break;
-            };
-            from = last.clone();
-            from.push(0);
-            let mut tx = Tx::begin(self.store.as_ref(), now)?;
-            for (key, _) in &page {
-                let Some(seq) = crate::store::seq_from_key_tail(key) else {
-                    continue;
-                };
-                let answered = match &tx.comm(seq)?.body {
-                    CommBody::Outbound(o) => o.state != OutState::AwaitingResponse,
-                    CommBody::Inbound(_) => false,
-                };
-                if answered {
-                    tx.mark_delivered(seq)?;
-                    settled += 1;
+        let store = self.store.as_ref();
+        walk_pages::<EngineError>(
+            store,
+            TreeId::Undelivered,
+            (&[], None),
+            PAGE,
+            false,
+            |page| {
+                let mut tx = Tx::begin(store, now)?;
+                for (key, _) in page {
+                    let Some(seq) = seq_from_key_tail(key) else {
+                        continue;
+                    };
+                    let answered = match &tx.comm(seq)?.body {
+                        CommBody::Outbound(o) => o.state != OutState::AwaitingResponse,
+                        CommBody::Inbound(_) => false,
+                    };
+                    if answered {
+                        tx.mark_delivered(seq)?;
+                        settled += 1;
+                    }
                 }
-            }
-            tx.commit()?;
-            if page.len() < PAGE {
-                break;
-            }
-        }
+                tx.commit()?;
+                Ok(ControlFlow::Continue(()))
+            },
+        )?;
         Ok(settled)
     }
 

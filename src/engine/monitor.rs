@@ -11,18 +11,20 @@
 
 use super::codec::{decode, encode};
 use super::flow::Flow;
-use super::tx::{due_work, Tag, Tx};
+use super::keys::Tag;
+use super::tx::{due_work, Tx};
 use super::{Actor, Engine, EngineError, TransitionNote};
 use crate::domain::{Activity, AuditEntry, AuditOutcome, Body, Capability, CommBody, Instant, Seq};
 use crate::lifecycle::{CommandState, InState, MaintState, OrchState};
 use crate::store::{
-    prefix_end, scan_prefix, seq_from_key_tail, seq_key, time_bytes, time_from_bytes, Entry, Store,
-    StoreError, TreeId, WriteBatch,
+    prefix_end, scan_prefix, seq_from_key_tail, seq_key, time_bytes, time_from_bytes, walk_pages,
+    Entry, Store, StoreError, TreeId, WriteBatch,
 };
 use crate::throttle::{select_release, Candidate, Release, Schedule};
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 
 /// How many records one monitor transaction processes.
 const BATCH: usize = 256;
@@ -376,27 +378,28 @@ impl Engine {
             return Ok(Vec::new());
         }
         let mut runs = Vec::new();
-        let mut below: Option<Vec<u8>> = None;
-        loop {
-            let page: Vec<Entry> =
-                self.store
-                    .range(TreeId::Audit, &[], below.as_deref(), AUDIT_PAGE, true)?;
-            for (key, value) in &page {
-                let entry: AuditEntry = decode(TreeId::Audit, key, value)?;
-                let date = entry.at.with_timezone(&tz).date_naive();
-                if date < day {
-                    return Ok(runs);
+        walk_pages::<EngineError>(
+            self.store.as_ref(),
+            TreeId::Audit,
+            (&[], None),
+            AUDIT_PAGE,
+            true,
+            |page| {
+                for (key, value) in page {
+                    let entry: AuditEntry = decode(TreeId::Audit, key, value)?;
+                    let date = entry.at.with_timezone(&tz).date_naive();
+                    if date < day {
+                        return Ok(ControlFlow::Break(()));
+                    }
+                    let unrecorded = oldest.is_none_or(|t| entry.at < t);
+                    if date == day && unrecorded && entry.action == "crwto" {
+                        runs.extend(audited_run(&entry, self.config.schedule(), tz));
+                    }
                 }
-                let unrecorded = oldest.is_none_or(|t| entry.at < t);
-                if date == day && unrecorded && entry.action == "crwto" {
-                    runs.extend(audited_run(&entry, self.config.schedule(), tz));
-                }
-            }
-            match page.last() {
-                Some((key, _)) if page.len() == AUDIT_PAGE => below = Some(key.clone()),
-                _ => return Ok(runs),
-            }
-        }
+                Ok(ControlFlow::Continue(()))
+            },
+        )?;
+        Ok(runs)
     }
 
     /// The last audit entry of an action, for "last monitor pass" style status lines.

@@ -1,8 +1,8 @@
 //! Read-only queries for the desk and the command line. Each reads a window through an ordered
 //! index; none loads every record unless asked for every record.
 
-use super::codec::decode;
-use super::tx::Tag;
+use super::codec::{decode, read_activity, read_comm};
+use super::keys::Tag;
 use super::window::Visit;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
@@ -642,24 +642,6 @@ pub(crate) fn lookup(store: &dyn Store, id: &str) -> Result<Option<(Tag, Seq)>, 
     seq_from_key_tail(&bytes)
         .map(|seq| Some((tag, seq)))
         .ok_or_else(|| EngineError::Corrupt(format!("id entry for {id}")))
-}
-
-/// Reads an activity record.
-pub(crate) fn read_activity(store: &dyn Store, seq: Seq) -> Result<Activity, EngineError> {
-    let key = seq_key(seq);
-    let bytes = store
-        .get(TreeId::Activities, &key)?
-        .ok_or_else(|| EngineError::Corrupt(format!("activity #{seq} is indexed but missing")))?;
-    decode(TreeId::Activities, &key, &bytes)
-}
-
-/// Reads a communication record.
-pub(crate) fn read_comm(store: &dyn Store, seq: Seq) -> Result<Communication, EngineError> {
-    let key = seq_key(seq);
-    let bytes = store.get(TreeId::Comms, &key)?.ok_or_else(|| {
-        EngineError::Corrupt(format!("communication #{seq} is indexed but missing"))
-    })?;
-    decode(TreeId::Comms, &key, &bytes)
 }
 
 fn keys_under(store: &dyn Store, tree: TreeId, prefix: &[u8]) -> Result<Vec<Seq>, EngineError> {

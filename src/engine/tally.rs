@@ -4,14 +4,18 @@
 //! Every commit adds what its changed records contribute and subtracts what their originals
 //! contributed, in the same write batch, so the counts agree with the records by construction
 //! and the status bar, the overview and list totals read them in O(states) instead of walking
-//! an index of a million entries on every refresh.
+//! an index of a million entries on every refresh. Derived from records only: the unit of work
+//! stages the deltas, and nothing here calls back into it.
 
-use super::codec::{decode, encode};
+use super::codec::{decode, encode, read_activity};
 use super::EngineError;
 use crate::domain::Activity;
-use crate::store::{seq_from_key_tail, seq_key, Store, TreeId, WriteBatch};
+use crate::store::{for_each_entry, seq_from_key_tail, seq_key, Store, TreeId, WriteBatch};
 use crate::workorders::WorkOrder;
 use std::collections::BTreeMap;
+
+/// How many index entries a recount reads at a time.
+const PAGE: usize = 1024;
 
 /// The Meta key of the live counts.
 pub const TALLIES_KEY: &[u8] = b"tallies";
@@ -114,13 +118,13 @@ impl Tallies {
     /// indexes, a page at a time: only for a database that has no stored counts yet.
     pub fn recount(store: &dyn Store) -> Result<Tallies, EngineError> {
         let mut t = Tallies::default();
-        super::consistency::for_each(store, TreeId::ByState, |key, _| {
+        for_each_entry::<EngineError>(store, TreeId::ByState, PAGE, |key, _| {
             if let Some(seq) = seq_from_key_tail(key) {
-                t.add_activity(&super::queries::read_activity(store, seq)?, 1);
+                t.add_activity(&read_activity(store, seq)?, 1);
             }
             Ok(())
         })?;
-        super::consistency::for_each(store, TreeId::Queue, |key, _| {
+        for_each_entry::<EngineError>(store, TreeId::Queue, PAGE, |key, _| {
             if let Some(seq) = seq_from_key_tail(key) {
                 let key = seq_key(seq);
                 let bytes = store.get(TreeId::WorkOrders, &key)?.ok_or_else(|| {

@@ -5,55 +5,21 @@
 //! against the entries of the version that was read: indexes agree with records by construction.
 
 use super::codec::{decode, encode};
+use super::keys::{
+    activity_index, comm_index, comm_parent, item_feed_key, work_order_index, IndexEntry, Tag,
+};
+use super::tally::Tallies;
 use super::EngineError;
 use crate::domain::{
-    Activity, AuditEntry, Body, Building, CommBody, Communication, Customer, Device, Instant, Seq,
+    Activity, AuditEntry, Building, CommBody, Communication, Customer, Device, Instant, Seq,
     ServicePoint,
 };
-use crate::lifecycle::OutState;
 use crate::store::{
-    pair_key, prefix_end, scan_prefix, seq_from_key_tail, seq_key, text_prefix, text_seq_key,
-    time_seq_key, Store, TreeId, WriteBatch,
+    prefix_end, scan_prefix, seq_from_key_tail, seq_key, text_prefix, time_seq_key, Store, TreeId,
+    WriteBatch,
 };
 use crate::workorders::WorkOrder;
-use chrono::Datelike;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Which record tree an id or index entry points into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Tag {
-    /// An activity.
-    Activity = 1,
-    /// A communication.
-    Comm = 2,
-    /// A work order.
-    WorkOrder = 3,
-    /// An imported feed item.
-    FeedItem = 4,
-}
-
-impl Tag {
-    /// "an activity", "a communication"… for messages.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Tag::Activity => "an activity",
-            Tag::Comm => "a communication",
-            Tag::WorkOrder => "a work order",
-            Tag::FeedItem => "a feed item",
-        }
-    }
-
-    /// The tag stored in index values.
-    pub fn from_byte(b: u8) -> Option<Tag> {
-        match b {
-            1 => Some(Tag::Activity),
-            2 => Some(Tag::Comm),
-            3 => Some(Tag::WorkOrder),
-            4 => Some(Tag::FeedItem),
-            _ => None,
-        }
-    }
-}
 
 /// A record as read, and as it will be written.
 #[derive(Debug)]
@@ -574,7 +540,7 @@ impl<'s> Tx<'s> {
     pub fn commit(self) -> Result<Vec<TransitionNote>, EngineError> {
         let mut batch = WriteBatch::default();
         // What this unit of work changes in the live counts, staged with the records below.
-        let mut delta = super::tally::Tallies::default();
+        let mut delta = Tallies::default();
         stage_by_seq(
             &mut batch,
             TreeId::Activities,
@@ -598,7 +564,7 @@ impl<'s> Tx<'s> {
         )?;
         for item in &self.feed_items {
             stage_record(&mut batch, TreeId::FeedItems, &seq_key(item.seq), item)?;
-            let key = super::feed::item_feed_key(item);
+            let key = item_feed_key(item);
             batch.put(TreeId::Feed, key, vec![Tag::FeedItem as u8]);
         }
         stage_by_id(&mut batch, TreeId::ServicePoints, &self.sps)?;
@@ -625,7 +591,7 @@ impl<'s> Tx<'s> {
         self.stage_hourly(&mut batch)?;
         stage_time_mark(self.store, &mut batch, self.now)?;
         delta.prune();
-        super::tally::Tallies::stage(self.store, &mut batch, &delta)?;
+        Tallies::stage(self.store, &mut batch, &delta)?;
         self.store.commit(&batch)?;
         count_transitions(&self.transitions);
         Ok(self.transitions)
@@ -804,8 +770,6 @@ fn stage_by_id<T: serde::Serialize>(
     Ok(())
 }
 
-type IndexEntry = (TreeId, Vec<u8>, Vec<u8>);
-
 fn diff_index(batch: &mut WriteBatch, old: Vec<IndexEntry>, new: Vec<IndexEntry>) {
     for entry in &old {
         if !new.iter().any(|n| n.0 == entry.0 && n.1 == entry.1) {
@@ -817,135 +781,6 @@ fn diff_index(batch: &mut WriteBatch, old: Vec<IndexEntry>, new: Vec<IndexEntry>
             batch.put(entry.0, entry.1, entry.2);
         }
     }
-}
-
-/// Every index entry an activity should have.
-pub fn activity_index(a: &Activity) -> Vec<IndexEntry> {
-    let tag = vec![Tag::Activity as u8];
-    let mut entries = Vec::new();
-    if a.is_top_level() {
-        entries.push((
-            TreeId::ByState,
-            text_seq_key(a.state_code(), a.seq),
-            Vec::new(),
-        ));
-    }
-    if a.is_error() {
-        if let Some(reason) = &a.status_reason {
-            entries.push((
-                TreeId::ByError,
-                text_seq_key(&reason.code, a.seq),
-                tag.clone(),
-            ));
-        }
-    }
-    if let Some(parent) = a.parent {
-        entries.push((TreeId::Children, pair_key(parent, a.seq), tag.clone()));
-    }
-    match &a.body {
-        Body::Orchestration(o) => {
-            entries.push((TreeId::BySp, text_seq_key(&o.sp_id, a.seq), Vec::new()));
-        }
-        Body::Command(c) => {
-            entries.push((
-                TreeId::CmdByDevice,
-                text_seq_key(&c.device_id, a.seq),
-                Vec::new(),
-            ));
-            if c.throttled && c.state == crate::lifecycle::CommandState::WaitEff {
-                entries.push((
-                    TreeId::WaitingCmds,
-                    time_seq_key(c.effective, a.seq),
-                    Vec::new(),
-                ));
-            }
-        }
-        Body::Maintenance(_) | Body::Field(_) => {}
-    }
-    if let Some(key) = super::feed::activity_feed_key(a) {
-        entries.push((TreeId::Feed, key, tag.clone()));
-    }
-    if let Some(due) = a.due_at {
-        entries.push((TreeId::Due, time_seq_key(due, a.seq), tag));
-    }
-    entries
-}
-
-/// Every index entry a work order should have.
-pub fn work_order_index(wo: &WorkOrder) -> Vec<IndexEntry> {
-    let mut entries = vec![(TreeId::WoBySite, text_seq_key(&wo.site, wo.seq), Vec::new())];
-    if crate::workorders::is_open(wo.status) {
-        entries.push((TreeId::Queue, queue_key(wo), Vec::new()));
-    }
-    entries
-}
-
-/// The open-queue key: preferred date (none last), creation time, sequence (§12.10).
-pub fn queue_key(wo: &WorkOrder) -> Vec<u8> {
-    let mut key = Vec::with_capacity(21);
-    match wo.preferred_date {
-        Some(date) => {
-            key.push(0);
-            let days = (date.num_days_from_ce() as u32) ^ (1 << 31);
-            key.extend_from_slice(&days.to_be_bytes());
-        }
-        None => {
-            key.push(1);
-            key.extend_from_slice(&[0; 4]);
-        }
-    }
-    key.extend_from_slice(&time_seq_key(wo.created_at, wo.seq));
-    key
-}
-
-/// The record a communication hangs under in hierarchies.
-fn comm_parent(c: &Communication) -> Option<Seq> {
-    match &c.body {
-        CommBody::Outbound(o) => Some(o.owner),
-        CommBody::Inbound(i) => i.answers,
-    }
-}
-
-/// Every index entry a communication should have.
-pub fn comm_index(c: &Communication) -> Vec<IndexEntry> {
-    let tag = vec![Tag::Comm as u8];
-    let mut entries = Vec::new();
-    if let Some(parent) = comm_parent(c) {
-        entries.push((TreeId::Children, pair_key(parent, c.seq), tag.clone()));
-    }
-    if c.state_code().ends_with("_ERROR") {
-        if let Some(reason) = &c.status_reason {
-            entries.push((
-                TreeId::ByError,
-                text_seq_key(&reason.code, c.seq),
-                tag.clone(),
-            ));
-        }
-    }
-    if let CommBody::Outbound(o) = &c.body {
-        if o.state == OutState::AwaitingResponse || o.state == OutState::Pending {
-            entries.push((TreeId::Outbox, seq_key(c.seq).to_vec(), Vec::new()));
-        }
-        if o.awaits_delivery() {
-            // The entry carries the message, so a courier's round reads the index alone.
-            let waiting = super::delivery::Waiting::of(&c.id, o);
-            let value = super::codec::encode(&waiting).unwrap_or_default();
-            entries.push((TreeId::Undelivered, undelivered_key(o.target, c.seq), value));
-        }
-        if let Some(ext) = &o.external_id {
-            entries.push((TreeId::ByExternalId, text_seq_key(ext, c.seq), Vec::new()));
-        }
-    }
-    if let Some(due) = c.due_at {
-        entries.push((TreeId::Due, time_seq_key(due, c.seq), tag));
-    }
-    entries
-}
-
-/// The key of an undelivered message: its target, then its sequence, so each partner's
-/// courier reads only its own backlog, oldest first.
-pub fn undelivered_key(target: crate::domain::Target, seq: Seq) -> Vec<u8> {
-    text_seq_key(target.code(), seq)
 }
 
 /// Every due entry with `due <= now`, as (tag, seq), ascending by sequence (§12.2).

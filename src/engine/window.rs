@@ -8,13 +8,17 @@
 //! index also holds children and communications; the total comes from the error counts). A
 //! text filter or "mine" must look at every candidate record to count them: those scan.
 
-use super::queries::{matches_filter, read_activity, row_of, ActivityRow, ListFilter};
+use super::codec::read_activity;
+use super::queries::{matches_filter, row_of, ActivityRow, ListFilter};
 use super::tally::Tallies;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{ActivityType, Seq};
-use crate::store::{prefix_end, seq_from_key_tail, seq_key, text_prefix, Store, TreeId};
+use crate::store::{
+    page_after, prefix_end, seq_from_key_tail, seq_key, text_prefix, walk_pages, Store, TreeId,
+};
 use crate::workorders::{WoStatus, WorkOrder};
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 
 /// Keys one range read takes.
 const PAGE: usize = 512;
@@ -136,20 +140,11 @@ fn refill(
         return Ok(());
     }
     let end = prefix_end(&c.prefix);
-    let page = if reverse {
-        let to = c.last.clone().or(c.bound.clone()).or(end);
-        store.range(tree, &c.prefix, to.as_deref(), PAGE, true)?
-    } else {
-        let from = match &c.last {
-            Some(last) => {
-                let mut from = last.clone();
-                from.push(0);
-                from
-            }
-            None => c.bound.clone().unwrap_or_else(|| c.prefix.clone()),
-        };
-        store.range(tree, &from, end.as_deref(), PAGE, false)?
+    let span = match reverse {
+        true => (c.prefix.as_slice(), c.bound.as_deref().or(end.as_deref())),
+        false => (c.bound.as_deref().unwrap_or(&c.prefix), end.as_deref()),
     };
+    let page = page_after(store, tree, span, c.last.as_deref(), PAGE, reverse)?;
     c.done = page.len() < PAGE;
     c.last = page.last().map(|(k, _)| k.clone());
     c.buf
@@ -450,7 +445,7 @@ impl Engine {
             let bound = match start {
                 Some((seq, past)) => {
                     let mut key =
-                        super::tx::queue_key(&super::workorders::read_work_order(store, seq)?);
+                        super::keys::queue_key(&super::workorders::read_work_order(store, seq)?);
                     if past && !reverse {
                         key.push(0);
                     }
@@ -499,20 +494,20 @@ impl Engine {
         if !crate::workorders::is_open(wo.status) {
             return Ok(None);
         }
-        let key = super::tx::queue_key(&wo);
+        let key = super::keys::queue_key(&wo);
         let mut before = 0usize;
-        let mut from: Vec<u8> = Vec::new();
-        loop {
-            let page = store.range(TreeId::Queue, &from, Some(&key), PAGE, false)?;
-            before += page.len();
-            match page.last() {
-                Some((last, _)) if page.len() == PAGE => {
-                    from = last.clone();
-                    from.push(0);
-                }
-                _ => return Ok(Some(before)),
-            }
-        }
+        walk_pages::<EngineError>(
+            store,
+            TreeId::Queue,
+            (&[], Some(&key)),
+            PAGE,
+            false,
+            |page| {
+                before += page.len();
+                Ok(ControlFlow::Continue(()))
+            },
+        )?;
+        Ok(Some(before))
     }
 }
 

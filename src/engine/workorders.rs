@@ -2,8 +2,8 @@
 //! move-in and move-out, and partner status updates (§6, §12.10, §12.13).
 
 use super::flow::Flow;
+use super::keys::Tag;
 use super::queries::lookup;
-use super::tx::Tag;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{
     Capability, CommBody, Communication, Instant, LogLine, MessageKind, Outbound, Seq, Target,

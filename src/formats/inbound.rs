@@ -3,12 +3,20 @@
 //!
 //! Matching a message to its communication is the engine's work: a well-formed message that
 //! answers nothing still parses here and goes to the error inbox there.
+//!
+//! The messages themselves are domain vocabulary ([`crate::domain::InboundMessage`]); what is
+//! here is their wire contract: strict times and readings, and errors that name the field.
 
 use super::import::{wo_status_any_case, WoStatus};
 use super::{read_records, unknown_kind, wire, FileErrors, LineError, Problem, BOM};
-use crate::domain::{code_enum, DeviceSpec, Instant, Reading};
-use serde::{Deserialize, Serialize};
+pub use crate::domain::{
+    CommandOutcome, CompletionReport, CompletionStatus, FaCompletion, FaInterim, InboundMessage,
+    OldDevice,
+};
+use crate::domain::{DeviceSpec, Instant, Reading};
+use serde::Deserialize;
 use serde_json::{Map, Value};
+use serde_path_to_error::Track;
 
 /// The `kind`s an inbound file may hold.
 const KINDS: &[&str] = &[
@@ -20,75 +28,6 @@ const KINDS: &[&str] = &[
     "command_result",
     "wo_status",
 ];
-
-/// One message from the field work system, the head-end or a work-order partner.
-///
-/// Serialized, a message is exactly its line in an inbound file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum InboundMessage {
-    /// The receiver took an outbound communication; the field work system adds its own id.
-    Ack {
-        /// The outbound communication answered.
-        comm: String,
-        /// The external system's id for the work.
-        external_id: Option<String>,
-    },
-    /// The receiver refused an outbound communication.
-    Fault {
-        /// The outbound communication answered.
-        comm: String,
-        /// The receiver's error code.
-        code: String,
-        /// The receiver's explanation.
-        message: String,
-    },
-    /// An interim field status; it updates attributes only.
-    FaStatus {
-        /// The field work system's id for the work.
-        external_id: String,
-        /// The interim status.
-        status: FaInterim,
-        /// When the status was reached.
-        at: Instant,
-    },
-    /// The field work is done, not done or cancelled.
-    FaComplete(FaCompletion),
-    /// The field cancelled the work.
-    FaCancelled {
-        /// The field work system's id for the work.
-        external_id: String,
-        /// The cancel reason code (`CXS`).
-        reason: String,
-    },
-    /// The head-end's result for a command.
-    CommandResult {
-        /// The outbound communication answered.
-        comm: String,
-        /// Whether the command worked.
-        outcome: CommandOutcome,
-        /// When the head-end ran it.
-        at: Option<Instant>,
-        /// The fault code (required for a fault).
-        code: Option<String>,
-        /// The fault explanation.
-        message: Option<String>,
-        /// Readings taken (on-demand read).
-        #[serde(default)]
-        readings: Vec<Reading>,
-    },
-    /// A partner's work-order status (§12.10).
-    WoStatus {
-        /// The work-order id.
-        wo: String,
-        /// The new status.
-        status: WoStatus,
-        /// Who reported it (`partner`).
-        source: Option<String>,
-        /// When it changed.
-        at: Option<Instant>,
-    },
-}
 
 /// The wire contract of an inbound line, read as `{kind: body}`.
 ///
@@ -118,7 +57,7 @@ enum InboundLine {
         #[serde(deserialize_with = "wire::instant")]
         at: Instant,
     },
-    FaComplete(FaCompletion),
+    FaComplete(#[serde(with = "FaCompletionLine")] FaCompletion),
     FaCancelled {
         external_id: String,
         reason: String,
@@ -146,96 +85,43 @@ enum InboundLine {
     },
 }
 
-/// A field completion message (`fa_complete`), matched by `comm`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaCompletion {
-    /// The outbound communication (`fa_create`) answered.
-    pub comm: String,
-    /// Complete, not done or cancelled.
-    pub status: CompletionStatus,
-    /// When the work finished.
+/// The wire contract of an `fa_complete` line's body: [`FaCompletion`] with strict times and
+/// readings.
+#[derive(Deserialize)]
+#[serde(remote = "FaCompletion", deny_unknown_fields)]
+struct FaCompletionLine {
+    comm: String,
+    status: CompletionStatus,
     #[serde(default, deserialize_with = "wire::optional_instant")]
-    pub at: Option<Instant>,
-    /// The crew's remarks.
+    at: Option<Instant>,
     #[serde(default)]
-    pub remarks: Option<String>,
-    /// The device installed.
+    remarks: Option<String>,
     #[serde(default)]
-    pub device: Option<DeviceSpec>,
-    /// The device removed (exchange, removal).
+    device: Option<DeviceSpec>,
     #[serde(default)]
-    pub old_device: Option<OldDevice>,
-    /// Readings taken.
+    old_device: Option<OldDevice>,
     #[serde(default, deserialize_with = "wire::readings")]
-    pub readings: Vec<Reading>,
-    /// The field work system's id; when given it must agree with the communication's.
+    readings: Vec<Reading>,
     #[serde(default)]
-    pub external_id: Option<String>,
+    external_id: Option<String>,
 }
 
-/// What the crew reports, without the message routing: the file `complete-fa --from` reads.
-///
-/// The field activity is named on the command line, and a manual completion may answer no open
-/// communication, so there is no `comm` or `external_id` here.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CompletionReport {
-    /// Complete, not done or cancelled.
-    pub status: CompletionStatus,
-    /// When the work finished.
+/// The wire contract of the `complete-fa --from` file: [`CompletionReport`] with strict times
+/// and readings.
+#[derive(Deserialize)]
+#[serde(remote = "CompletionReport", deny_unknown_fields)]
+struct CompletionReportLine {
+    status: CompletionStatus,
     #[serde(default, deserialize_with = "wire::optional_instant")]
-    pub at: Option<Instant>,
-    /// The crew's remarks.
+    at: Option<Instant>,
     #[serde(default)]
-    pub remarks: Option<String>,
-    /// The device installed.
+    remarks: Option<String>,
     #[serde(default)]
-    pub device: Option<DeviceSpec>,
-    /// The device removed (exchange, removal).
+    device: Option<DeviceSpec>,
     #[serde(default)]
-    pub old_device: Option<OldDevice>,
-    /// Readings taken.
+    old_device: Option<OldDevice>,
     #[serde(default, deserialize_with = "wire::readings")]
-    pub readings: Vec<Reading>,
-}
-
-impl From<FaCompletion> for CompletionReport {
-    fn from(c: FaCompletion) -> Self {
-        CompletionReport {
-            status: c.status,
-            at: c.at,
-            remarks: c.remarks,
-            device: c.device,
-            old_device: c.old_device,
-            readings: c.readings,
-        }
-    }
-}
-
-/// The device a crew took out, to be checked against the one on record (§12.5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OldDevice {
-    /// The device id.
-    pub id: String,
-    /// The badge read in the field.
-    pub badge: String,
-}
-
-code_enum! {
-    /// The interim statuses of field work (§8).
-    FaInterim { EnRoute => "en_route", Started => "started", Suspended => "suspended" }
-}
-
-code_enum! {
-    /// How field work ended (§8); `cancelled` means the same as an `fa_cancelled` message.
-    CompletionStatus { Complete => "complete", NotDone => "not_done", Cancelled => "cancelled" }
-}
-
-code_enum! {
-    /// Whether a head-end command worked.
-    CommandOutcome { Ok => "ok", Fault => "fault" }
+    readings: Vec<Reading>,
 }
 
 /// Parses an inbound file: every message with its line number, or every error in the file.
@@ -286,12 +172,14 @@ pub fn parse_completion_report(bytes: &[u8]) -> Result<CompletionReport, FileErr
 /// The report in `bytes`, or the line and description of the first problem.
 fn read_report(bytes: &[u8]) -> Result<CompletionReport, (usize, Problem)> {
     let mut json = serde_json::Deserializer::from_slice(bytes);
-    let report = serde_path_to_error::deserialize(&mut json).map_err(|e| {
-        let line = e.inner().line();
-        let problem = if e.inner().is_data() {
-            wire::schema_problem(e.path(), wire::without_position(&e.inner().to_string()))
+    let mut track = Track::new();
+    let tracked = serde_path_to_error::Deserializer::new(&mut json, &mut track);
+    let report = CompletionReportLine::deserialize(tracked).map_err(|e| {
+        let line = e.line();
+        let problem = if e.is_data() {
+            wire::schema_problem(&track.path(), wire::without_position(&e.to_string()))
         } else {
-            wire::syntax_problem(e.into_inner())
+            wire::syntax_problem(e)
         };
         (line, problem)
     })?;

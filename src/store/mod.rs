@@ -3,6 +3,7 @@
 //! The engine speaks only this trait; [`SledStore`] is the durable implementation and
 //! [`MemStore`] the in-memory one its tests use. Every change is a [`WriteBatch`] applied
 //! atomically over all the trees it touches, so a crash leaves all of a step or none of it.
+//! Paged reads of a tree go through the one walk here ([`walk_pages`]).
 
 mod keys;
 mod memory;
@@ -12,6 +13,7 @@ pub use keys::*;
 pub use memory::MemStore;
 pub use sled_store::SledStore;
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 /// The named trees: records, and the ordered secondary indexes over them.
@@ -241,4 +243,111 @@ pub fn scan_prefix(
 ) -> Result<Vec<Entry>, StoreError> {
     let end = prefix_end(prefix);
     store.range(tree, prefix, end.as_deref(), limit, false)
+}
+
+/// One page of up to `limit` entries with `from <= key < to`, ascending (or descending from the
+/// top when `reverse`), resuming after `last`: the last key of the previous page, if any.
+pub fn page_after(
+    store: &dyn Store,
+    tree: TreeId,
+    (from, to): (&[u8], Option<&[u8]>),
+    last: Option<&[u8]>,
+    limit: usize,
+    reverse: bool,
+) -> Result<Vec<Entry>, StoreError> {
+    match (last, reverse) {
+        (Some(last), true) => store.range(tree, from, Some(last), limit, true),
+        (Some(last), false) => {
+            // The smallest key after `last`.
+            let mut after = last.to_vec();
+            after.push(0);
+            store.range(tree, &after, to, limit, false)
+        }
+        (None, _) => store.range(tree, from, to, limit, reverse),
+    }
+}
+
+/// Hands `each` the entries with `from <= key < to` a page of `limit` at a time, ascending (or
+/// descending when `reverse`), until they run out or `each` breaks: the store's one paged walk,
+/// so a large tree is never read whole in one call.
+pub fn walk_pages<E: From<StoreError>>(
+    store: &dyn Store,
+    tree: TreeId,
+    span: (&[u8], Option<&[u8]>),
+    limit: usize,
+    reverse: bool,
+    mut each: impl FnMut(&[Entry]) -> Result<ControlFlow<()>, E>,
+) -> Result<(), E> {
+    let mut last: Option<Vec<u8>> = None;
+    loop {
+        let page = page_after(store, tree, span, last.as_deref(), limit, reverse)?;
+        if page.is_empty() || each(&page)?.is_break() || page.len() < limit {
+            return Ok(());
+        }
+        last = page.last().map(|(key, _)| key.clone());
+    }
+}
+
+/// Calls `each` on every entry of `tree`, ascending, reading `limit` entries at a time.
+pub fn for_each_entry<E: From<StoreError>>(
+    store: &dyn Store,
+    tree: TreeId,
+    limit: usize,
+    mut each: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    walk_pages(store, tree, (&[], None), limit, false, |page| {
+        for (key, value) in page {
+            each(key, value)?;
+        }
+        Ok(ControlFlow::Continue(()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store holding keys `a`…`e` in `tree`.
+    fn five(tree: TreeId) -> MemStore {
+        let store = MemStore::new();
+        let mut batch = WriteBatch::default();
+        for key in [b"a", b"b", b"c", b"d", b"e"] {
+            batch.put(tree, key.to_vec(), Vec::new());
+        }
+        store.commit(&batch).expect("commit");
+        store
+    }
+
+    /// The keys `walk_pages` hands over, one string per page.
+    fn pages(store: &MemStore, span: (&[u8], Option<&[u8]>), reverse: bool) -> Vec<String> {
+        let mut seen = Vec::new();
+        walk_pages::<StoreError>(store, TreeId::Meta, span, 2, reverse, |page| {
+            seen.push(page.iter().map(|(k, _)| k[0] as char).collect());
+            Ok(ControlFlow::Continue(()))
+        })
+        .expect("walk");
+        seen
+    }
+
+    #[test]
+    fn a_walk_reads_every_entry_of_its_span_a_page_at_a_time() {
+        let store = five(TreeId::Meta);
+        assert_eq!(pages(&store, (&[], None), false), ["ab", "cd", "e"]);
+        assert_eq!(pages(&store, (&[], None), true), ["ed", "cb", "a"]);
+        assert_eq!(pages(&store, (b"b", Some(b"e")), false), ["bc", "d"]);
+        assert_eq!(pages(&store, (b"b", Some(b"e")), true), ["dc", "b"]);
+        assert_eq!(pages(&store, (b"x", None), false), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_walk_stops_when_told() {
+        let store = five(TreeId::Meta);
+        let mut read = 0;
+        walk_pages::<StoreError>(&store, TreeId::Meta, (&[], None), 2, false, |page| {
+            read += page.len();
+            Ok(ControlFlow::Break(()))
+        })
+        .expect("walk");
+        assert_eq!(read, 2);
+    }
 }
