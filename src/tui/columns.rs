@@ -104,19 +104,7 @@ pub fn table<'a>(
         })
         .collect();
     let kept = fit(columns, &natural, width.saturating_sub(2));
-    let widths: Vec<u16> = kept
-        .iter()
-        .map(|&i| match columns[i].shrink_to {
-            Some(min) => natural[i].min(share(
-                columns,
-                &natural,
-                &kept,
-                width.saturating_sub(2),
-                min,
-            )),
-            None => natural[i],
-        })
-        .collect();
+    let widths = shares(columns, &natural, &kept, width.saturating_sub(2));
     let header = Row::new(kept.iter().map(|&i| Cell::from(columns[i].header))).style(theme.header);
     let body: Vec<Row> = rows
         .into_iter()
@@ -188,21 +176,35 @@ pub fn keep_fitting(weights: &[u8], fits: impl Fn(&[usize]) -> bool) -> Vec<usiz
     kept
 }
 
-/// The width a free-text column gets: its share of what the values leave, at least `min`.
-fn share(columns: &[Column], natural: &[u16], kept: &[usize], room: u16, min: u16) -> u16 {
+/// The width of each kept column: values at their natural width; free text shares what the
+/// values leave, the narrowest first, so room a short text does not need goes to the longer
+/// ones (each gets at least its minimum).
+fn shares(columns: &[Column], natural: &[u16], kept: &[usize], room: u16) -> Vec<u16> {
     let fixed: u32 = kept
         .iter()
         .filter(|&&i| columns[i].shrink_to.is_none())
         .map(|&i| u32::from(natural[i]))
         .sum();
-    let texts = kept
-        .iter()
-        .filter(|&&i| columns[i].shrink_to.is_some())
-        .count()
-        .max(1) as u32;
     let gaps = kept.len().saturating_sub(1) as u32;
-    let left = u32::from(room).saturating_sub(fixed + gaps);
-    ((left / texts) as u16).max(min)
+    let mut left = u32::from(room).saturating_sub(fixed + gaps);
+    let mut texts: Vec<usize> = kept
+        .iter()
+        .copied()
+        .filter(|&i| columns[i].shrink_to.is_some())
+        .collect();
+    texts.sort_by_key(|&i| natural[i]);
+    let mut widths: Vec<u16> = kept.iter().map(|&i| natural[i]).collect();
+    let count = texts.len() as u32;
+    for (n, &i) in texts.iter().enumerate() {
+        let fair = left / (count - n as u32);
+        let min = u32::from(columns[i].shrink_to.unwrap_or(0));
+        let width = u32::from(natural[i]).min(fair.max(min));
+        left = left.saturating_sub(width);
+        if let Some(at) = kept.iter().position(|&k| k == i) {
+            widths[at] = width as u16;
+        }
+    }
+    widths
 }
 
 /// The width `text` takes on screen.
@@ -239,6 +241,19 @@ mod tests {
         Column::text("NAME", 3, 6),
         Column::value("SINCE", 5),
     ];
+
+    #[test]
+    fn room_a_short_text_does_not_need_goes_to_a_longer_one() {
+        let columns = [
+            Column::value("ID", 9),
+            Column::text("ERROR", 4, 8),
+            Column::text("VIA", 3, 8),
+        ];
+        // 60 columns: the ID takes 6 and two gaps; ERROR needs 5; VIA gets all the rest.
+        assert_eq!(shares(&columns, &[6, 5, 80], &[0, 1, 2], 60), [6, 5, 47]);
+        // Both long: they share it evenly.
+        assert_eq!(shares(&columns, &[6, 80, 80], &[0, 1, 2], 60), [6, 26, 26]);
+    }
 
     #[test]
     fn everything_fits_when_there_is_room() {
