@@ -162,6 +162,32 @@ fn a_refused_entry_stays_in_its_prompt_to_be_corrected() {
 }
 
 #[test]
+fn a_prefilled_value_is_replaced_by_typing_and_kept_by_moving() {
+    let w = world(2);
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::Filter));
+    typed(&mut app, "WO-1");
+    app.update(Action::Submit);
+    // The filter prompt opens on the filter in force; typing replaces it, as in a selected field.
+    app.update(Action::Key(KeyAction::Filter));
+    assert_eq!(line(&app), "WO-1");
+    typed(&mut app, "WO-2");
+    assert_eq!(line(&app), "WO-2");
+    app.update(Action::Submit);
+    // Moving first keeps it for editing.
+    app.update(Action::Key(KeyAction::Filter));
+    press(&mut app, KeyCode::End, NONE);
+    press(&mut app, KeyCode::Backspace, NONE);
+    typed(&mut app, "1");
+    assert_eq!(line(&app), "WO-1");
+    // Backspace on the untouched value clears it whole.
+    app.update(Action::Escape);
+    app.update(Action::Key(KeyAction::Filter));
+    press(&mut app, KeyCode::Backspace, NONE);
+    assert_eq!(line(&app), "");
+}
+
+#[test]
 fn a_bulk_action_on_more_than_fifty_rows_asks_for_the_count() {
     let orders = TYPE_THE_COUNT_ABOVE + 7;
     let w = world(orders);

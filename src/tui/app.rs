@@ -166,6 +166,9 @@ pub enum Popup {
         purpose: Purpose,
         /// Why the last submission was refused: the text stays for correction.
         error: Option<String>,
+        /// The prefilled value is untouched: typing replaces it, as a selected field does;
+        /// moving the cursor keeps it for editing.
+        fresh: bool,
     },
 }
 
@@ -394,6 +397,19 @@ impl App {
     }
 
     fn edit(&mut self, request: InputRequest) -> Vec<Effect> {
+        if let Some(Popup::Input { input, fresh, .. }) = &mut self.popup {
+            if std::mem::take(fresh) {
+                match request {
+                    InputRequest::InsertChar(_) => *input = Input::default(),
+                    InputRequest::DeletePrevChar | InputRequest::DeleteNextChar => {
+                        *input = Input::default();
+                        self.typed_anew();
+                        return Vec::new();
+                    }
+                    _ => {}
+                }
+            }
+        }
         if let Some(input) = self.line_mut() {
             if input.handle(request).is_some_and(|change| change.value) {
                 self.typed_anew();
@@ -424,6 +440,11 @@ impl App {
     /// A paste is text, whatever it holds: line breaks become spaces, so a pasted `Enter`
     /// never submits the prompt and nothing after it runs as desk keys.
     fn paste(&mut self, text: &str) -> Vec<Effect> {
+        if let Some(Popup::Input { input, fresh, .. }) = &mut self.popup {
+            if std::mem::take(fresh) {
+                *input = Input::default();
+            }
+        }
         let Some(input) = self.line_mut() else {
             return self.say("pasted text is only taken by a prompt (/ or :)", true);
         };
@@ -635,6 +656,7 @@ impl App {
     pub fn prompt(&mut self, prompt: &str, text: String, purpose: Purpose) -> Vec<Effect> {
         self.popup = Some(Popup::Input {
             prompt: prompt.to_string(),
+            fresh: !text.is_empty(),
             input: Input::new(text),
             purpose,
             error: None,
@@ -841,6 +863,7 @@ impl App {
                     input,
                     purpose,
                     error: Some(refusal.text),
+                    fresh: false,
                 });
             }
         }

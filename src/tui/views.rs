@@ -58,6 +58,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
             prompt,
             input,
             error,
+            fresh,
             ..
         }) => {
             // Room for the prompt, its line, an error and the borders; the rest lists choices.
@@ -71,7 +72,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
                 frame,
                 theme,
                 body,
-                (&prompt, &input),
+                (&prompt, &input, fresh),
                 error.as_deref(),
                 choices,
             )
@@ -560,7 +561,7 @@ fn draw_input(
     frame: &mut Frame,
     theme: &Theme,
     area: Rect,
-    (prompt, input): (&str, &tui_input::Input),
+    (prompt, input, fresh): (&str, &tui_input::Input, bool),
     error: Option<&str>,
     choices: Vec<Line<'static>>,
 ) {
@@ -572,7 +573,16 @@ fn draw_input(
     let field = inner.saturating_sub(2).max(1);
     let scroll = input.visual_scroll(field);
     let shown: String = skip_columns(input.value(), scroll, field);
-    lines.push(Line::from(vec![Span::raw("> "), Span::raw(shown)]));
+    // A prefilled value that typing replaces is shown selected, as a field's would be.
+    let style = if fresh {
+        theme.selected
+    } else {
+        Style::default()
+    };
+    lines.push(Line::from(vec![
+        Span::raw("> "),
+        Span::styled(shown, style),
+    ]));
     if let Some(error) = error {
         lines.push(Line::styled(error.to_string(), theme.error));
     }
