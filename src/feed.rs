@@ -39,6 +39,7 @@ pub struct FeedItem {
     /// The subtype, one of the category's.
     pub subtype: FeedSubtype,
     /// When it happened.
+    #[serde(with = "crate::domain::stored_time")]
     pub at: Instant,
     /// The one-line summary shown in the list.
     pub summary: String,

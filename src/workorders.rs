@@ -105,10 +105,12 @@ pub struct WorkOrder {
     /// The site state at creation, and later notes.
     pub site_notes: String,
     /// When it was created.
+    #[serde(with = "crate::domain::stored_time")]
     pub created_at: Instant,
     /// When it last changed.
     pub updated_at: Instant,
     /// When it was completed.
+    #[serde(default, with = "crate::domain::stored_time::option")]
     pub completed_at: Option<Instant>,
     /// Why it was cancelled.
     pub cancel_reason: Option<String>,

@@ -314,8 +314,11 @@ fn a_newer_schema_is_refused_without_a_change() {
             Some(&99u32.to_be_bytes()[..]),
             "the version was rewritten"
         );
-        meta.insert("schema_version", &1u32.to_be_bytes())
-            .expect("restore");
+        meta.insert(
+            "schema_version",
+            &orderdesk::store::SCHEMA_VERSION.to_be_bytes(),
+        )
+        .expect("restore");
         db.flush().expect("flush");
     }
     assert_eq!(desk.fingerprint(), before);

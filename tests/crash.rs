@@ -344,15 +344,20 @@ impl Child {
 
 // ---- reading the database ------------------------------------------------------------------
 
-/// Every record of `tree`, decoded (a version byte, then JSON: see `engine::codec`).
+/// Every record of `tree`, decoded as the engine writes it (see `engine::codec`).
 fn read_all<T: serde::de::DeserializeOwned>(store: &dyn Store, tree: TreeId) -> Vec<T> {
     store
         .range(tree, &[], None, usize::MAX, false)
         .expect("range")
         .into_iter()
         .map(|(key, value)| {
-            assert_eq!(value.first(), Some(&1), "{}: value version", tree.name());
-            serde_json::from_slice(&value[1..])
+            assert_eq!(
+                value.first(),
+                Some(&orderdesk::engine::codec::VALUE_VERSION),
+                "{}: value version",
+                tree.name()
+            );
+            orderdesk::engine::codec::decode(tree, &key, &value)
                 .unwrap_or_else(|e| panic!("{} {key:?}: {e}", tree.name()))
         })
         .collect()

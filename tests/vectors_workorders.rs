@@ -212,7 +212,13 @@ fn tv_22_partner_completion_updates_the_site() {
         .get(orderdesk::store::TreeId::ServicePoints, b"SITE-A")
         .expect("read")
         .expect("sp");
-    assert!(String::from_utf8_lossy(&sp).contains(r#""site_status":"de_energised""#));
+    let sp: orderdesk::domain::ServicePoint =
+        orderdesk::engine::codec::decode(orderdesk::store::TreeId::ServicePoints, b"SITE-A", &sp)
+            .expect("a service point record");
+    assert_eq!(
+        serde_json::to_value(sp.site_status).expect("json"),
+        serde_json::json!("de_energised")
+    );
     // A second report for a final order goes to the error inbox.
     let again = w.inbound(
         TODAY,

@@ -123,6 +123,11 @@ pub enum Command {
     },
     /// Check that every index agrees with the records (read-only; exit 1 on a difference).
     Check,
+    /// Convert a database written by an older orderdesk to this one's schema, with progress.
+    /// The new database is built beside the old one and checked before it takes its place; the
+    /// old one is kept as DB.v<N> until you remove it. A kill at any moment leaves one whole
+    /// database: run it again to finish.
+    Migrate,
     /// Outbound communications awaiting a response.
     Outbox {
         /// Every outbound message, emails and answered ones included.

@@ -77,6 +77,8 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
         } => demo::run(global, reset, seed, customers),
         Command::Serve => serve::run(global),
         Command::Token { name } => serve::token(&name),
+        // The database cannot be opened as this build's until it is migrated.
+        Command::Migrate => migrate(global),
         command => {
             let reach = open(global, "cli")?;
             let result = execute(reach.api(), command, global.json);
@@ -84,6 +86,62 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
             result
         }
     }
+}
+
+/// `migrate`: converts the database in this process (a server holding it must be stopped).
+fn migrate(global: &Global) -> Result<Done, Failure> {
+    let db = database_path(global.db.as_deref())?;
+    if !is_database(&db) && !orderdesk::store::migration::building(&db).exists() {
+        return Err(Failure::bad_input(format!(
+            "{} holds no orderdesk database to migrate",
+            db.display()
+        )));
+    }
+    let mut bar: Option<orderdesk::progress::Progress> = None;
+    let mut shown = 0;
+    let report =
+        orderdesk::engine::migrate::migrate(&db, &lock_holder(global), &mut |done, total| {
+            let bar =
+                bar.get_or_insert_with(|| orderdesk::progress::Progress::counted("migrate", total));
+            bar.advance(done - shown);
+            shown = done;
+        });
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
+    let out = &mut std::io::stdout();
+    let Some(report) = report? else {
+        if global.json {
+            output::json(out, &serde_json::json!({ "migrated": false }))?;
+        } else {
+            writeln!(
+                out,
+                "{} already has schema version {}: nothing to migrate",
+                db.display(),
+                orderdesk::store::SCHEMA_VERSION
+            )?;
+        }
+        return Ok(Done { exit: 0 });
+    };
+    if global.json {
+        output::json(out, &report)?;
+    } else {
+        writeln!(
+            out,
+            "migrated {} from schema version {} to {}: {} entries, {} values rewritten; checked: every index agrees with the records",
+            db.display(),
+            report.from,
+            report.to,
+            report.entries,
+            report.rewritten
+        )?;
+        writeln!(
+            out,
+            "the database as it was is kept at {}: remove it once you no longer need it",
+            report.kept.display()
+        )?;
+    }
+    Ok(Done { exit: 0 })
 }
 
 /// The engine as this process reaches it.
@@ -500,8 +558,8 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
                 .collect::<Result<Vec<_>, _>>()?;
             output::action(out, "corrected", &api.edit(&id, &pairs)?, json)?;
         }
-        Command::Demo { .. } | Command::Serve | Command::Token { .. } => {
-            unreachable!("demo, serve and token are handled before the engine is reached")
+        Command::Demo { .. } | Command::Serve | Command::Token { .. } | Command::Migrate => {
+            unreachable!("demo, serve, token and migrate are handled before the engine is reached")
         }
     }
     Ok(Done { exit: 0 })
@@ -630,7 +688,20 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
         .map(|t| parse_time("--now", t))
         .transpose()?;
     let fresh = !is_database(&db);
-    let store = SledStore::open(&db, &lock_holder(global)).map_err(EngineError::from)?;
+    let store = match SledStore::open(&db, &lock_holder(global)) {
+        // The demo database the desk made for itself (no --db) is brought up to date as it
+        // opens; a database someone named is theirs to migrate.
+        Err(orderdesk::store::StoreError::OlderSchema { .. }) if global.db.is_none() => {
+            eprintln!(
+                "orderdesk: the demo database {} is from an older orderdesk; migrating it …",
+                db.display()
+            );
+            migrate(global)?;
+            SledStore::open(&db, &lock_holder(global))
+        }
+        opened => opened,
+    }
+    .map_err(EngineError::from)?;
     let (config, choice) = settle(global, &store, given)?;
     let actor = actor_here(global, &config, "desk")?;
     let mut engine = Engine::new(Box::new(store), config.clone());

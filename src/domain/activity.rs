@@ -49,6 +49,7 @@ impl StatusReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
     /// When it happened (engine time).
+    #[serde(with = "crate::domain::stored_time")]
     pub at: Instant,
     /// The state left, for a transition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,6 +99,7 @@ pub struct Notification {
     /// Ack, success or failure.
     pub kind: NotificationKind,
     /// When it was sent.
+    #[serde(with = "crate::domain::stored_time")]
     pub at: Instant,
     /// The requesting system.
     pub to: String,
@@ -151,6 +153,7 @@ pub struct Orchestration {
     #[serde(default)]
     pub account: Option<String>,
     /// When the request was received.
+    #[serde(with = "crate::domain::stored_time")]
     pub service_datetime: Instant,
     /// A future value makes the activity wait in WAIT_EFF_DATE.
     pub effective: Option<Instant>,
@@ -165,6 +168,7 @@ pub struct Orchestration {
     /// Comments and instructions.
     pub comments: Option<String>,
     /// Set on entry to IN_PROGRESS, cleared on exit (§5.1).
+    #[serde(default, with = "crate::domain::stored_time::option")]
     pub expiration: Option<Instant>,
     /// How many ARE_SP_READY passes ran since creation or the last retry.
     pub pass: u32,
@@ -200,6 +204,7 @@ pub struct Maintenance {
     /// New comments or instructions (Update).
     pub comments: Option<String>,
     /// New start date/time (Update).
+    #[serde(default, with = "crate::domain::stored_time::option")]
     pub start: Option<Instant>,
     /// The requester (the operator for desk-filed activities).
     pub request_info: RequestInfo,
@@ -215,6 +220,7 @@ pub struct Interim {
     /// The status code.
     pub status: String,
     /// When the field reported it.
+    #[serde(with = "crate::domain::stored_time")]
     pub at: Instant,
 }
 
@@ -224,6 +230,7 @@ pub struct FieldCompletion {
     /// complete, not_done or cancelled.
     pub status: String,
     /// When the work was done.
+    #[serde(default, with = "crate::domain::stored_time::option")]
     pub at: Option<Instant>,
     /// The crew's remarks.
     pub remarks: Option<String>,
@@ -251,6 +258,7 @@ pub struct FieldActivity {
     /// The address sent to the field.
     pub address: String,
     /// When the work may start.
+    #[serde(with = "crate::domain::stored_time")]
     pub effective: Instant,
     /// Instructions for the crew.
     pub instructions: Option<String>,
@@ -280,6 +288,7 @@ pub struct Command {
     /// The service point.
     pub sp_id: String,
     /// The earliest time it may be sent.
+    #[serde(with = "crate::domain::stored_time")]
     pub effective: Instant,
     /// Only the D1-CRWTO batch releases a throttled command (§4.2).
     pub throttled: bool,
@@ -366,12 +375,14 @@ pub struct Activity {
     /// The parent orchestration (children only).
     pub parent: Option<Seq>,
     /// When it was created.
+    #[serde(with = "crate::domain::stored_time")]
     pub created_at: Instant,
     /// When it entered its current state.
     pub status_at: Instant,
     /// Why it is in its state.
     pub status_reason: Option<StatusReason>,
     /// When a monitor must look at it next.
+    #[serde(default, with = "crate::domain::stored_time::option")]
     pub due_at: Option<Instant>,
     /// A child cancelled or rejected by a Cancel, Retry or Discard: not a failure of the pass.
     pub excused: bool,

@@ -24,10 +24,12 @@ pub struct AuditEntry {
     /// The internal sequence number.
     pub seq: Seq,
     /// Engine time of the action.
+    #[serde(with = "crate::domain::stored_time")]
     pub at: Instant,
     /// Wall-clock time of the action; absent in entries written before it was recorded, and
     /// for work that ran outside the runtime (a demo build).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::domain::stored_time::option")]
     pub wall: Option<Instant>,
     /// Who acted.
     pub operator: String,
@@ -99,9 +101,11 @@ pub struct AuditFilter {
     pub action: Option<String>,
     /// Only entries at or after this engine time.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::domain::stored_time::option")]
     pub from: Option<Instant>,
     /// Only entries before this engine time.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::domain::stored_time::option")]
     pub to: Option<Instant>,
     /// Words that must all appear in the entry (operator, action, ids, outcome, detail).
     #[serde(skip_serializing_if = "String::is_empty")]

@@ -74,6 +74,7 @@ pub struct Outbound {
     /// The message body (formats.md "Outbound messages").
     pub payload: serde_json::Value,
     /// When it was handed to the outbox.
+    #[serde(default, with = "crate::domain::stored_time::option")]
     pub sent_at: Option<Instant>,
     /// The field work system acknowledged it (field work only).
     pub acknowledged: bool,
@@ -102,6 +103,7 @@ impl Outbound {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryAttempt {
     /// When it ended (engine time).
+    #[serde(with = "crate::domain::stored_time")]
     pub at: Instant,
     /// True when the partner took the message.
     pub ok: bool,
@@ -140,12 +142,14 @@ pub struct Communication {
     /// `CO-<n>` or `CI-<n>`.
     pub id: String,
     /// When it was created.
+    #[serde(with = "crate::domain::stored_time")]
     pub created_at: Instant,
     /// When it entered its current state.
     pub status_at: Instant,
     /// Why it is in its state.
     pub status_reason: Option<StatusReason>,
     /// When a monitor must look at it next (response timeout, inbound auto-retry).
+    #[serde(default, with = "crate::domain::stored_time::option")]
     pub due_at: Option<Instant>,
     /// The transition log.
     pub log: Vec<LogLine>,

@@ -34,6 +34,7 @@ pub enum InboundMessage {
         /// The interim status.
         status: FaInterim,
         /// When the status was reached.
+        #[serde(with = "crate::domain::stored_time")]
         at: Instant,
     },
     /// The field work is done, not done or cancelled.
@@ -52,6 +53,7 @@ pub enum InboundMessage {
         /// Whether the command worked.
         outcome: CommandOutcome,
         /// When the head-end ran it.
+        #[serde(default, with = "crate::domain::stored_time::option")]
         at: Option<Instant>,
         /// The fault code (required for a fault).
         code: Option<String>,
@@ -70,6 +72,7 @@ pub enum InboundMessage {
         /// Who reported it (`partner`).
         source: Option<String>,
         /// When it changed.
+        #[serde(default, with = "crate::domain::stored_time::option")]
         at: Option<Instant>,
     },
 }
@@ -84,6 +87,7 @@ pub struct FaCompletion {
     pub status: CompletionStatus,
     /// When the work finished.
     #[serde(default)]
+    #[serde(with = "crate::domain::stored_time::option")]
     pub at: Option<Instant>,
     /// The crew's remarks.
     #[serde(default)]
@@ -113,6 +117,7 @@ pub struct CompletionReport {
     pub status: CompletionStatus,
     /// When the work finished.
     #[serde(default)]
+    #[serde(with = "crate::domain::stored_time::option")]
     pub at: Option<Instant>,
     /// The crew's remarks.
     #[serde(default)]

@@ -10,6 +10,7 @@ mod permissions;
 mod reference;
 mod request;
 pub mod states;
+pub mod stored_time;
 mod work_orders;
 
 pub use activity::*;

@@ -210,6 +210,7 @@ pub struct Parcel {
     pub activity: Option<String>,
     /// When the engine wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::domain::stored_time::option")]
     pub sent_at: Option<Instant>,
     /// The message body.
     pub payload: serde_json::Value,

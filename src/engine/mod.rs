@@ -5,7 +5,7 @@
 //! flushed to disk before they return, so "done" means durable.
 
 mod actions;
-mod codec;
+pub mod codec;
 mod consistency;
 pub(crate) mod delivery;
 mod feed;
@@ -13,6 +13,7 @@ mod flow;
 mod import;
 mod inbound;
 mod keys;
+pub mod migrate;
 mod monitor;
 mod queries;
 mod settings;
@@ -88,6 +89,7 @@ impl EngineError {
             EngineError::Store(
                 StoreError::Locked { .. }
                 | StoreError::NewerSchema { .. }
+                | StoreError::OlderSchema { .. }
                 | StoreError::Unreadable { .. },
             ) => 3,
             EngineError::Store(_) => 1,
@@ -101,6 +103,7 @@ impl EngineError {
             EngineError::BadInput(_) => "BAD_INPUT",
             EngineError::Store(StoreError::Locked { .. }) => "LOCKED",
             EngineError::Store(StoreError::NewerSchema { .. }) => "NEWER_SCHEMA",
+            EngineError::Store(StoreError::OlderSchema { .. }) => "NEEDS_MIGRATION",
             EngineError::Store(_) => "DATABASE_ERROR",
             EngineError::Corrupt(_) => "CORRUPT",
             EngineError::Server { code, .. } => code,

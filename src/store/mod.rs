@@ -7,11 +7,12 @@
 
 mod keys;
 mod memory;
+pub mod migration;
 mod sled_store;
 
 pub use keys::*;
 pub use memory::MemStore;
-pub use sled_store::SledStore;
+pub use sled_store::{SledStore, SCHEMA_KEY, SCHEMA_VERSION};
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -188,6 +189,16 @@ pub enum StoreError {
         found: u32,
         /// The newest version this build reads.
         supported: u32,
+    },
+    /// The database was written by an older orderdesk and must be migrated first.
+    #[error("the database at {path} has schema version {found}; this orderdesk works on version {current}: run `orderdesk migrate --db {path}` to convert it (the old database is kept beside it until you remove it)")]
+    OlderSchema {
+        /// The database path.
+        path: PathBuf,
+        /// The version found.
+        found: u32,
+        /// The version this build works on.
+        current: u32,
     },
     /// The database could not be opened or read.
     #[error("cannot open the database at {path}: {message}")]

@@ -9,10 +9,12 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::path::{Path, PathBuf};
 
-/// The newest schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema this build reads and writes: 2 stores compact values (see `engine::codec`).
+/// An older database is refused until `orderdesk migrate` converts it.
+pub const SCHEMA_VERSION: u32 = 2;
 
-const SCHEMA_KEY: &[u8] = b"schema_version";
+/// Where the meta tree keeps the schema version (four bytes, big-endian).
+pub const SCHEMA_KEY: &[u8] = b"schema_version";
 const HOLDER_FILE: &str = "orderdesk.holder";
 
 /// A sled database with one tree per [`TreeId`].
@@ -49,6 +51,21 @@ fn remove_unfinished_snapshots(path: &Path) -> usize {
 impl SledStore {
     /// Opens (or creates) the database at `path`; `holder` says who we are if another process asks.
     pub fn open(path: &Path, holder: &str) -> Result<SledStore, StoreError> {
+        let (store, found) = SledStore::open_any(path, holder)?;
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::OlderSchema {
+                path: path.to_path_buf(),
+                found,
+                current: SCHEMA_VERSION,
+            });
+        }
+        Ok(store)
+    }
+
+    /// Opens the database at `path` whatever its schema (a newer one is still refused) and
+    /// says which it is: what a migration reads from. A new database is this build's.
+    pub fn open_any(path: &Path, holder: &str) -> Result<(SledStore, u32), StoreError> {
+        super::migration::finish_interrupted(path)?;
         create_private_dir(path)?;
         let config = sled::Config::new()
             .path(path)
@@ -69,10 +86,27 @@ impl SledStore {
             trees,
             path: path.to_path_buf(),
         };
-        store.check_schema()?;
+        let found = store.check_schema()?;
         // Best effort: the holder note only improves the "locked" message of a second process.
         let _ = std::fs::write(path.join(HOLDER_FILE), holder);
-        Ok(store)
+        Ok((store, found))
+    }
+
+    /// Writes `entries` to one tree in one sled batch, outside any transaction: for building a
+    /// database nothing else reads yet (a migration), where a transaction per batch would only
+    /// cost time.
+    pub fn bulk_load(
+        &self,
+        tree: TreeId,
+        entries: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (key, value) in entries {
+            batch.insert(key.as_slice(), value.as_slice());
+        }
+        self.tree(tree)
+            .apply_batch(batch)
+            .map_err(|e| open_error(&self.path, e))
     }
 
     /// True when sled recovered the database from an unclean shutdown.
@@ -85,7 +119,8 @@ impl SledStore {
         &self.path
     }
 
-    fn check_schema(&self) -> Result<(), StoreError> {
+    /// The schema version stored (a new database is given this build's); a newer one is refused.
+    fn check_schema(&self) -> Result<u32, StoreError> {
         let meta = self.tree(TreeId::Meta);
         let found = meta
             .get(SCHEMA_KEY)
@@ -108,13 +143,14 @@ impl SledStore {
                         supported: SCHEMA_VERSION,
                     });
                 }
+                Ok(version)
             }
             None => {
                 meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
                     .map_err(|e| open_error(&self.path, e))?;
+                Ok(SCHEMA_VERSION)
             }
         }
-        Ok(())
     }
 
     fn tree(&self, id: TreeId) -> &sled::Tree {

@@ -1,0 +1,163 @@
+//! Converting a database of an older schema to this build's: every value is read as the old
+//! build wrote it and written as this one does, into a new database beside the old one,
+//! which is checked before it takes the old one's place (see `store::migration` for why a kill
+//! at any moment leaves one whole database).
+//!
+//! Schema 1 → 2: values go from JSON to the compact encoding (`codec`); keys are unchanged.
+
+use super::codec::{self, JSON_VALUE};
+use super::{Engine, EngineError};
+use crate::domain::{
+    Activity, AuditEntry, Building, Communication, Customer, Device, ServicePoint,
+};
+use crate::feed::FeedItem;
+use crate::store::{for_each_entry, migration, SledStore, Store, StoreError, TreeId};
+use crate::store::{SCHEMA_KEY, SCHEMA_VERSION};
+use crate::workorders::WorkOrder;
+use std::path::{Path, PathBuf};
+
+/// Entries written per batch into the new database.
+const BATCH: usize = 5_000;
+
+/// What a migration did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationReport {
+    /// The schema version the database had.
+    pub from: u32,
+    /// The version it has now.
+    pub to: u32,
+    /// Entries copied, over every tree.
+    pub entries: u64,
+    /// Values rewritten in the new encoding.
+    pub rewritten: u64,
+    /// Where the old database is kept.
+    pub kept: PathBuf,
+}
+
+/// Migrates the database at `db`; `progress(done, total)` follows the entries copied.
+/// `None`: it already has this build's schema (a run a kill interrupted after the new database
+/// was complete is finished by opening it).
+///
+/// Refuses when a kept copy from an earlier migration is in the way: it is the operator's to
+/// remove, not ours.
+pub fn migrate(
+    db: &Path,
+    holder: &str,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Option<MigrationReport>, EngineError> {
+    let (old, from) = SledStore::open_any(db, holder)?;
+    if from == SCHEMA_VERSION {
+        return Ok(None);
+    }
+    let kept = migration::kept(db, from);
+    if kept.exists() {
+        return Err(EngineError::BadInput(format!(
+            "{} is in the way: it holds the database as it was before an earlier migration; remove it (or move it elsewhere) first",
+            kept.display()
+        )));
+    }
+    let building = migration::building(db);
+    if building.exists() {
+        // Left by a run that was killed before it finished: never the database in use.
+        std::fs::remove_dir_all(&building).map_err(|e| {
+            EngineError::Store(StoreError::Unreadable {
+                path: building.clone(),
+                message: format!("cannot remove the unfinished migration: {e}"),
+            })
+        })?;
+    }
+    let total: u64 = TreeId::ALL
+        .iter()
+        .map(|tree| old.count(*tree).map(|n| n as u64))
+        .sum::<Result<u64, StoreError>>()?;
+    let (new, _) = SledStore::open_any(&building, holder)?;
+    let mut report = MigrationReport {
+        from,
+        to: SCHEMA_VERSION,
+        entries: 0,
+        rewritten: 0,
+        kept: kept.clone(),
+    };
+    for &tree in TreeId::ALL {
+        let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(BATCH);
+        for_each_entry(&old, tree, BATCH, |key, value| -> Result<(), EngineError> {
+            if tree == TreeId::Meta && key == SCHEMA_KEY {
+                // The new database already says which schema it has.
+                return Ok(());
+            }
+            let (value, rewritten) = transcode(tree, key, value)?;
+            report.rewritten += u64::from(rewritten);
+            batch.push((key.to_vec(), value));
+            report.entries += 1;
+            if batch.len() == BATCH {
+                new.bulk_load(tree, &batch)?;
+                batch.clear();
+                progress(report.entries, total);
+                test_pause();
+            }
+            Ok(())
+        })?;
+        new.bulk_load(tree, &batch)?;
+        progress(report.entries, total);
+        test_pause();
+    }
+    new.flush()?;
+    drop(old);
+    // The new database is checked before it replaces the old one.
+    let engine = Engine::new(Box::new(new), crate::config::Config::default());
+    let problems = engine.check_consistency()?;
+    drop(engine);
+    if let Some(first) = problems.first() {
+        return Err(EngineError::Corrupt(format!(
+            "the migrated database at {} does not check ({} problem(s), the first: {first}); the database at {} is unchanged",
+            building.display(),
+            problems.len(),
+            db.display()
+        )));
+    }
+    migration::mark_complete(&building, from)?;
+    test_pause();
+    migration::swap(db, &kept)?;
+    Ok(Some(report))
+}
+
+/// One value as this build writes it, and whether it changed: records are read as their
+/// type and written anew; other encoded values (the meta tree's) go through JSON's own value
+/// type; index entries are copied as they are.
+fn transcode(tree: TreeId, key: &[u8], value: &[u8]) -> Result<(Vec<u8>, bool), EngineError> {
+    fn typed<T: serde::Serialize + serde::de::DeserializeOwned>(
+        tree: TreeId,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(Vec<u8>, bool), EngineError> {
+        let record: T = codec::decode(tree, key, value)?;
+        Ok((codec::encode(&record)?, true))
+    }
+    match tree {
+        TreeId::Activities => typed::<Activity>(tree, key, value),
+        TreeId::Comms => typed::<Communication>(tree, key, value),
+        TreeId::ServicePoints => typed::<ServicePoint>(tree, key, value),
+        TreeId::Devices => typed::<Device>(tree, key, value),
+        TreeId::Customers => typed::<Customer>(tree, key, value),
+        TreeId::Buildings => typed::<Building>(tree, key, value),
+        TreeId::Audit => typed::<AuditEntry>(tree, key, value),
+        TreeId::WorkOrders => typed::<WorkOrder>(tree, key, value),
+        TreeId::FeedItems => typed::<FeedItem>(tree, key, value),
+        TreeId::Undelivered => typed::<super::Waiting>(tree, key, value),
+        TreeId::Meta if value.first() == Some(&JSON_VALUE) => {
+            typed::<serde_json::Value>(tree, key, value)
+        }
+        _ => Ok((value.to_vec(), false)),
+    }
+}
+
+/// Lets the crash trials stop a migration in each of its phases: a pause after each batch, each
+/// tree and before the move, when `ORDERDESK_TEST_MIGRATE_PAUSE_MS` is set.
+fn test_pause() {
+    if let Some(ms) = std::env::var("ORDERDESK_TEST_MIGRATE_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
