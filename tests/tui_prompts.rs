@@ -248,3 +248,49 @@ fn a_paste_into_the_running_desk_is_typed_not_run() {
     let (status, _) = desk.quit();
     assert!(status.ends_with(", 0)"), "{status}");
 }
+
+#[test]
+fn requests_sent_together_are_reported_together_once_all_are_answered() {
+    use orderdesk::runtime::{Notice, Ticket};
+    let w = world(3);
+    let mut app = desk(&w);
+    app.update(Action::Key(KeyAction::MarkAll));
+    app.update(Action::Key(KeyAction::Assign));
+    typed(&mut app, "internal:Jo:jo@example.org");
+    let effects = app.update(Action::Submit);
+    assert_eq!(effects.len(), 3, "{effects:?}");
+    let toast = |app: &App| {
+        app.toast
+            .clone()
+            .map(|t| (t.text, t.error))
+            .unwrap_or_default()
+    };
+    app.update(Action::Notice(Notice::Done {
+        ticket: Ticket(1),
+        message: "WO-1 assigned to Jo".into(),
+    }));
+    assert_eq!(toast(&app), ("working… 1 of 3 answered".into(), false));
+    app.update(Action::Notice(Notice::Refused {
+        ticket: Ticket(2),
+        code: "ILLEGAL_TRANSITION".into(),
+        message: "WO-2 is closed".into(),
+    }));
+    app.update(Action::Notice(Notice::Done {
+        ticket: Ticket(3),
+        message: "WO-3 assigned to Jo".into(),
+    }));
+    let (text, error) = toast(&app);
+    assert!(error, "{text}");
+    assert!(
+        text.starts_with(
+            "2 of 3 done, 1 refused; the first: refused (ILLEGAL_TRANSITION): WO-2 is closed"
+        ),
+        "{text}"
+    );
+    // One request alone is told as it is.
+    app.update(Action::Notice(Notice::Done {
+        ticket: Ticket(4),
+        message: "WO-1 completed".into(),
+    }));
+    assert_eq!(toast(&app), ("WO-1 completed".into(), false));
+}

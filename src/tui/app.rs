@@ -256,6 +256,19 @@ pub fn motion(key: KeyAction, page: isize) -> Option<isize> {
     }
 }
 
+/// Requests sent together after one question, answered one by one.
+#[derive(Debug, Clone, Default)]
+pub struct Outstanding {
+    /// How many were sent.
+    pub total: usize,
+    /// How many are answered.
+    pub answered: usize,
+    /// The last success's message.
+    pub last: Option<String>,
+    /// Every refusal or failure, in order.
+    pub refused: Vec<String>,
+}
+
 /// The status bar's facts.
 #[derive(Debug, Clone, Default)]
 pub struct Status {
@@ -297,6 +310,8 @@ pub struct App {
     pub filter: String,
     /// The hierarchy of one activity.
     pub hierarchy: super::tree_view::HierarchyState,
+    /// The requests of the last confirmation, while some are unanswered.
+    pub outstanding: Option<Outstanding>,
     /// The popup, if any.
     pub popup: Option<Popup>,
     /// The latest message.
@@ -339,6 +354,7 @@ impl App {
             errors: Default::default(),
             filter: String::new(),
             hierarchy: Default::default(),
+            outstanding: None,
             popup: None,
             toast: None,
             status: Status {
@@ -728,7 +744,56 @@ impl App {
             text: "working…".into(),
             error: false,
         });
+        self.outstanding = (requests.len() > 1).then(|| Outstanding {
+            total: requests.len(),
+            ..Outstanding::default()
+        });
         requests.into_iter().map(Effect::Send).collect()
+    }
+
+    /// Counts one answer to a request of the batch sent together; `Some(summary)` once the
+    /// last is in (the summary is an error when any was refused), `None` while some are
+    /// outstanding, and the answer itself when no batch is out.
+    fn answered(&mut self, outcome: Result<String, String>) -> Option<Toast> {
+        let Some(batch) = &mut self.outstanding else {
+            let (text, error) = match outcome {
+                Ok(text) => (text, false),
+                Err(text) => (text, true),
+            };
+            return Some(Toast { text, error });
+        };
+        match outcome {
+            Ok(text) => batch.last = Some(text),
+            Err(text) => batch.refused.push(text),
+        }
+        let answered = batch.answered + 1;
+        batch.answered = answered;
+        if answered < batch.total {
+            return Some(Toast {
+                text: format!("working… {answered} of {} answered", batch.total),
+                error: false,
+            });
+        }
+        let batch = self.outstanding.take()?;
+        let done = batch.total - batch.refused.len();
+        Some(match batch.refused.first() {
+            None => Toast {
+                text: format!(
+                    "all {} done (the last: {})",
+                    batch.total,
+                    batch.last.unwrap_or_default()
+                ),
+                error: false,
+            },
+            Some(first) => Toast {
+                text: format!(
+                    "{done} of {} done, {} refused; the first: {first}",
+                    batch.total,
+                    batch.refused.len()
+                ),
+                error: true,
+            },
+        })
     }
 
     /// Moves the current list's cursor by `delta` rows.
@@ -966,20 +1031,24 @@ impl App {
                 self.queue.list.marks.clear();
                 self.orchestrations.list.marks.clear();
                 self.errors.marks.clear();
-                self.toast = Some(Toast {
-                    text: message,
-                    error: false,
-                });
+                self.toast = self.answered(Ok(message));
                 self.refresh();
             }
             Notice::Refused { code, message, .. } => {
                 self.status.busy = None;
-                self.toast = Some(Toast {
-                    text: format!("refused ({code}): {message}"),
-                    error: true,
-                });
+                self.toast = self.answered(Err(format!("refused ({code}): {message}")));
             }
-            Notice::Failed { message, .. } => {
+            Notice::Failed {
+                ticket: Some(_),
+                message,
+            } => {
+                self.status.busy = None;
+                self.toast = self.answered(Err(message));
+            }
+            Notice::Failed {
+                ticket: None,
+                message,
+            } => {
                 self.status.busy = None;
                 self.toast = Some(Toast {
                     text: message,
