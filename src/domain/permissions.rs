@@ -35,6 +35,23 @@ pub enum Capability {
 }
 
 impl Capability {
+    /// Every capability, in the order the role matrix lists them.
+    pub const ALL: [Capability; 13] = [
+        Capability::CreateRequest,
+        Capability::Update,
+        Capability::CancelOrDiscard,
+        Capability::Retry,
+        Capability::Edit,
+        Capability::ExecuteNow,
+        Capability::ThrottleBatch,
+        Capability::ManualFieldActivity,
+        Capability::Inbound,
+        Capability::Monitor,
+        Capability::WorkOrders,
+        Capability::EndSessions,
+        Capability::Partners,
+    ];
+
     /// The name used in refusal messages.
     pub fn describe(self) -> &'static str {
         match self {
