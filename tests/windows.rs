@@ -247,3 +247,25 @@ fn the_newest_audit_entries_are_read_from_the_end_in_order() {
     let last = engine.audit(Some(&id), 1).unwrap();
     assert_eq!(last, about[about.len() - 1..].to_vec());
 }
+
+#[test]
+fn the_queue_covers_its_rows_so_a_window_reads_no_work_order_record() {
+    use orderdesk::store::{TreeId, WriteBatch};
+    let engine = world();
+    let actor = Actor::system();
+    let (before, total) = engine.queue_window(&actor, false, "", 3, 20).unwrap();
+    assert!(total > 23, "a queue to page through ({total})");
+    // With every work-order record gone, the unfiltered window still reads whole: its rows
+    // come from the queue index alone.
+    let store = engine.store();
+    let mut batch = WriteBatch::default();
+    for (key, _) in store
+        .range(TreeId::WorkOrders, &[], None, usize::MAX, false)
+        .unwrap()
+    {
+        batch.delete(TreeId::WorkOrders, key);
+    }
+    store.commit(&batch).unwrap();
+    let (after, same) = engine.queue_window(&actor, false, "", 3, 20).unwrap();
+    assert_eq!((after, same), (before, total));
+}

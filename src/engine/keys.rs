@@ -107,7 +107,10 @@ pub fn activity_index(a: &Activity) -> Vec<IndexEntry> {
 pub fn work_order_index(wo: &WorkOrder) -> Vec<IndexEntry> {
     let mut entries = vec![(TreeId::WoBySite, text_seq_key(&wo.site, wo.seq), Vec::new())];
     if crate::workorders::is_open(wo.status) {
-        entries.push((TreeId::Queue, queue_key(wo), Vec::new()));
+        // The queue covers its rows: the entry holds the order, so a window of the queue is
+        // one contiguous range read rather than a record read per row.
+        let row = encode(wo).unwrap_or_default();
+        entries.push((TreeId::Queue, queue_key(wo), row));
     }
     entries
 }

@@ -3,7 +3,8 @@
 //! which is checked before it takes the old one's place (see `store::migration` for why a kill
 //! at any moment leaves one whole database).
 //!
-//! Schema 1 → 2: values go from JSON to the compact encoding (`codec`); keys are unchanged.
+//! Schema 1 → 2: values go from JSON to the compact encoding (`codec`); the queue's entries
+//! hold the orders they list (a covering index); keys are unchanged.
 
 use super::codec::{self, JSON_VALUE};
 use super::{Engine, EngineError};
@@ -11,7 +12,9 @@ use crate::domain::{
     Activity, AuditEntry, Building, Communication, Customer, Device, ServicePoint,
 };
 use crate::feed::FeedItem;
-use crate::store::{for_each_entry, migration, SledStore, Store, StoreError, TreeId};
+use crate::store::{
+    for_each_entry, migration, seq_from_key_tail, seq_key, SledStore, Store, StoreError, TreeId,
+};
 use crate::store::{SCHEMA_KEY, SCHEMA_VERSION};
 use crate::workorders::WorkOrder;
 use std::path::{Path, PathBuf};
@@ -85,7 +88,7 @@ pub fn migrate(
                 // The new database already says which schema it has.
                 return Ok(());
             }
-            let (value, rewritten) = transcode(tree, key, value)?;
+            let (value, rewritten) = transcode(&old, tree, key, value)?;
             report.rewritten += u64::from(rewritten);
             batch.push((key.to_vec(), value));
             report.entries += 1;
@@ -123,8 +126,14 @@ pub fn migrate(
 
 /// One value as this build writes it, and whether it changed: records are read as their
 /// type and written anew; other encoded values (the meta tree's) go through JSON's own value
-/// type; index entries are copied as they are.
-fn transcode(tree: TreeId, key: &[u8], value: &[u8]) -> Result<(Vec<u8>, bool), EngineError> {
+/// type; the queue's entries are given the order they cover; other index entries are copied
+/// as they are.
+fn transcode(
+    old: &dyn Store,
+    tree: TreeId,
+    key: &[u8],
+    value: &[u8],
+) -> Result<(Vec<u8>, bool), EngineError> {
     fn typed<T: serde::Serialize + serde::de::DeserializeOwned>(
         tree: TreeId,
         key: &[u8],
@@ -144,6 +153,17 @@ fn transcode(tree: TreeId, key: &[u8], value: &[u8]) -> Result<(Vec<u8>, bool), 
         TreeId::WorkOrders => typed::<WorkOrder>(tree, key, value),
         TreeId::FeedItems => typed::<FeedItem>(tree, key, value),
         TreeId::Undelivered => typed::<super::Waiting>(tree, key, value),
+        TreeId::Queue => {
+            let seq = seq_from_key_tail(key).ok_or_else(|| {
+                EngineError::Corrupt(format!("a queue entry without a sequence: {key:?}"))
+            })?;
+            let record = seq_key(seq);
+            let bytes = old.get(TreeId::WorkOrders, &record)?.ok_or_else(|| {
+                EngineError::Corrupt(format!("work order #{seq} is queued but missing"))
+            })?;
+            let order: WorkOrder = codec::decode(TreeId::WorkOrders, &record, &bytes)?;
+            Ok((codec::encode(&order)?, true))
+        }
         TreeId::Meta if value.first() == Some(&JSON_VALUE) => {
             typed::<serde_json::Value>(tree, key, value)
         }

@@ -31,7 +31,8 @@ struct PrefixCursor {
     bound: Option<Vec<u8>>,
     /// The last key read (the next page starts past it).
     last: Option<Vec<u8>>,
-    buf: VecDeque<Seq>,
+    /// Sequence numbers with the entries' values (a covering index holds its row there).
+    buf: VecDeque<(Seq, Vec<u8>)>,
     done: bool,
 }
 
@@ -93,10 +94,15 @@ impl<'s> SeqMerge<'s> {
 
     /// The next sequence number in order, or `None` at the end.
     fn next_seq(&mut self) -> Result<Option<Seq>, EngineError> {
+        Ok(self.next_entry()?.map(|(seq, _)| seq))
+    }
+
+    /// The next sequence number in order with its entry's value, or `None` at the end.
+    fn next_entry(&mut self) -> Result<Option<(Seq, Vec<u8>)>, EngineError> {
         let mut best: Option<(usize, Seq)> = None;
         for i in 0..self.cursors.len() {
             refill(self.store, self.tree, self.reverse, &mut self.cursors[i])?;
-            if let Some(&seq) = self.cursors[i].buf.front() {
+            if let Some(&(seq, _)) = self.cursors[i].buf.front() {
                 let better = match best {
                     None => true,
                     Some((_, b)) if self.reverse => seq > b,
@@ -107,10 +113,7 @@ impl<'s> SeqMerge<'s> {
                 }
             }
         }
-        Ok(best.map(|(i, seq)| {
-            self.cursors[i].buf.pop_front();
-            seq
-        }))
+        Ok(best.and_then(|(i, _)| self.cursors[i].buf.pop_front()))
     }
 
     /// Skips `n` entries (keys only, no record read).
@@ -122,6 +125,15 @@ impl<'s> SeqMerge<'s> {
         }
         Ok(())
     }
+}
+
+/// A queue row: the work order its index entry holds (the queue is a covering index, so a
+/// window is one range read), or the record when the entry holds none.
+fn queue_row(store: &dyn Store, seq: Seq, row: &[u8]) -> Result<WorkOrder, EngineError> {
+    if row.is_empty() {
+        return super::workorders::read_work_order(store, seq);
+    }
+    super::codec::decode(TreeId::Queue, &seq_key(seq), row)
 }
 
 /// The queue index in key order (its one prefix is the whole tree), from either end.
@@ -147,8 +159,10 @@ fn refill(
     let page = page_after(store, tree, span, c.last.as_deref(), PAGE, reverse)?;
     c.done = page.len() < PAGE;
     c.last = page.last().map(|(k, _)| k.clone());
-    c.buf
-        .extend(page.iter().filter_map(|(k, _)| seq_from_key_tail(k)));
+    c.buf.extend(
+        page.into_iter()
+            .filter_map(|(k, v)| Some((seq_from_key_tail(&k)?, v))),
+    );
     Ok(())
 }
 
@@ -457,8 +471,10 @@ impl Engine {
             keys.skip(skip)?;
             let mut rows = Vec::with_capacity(take.min(1024));
             while rows.len() < take {
-                let Some(seq) = keys.next_seq()? else { break };
-                rows.push(super::workorders::read_work_order(store, seq)?);
+                let Some((seq, row)) = keys.next_entry()? else {
+                    break;
+                };
+                rows.push(queue_row(store, seq, &row)?);
             }
             if reverse {
                 rows.reverse();
@@ -469,8 +485,8 @@ impl Engine {
         let mut keys = queue_keys(store, false);
         let mut rows = Vec::new();
         let mut seen = 0usize;
-        while let Some(seq) = keys.next_seq()? {
-            let wo = super::workorders::read_work_order(store, seq)?;
+        while let Some((seq, row)) = keys.next_entry()? {
+            let wo = queue_row(store, seq, &row)?;
             if mine && wo.scheduled_for.as_deref() != Some(actor.operator.as_str()) {
                 continue;
             }
