@@ -56,11 +56,10 @@ pub fn activity_index(a: &Activity) -> Vec<IndexEntry> {
     let tag = vec![Tag::Activity as u8];
     let mut entries = Vec::new();
     if a.is_top_level() {
-        entries.push((
-            TreeId::ByState,
-            text_seq_key(a.state_code(), a.seq),
-            Vec::new(),
-        ));
+        // The state index covers the orchestration list's rows: a window of the list is one
+        // range read rather than an activity record read (and decoded, log and all) per row.
+        let row = encode(&super::rows::row_of(a)).unwrap_or_default();
+        entries.push((TreeId::ByState, text_seq_key(a.state_code(), a.seq), row));
     }
     if a.is_error() {
         if let Some(reason) = &a.status_reason {

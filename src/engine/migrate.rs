@@ -4,7 +4,8 @@
 //! at any moment leaves one whole database).
 //!
 //! Schema 1 → 2: values go from JSON to the compact encoding (`codec`); the queue's entries
-//! hold the orders they list (a covering index); keys are unchanged.
+//! hold the orders they list and the state index's the orchestration list's rows (covering
+//! indexes); keys are unchanged.
 
 use super::codec::{self, JSON_VALUE};
 use super::{Engine, EngineError};
@@ -163,6 +164,17 @@ fn transcode(
             })?;
             let order: WorkOrder = codec::decode(TreeId::WorkOrders, &record, &bytes)?;
             Ok((codec::encode(&order)?, true))
+        }
+        TreeId::ByState => {
+            let seq = seq_from_key_tail(key).ok_or_else(|| {
+                EngineError::Corrupt(format!("a state entry without a sequence: {key:?}"))
+            })?;
+            let record = seq_key(seq);
+            let bytes = old.get(TreeId::Activities, &record)?.ok_or_else(|| {
+                EngineError::Corrupt(format!("activity #{seq} is indexed but missing"))
+            })?;
+            let activity: Activity = codec::decode(TreeId::Activities, &record, &bytes)?;
+            Ok((codec::encode(&super::rows::row_of(&activity))?, true))
         }
         TreeId::Meta if value.first() == Some(&JSON_VALUE) => {
             typed::<serde_json::Value>(tree, key, value)

@@ -16,6 +16,7 @@ mod keys;
 pub mod migrate;
 mod monitor;
 mod queries;
+mod rows;
 mod settings;
 mod tally;
 pub(crate) mod tx;

@@ -127,6 +127,23 @@ impl<'s> SeqMerge<'s> {
     }
 }
 
+/// An orchestration-list row: the one its state-index entry holds (a covering index), or
+/// built from the record when the entry holds none (the error index holds tags).
+fn list_row(
+    store: &dyn Store,
+    tree: TreeId,
+    seq: Seq,
+    row: &[u8],
+) -> Result<ActivityRow, EngineError> {
+    if tree != TreeId::ByState || row.is_empty() {
+        return Ok(row_of(&read_activity(store, seq)?));
+    }
+    let mut row: ActivityRow = super::codec::decode(tree, &seq_key(seq), row)?;
+    // The sequence is the entry's key, not part of the row as it is shown.
+    row.seq = seq;
+    Ok(row)
+}
+
 /// A queue row: the work order its index entry holds (the queue is a covering index, so a
 /// window is one range read), or the record when the entry holds none.
 fn queue_row(store: &dyn Store, seq: Seq, row: &[u8]) -> Result<WorkOrder, EngineError> {
@@ -375,8 +392,10 @@ impl Engine {
             merge.skip(skip)?;
             let mut rows = Vec::with_capacity(take.min(1024));
             while rows.len() < take {
-                let Some(seq) = merge.next_seq()? else { break };
-                rows.push(row_of(&read_activity(store, seq)?));
+                let Some((seq, row)) = merge.next_entry()? else {
+                    break;
+                };
+                rows.push(list_row(store, tree, seq, &row)?);
             }
             if reverse {
                 rows.reverse();
