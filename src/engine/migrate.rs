@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::feed::FeedItem;
 use crate::store::{
-    for_each_entry, migration, seq_from_key_tail, seq_key, SledStore, Store, StoreError, TreeId,
+    for_each_entry, migration, seq_from_key_tail, SledStore, Store, StoreError, TreeId,
 };
 use crate::store::{SCHEMA_KEY, SCHEMA_VERSION};
 use crate::workorders::WorkOrder;
@@ -154,26 +154,13 @@ fn transcode(
         TreeId::WorkOrders => typed::<WorkOrder>(tree, key, value),
         TreeId::FeedItems => typed::<FeedItem>(tree, key, value),
         TreeId::Undelivered => typed::<super::Waiting>(tree, key, value),
+        // The covering indexes get the rows they hold, from the records they point to.
         TreeId::Queue => {
-            let seq = seq_from_key_tail(key).ok_or_else(|| {
-                EngineError::Corrupt(format!("a queue entry without a sequence: {key:?}"))
-            })?;
-            let record = seq_key(seq);
-            let bytes = old.get(TreeId::WorkOrders, &record)?.ok_or_else(|| {
-                EngineError::Corrupt(format!("work order #{seq} is queued but missing"))
-            })?;
-            let order: WorkOrder = codec::decode(TreeId::WorkOrders, &record, &bytes)?;
+            let order = super::workorders::read_work_order(old, entry_seq(key)?)?;
             Ok((codec::encode(&order)?, true))
         }
         TreeId::ByState => {
-            let seq = seq_from_key_tail(key).ok_or_else(|| {
-                EngineError::Corrupt(format!("a state entry without a sequence: {key:?}"))
-            })?;
-            let record = seq_key(seq);
-            let bytes = old.get(TreeId::Activities, &record)?.ok_or_else(|| {
-                EngineError::Corrupt(format!("activity #{seq} is indexed but missing"))
-            })?;
-            let activity: Activity = codec::decode(TreeId::Activities, &record, &bytes)?;
+            let activity = codec::read_activity(old, entry_seq(key)?)?;
             Ok((codec::encode(&super::rows::row_of(&activity))?, true))
         }
         TreeId::Meta if value.first() == Some(&JSON_VALUE) => {
@@ -181,6 +168,12 @@ fn transcode(
         }
         _ => Ok((value.to_vec(), false)),
     }
+}
+
+/// The sequence number an index entry's key ends in.
+fn entry_seq(key: &[u8]) -> Result<crate::domain::Seq, EngineError> {
+    seq_from_key_tail(key)
+        .ok_or_else(|| EngineError::Corrupt(format!("an index entry without a sequence: {key:?}")))
 }
 
 /// Lets the crash trials stop a migration in each of its phases: a pause after each batch, each

@@ -5,7 +5,8 @@
 use super::app::{App, Cursor, Effect, View};
 use super::keymap::KeyAction;
 use super::theme::Theme;
-use super::views::{block, style_row, window};
+use super::views::{block, style_row};
+use super::windowed::visible as window;
 use crate::engine::{EngineError, HourCounts};
 use crate::lifecycle::OrchState;
 use crate::workorders::WoStatus;

@@ -11,7 +11,8 @@
 use super::app::{App, Cursor, Effect};
 use super::keymap::KeyAction;
 use super::theme::Theme;
-use super::views::{block, empty, style_row, window};
+use super::views::{block, empty, style_row};
+use super::windowed::visible as window;
 use crate::client::Request;
 use crate::domain::{ActivityType, Instant, Seq};
 use crate::engine::EngineError;

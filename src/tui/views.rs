@@ -1,6 +1,6 @@
 //! Drawing: a pure function of the model. Lists build rows only for the visible slice.
 
-use super::app::{App, Cursor, Popup, TypedCount, View};
+use super::app::{App, Popup, TypedCount, View};
 use super::columns;
 use super::commands::Offer;
 use super::theme::Theme;
@@ -174,11 +174,6 @@ pub fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
         .borders(Borders::ALL)
         .border_style(theme.border)
         .title(title)
-}
-
-/// The visible slice of `len` rows for a cursor and a body height.
-pub fn window(cursor: &Cursor, len: usize, rows: usize) -> std::ops::Range<usize> {
-    super::windowed::visible(cursor, len, rows)
 }
 
 /// A block title from `parts`, the most important first, for a block `width` wide: a part

@@ -8,7 +8,8 @@
 use super::app::{App, Cursor, Effect, View};
 use super::keymap::KeyAction;
 use super::theme::Theme;
-use super::views::{block, fit_title, window};
+use super::views::{block, fit_title};
+use super::windowed::visible as window;
 use crate::engine::{ActivityRow, EngineError, ListFilter, WoDetail};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
