@@ -8,7 +8,7 @@
 
 use crate::domain::Instant;
 use crate::domain::{FeedCategory, FeedSubtype};
-use chrono::{Months, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -603,6 +603,58 @@ pub fn feed_range(customer: &str, from: Instant, to_inclusive: Instant) -> (Vec<
     (start, end)
 }
 
+/// The calendar year (UTC) an imported item is bucketed under.
+pub fn bucket_year(at: Instant) -> i32 {
+    at.year()
+}
+
+/// The key of a customer's bucket of imported items for one year: the customer's bytes, `0x00`,
+/// the year as an order-preserving big-endian `u32` (sign bit flipped).
+///
+/// A customer's buckets are consecutive and in year order, so a window is one range read
+/// ([`bucket_range`]); the NUL keeps `C-1`'s buckets before `C-10`'s.
+pub fn bucket_key(customer: &str, year: i32) -> Vec<u8> {
+    let mut key = Vec::with_capacity(customer.len() + 5);
+    key.extend_from_slice(customer.as_bytes());
+    key.push(0);
+    key.extend_from_slice(&((year as u32) ^ (1 << 31)).to_be_bytes());
+    key
+}
+
+/// The `[start, end)` key bounds of a customer's buckets from year `first` through `last`.
+pub fn bucket_range(customer: &str, first: i32, last: i32) -> (Vec<u8>, Vec<u8>) {
+    let start = bucket_key(customer, first);
+    if last < first {
+        return (start.clone(), start);
+    }
+    let end = match last.checked_add(1) {
+        Some(next) => bucket_key(customer, next),
+        None => after_customer(customer),
+    };
+    (start, end)
+}
+
+/// Every bucket key of `customer` starts with this.
+pub fn bucket_prefix(customer: &str) -> Vec<u8> {
+    let mut key = customer.as_bytes().to_vec();
+    key.push(0);
+    key
+}
+
+/// The customer and year a bucket key names; `None` for a key no [`bucket_key`] makes.
+pub fn bucket_of_key(key: &[u8]) -> Option<(&str, i32)> {
+    let (head, year) = key.split_at_checked(key.len().checked_sub(4)?)?;
+    let (customer, nul) = head.split_at_checked(head.len().checked_sub(1)?)?;
+    if nul != [0] {
+        return None;
+    }
+    let bits = u32::from_be_bytes(year.try_into().ok()?);
+    Some((
+        std::str::from_utf8(customer).ok()?,
+        (bits ^ (1 << 31)) as i32,
+    ))
+}
+
 /// An instant as an order-preserving `u64`: whole seconds since the epoch, sign bit flipped.
 fn time_bits(at: Instant) -> u64 {
     (at.timestamp() as u64) ^ (1 << 63)
@@ -1116,6 +1168,28 @@ mod tests {
             1,
         );
         assert_eq!(ids(&shown), ["second", "first"]);
+    }
+
+    #[test]
+    fn bucket_keys_order_by_customer_then_year_and_name_both() {
+        let keys = [
+            bucket_key("C-1", -40),
+            bucket_key("C-1", 1999),
+            bucket_key("C-1", 2025),
+            bucket_key("C-10", 1999),
+        ];
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(bucket_of_key(&keys[2]), Some(("C-1", 2025)));
+        assert_eq!(bucket_of_key(&keys[0]), Some(("C-1", -40)));
+        assert_eq!(bucket_of_key(b"C-1"), None);
+        let (start, end) = bucket_range("C-1", 1999, 2025);
+        assert!(start <= keys[1] && keys[2] < end && end <= keys[3]);
+        assert!(keys[0] < start);
+        assert!(keys[1..3]
+            .iter()
+            .all(|k| k.starts_with(&bucket_prefix("C-1"))));
+        assert!(!keys[3].starts_with(&bucket_prefix("C-1")));
+        assert_eq!(bucket_year(at("2024-12-31T23:59:59Z")), 2024);
     }
 
     #[test]

@@ -142,7 +142,7 @@ impl Engine {
             |flow| {
                 match tag {
                     Tag::Comm => flow.retry_inbound_now(seq)?,
-                    Tag::WorkOrder | Tag::FeedItem => {
+                    Tag::WorkOrder => {
                         return Err(EngineError::BadInput(format!(
                             "{id} is {}: retry applies to activities and inbound messages",
                             tag.describe()
@@ -158,7 +158,7 @@ impl Engine {
             },
         )?;
         match tag {
-            Tag::Activity | Tag::WorkOrder | Tag::FeedItem => self.report(seq),
+            Tag::Activity | Tag::WorkOrder => self.report(seq),
             Tag::Comm => {
                 let c = super::codec::read_comm(self.store.as_ref(), seq)?;
                 Ok(ActionReport {

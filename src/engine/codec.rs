@@ -62,7 +62,7 @@ pub(crate) fn read_comm(store: &dyn Store, seq: Seq) -> Result<Communication, En
 }
 
 /// Reads the record `seq` of `tree` that an index points to; a missing one is corruption.
-fn read_indexed<T: serde::de::DeserializeOwned>(
+pub(crate) fn read_indexed<T: serde::de::DeserializeOwned>(
     store: &dyn Store,
     tree: TreeId,
     seq: Seq,

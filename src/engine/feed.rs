@@ -1,14 +1,14 @@
-//! The customer activity feed in the engine (§7, §12.10): imported items and the service orders
-//! the engine runs, under one ordered (customer, time, sequence) index, so a window is one range
-//! read. A reader: it derives rows from the records and the index `keys` makes, and writes
-//! nothing (the importer stores imported items).
+//! The customer activity feed in the engine (§7, §12.10): imported items, kept in a customer's
+//! yearly buckets (`feed_buckets`), and the service orders the engine runs, under an ordered
+//! (customer, time, sequence) index; a window is one range read of each. A reader: it derives
+//! rows from the records and the index `keys` makes, and writes nothing (the importer stores
+//! imported items).
 
 use super::codec::{decode, read_activity};
-use super::keys::Tag;
 use super::{Actor, Engine, EngineError};
 use crate::domain::{Activity, Body, Customer, FeedCategory, FeedSubtype, Instant, ServicePoint};
 use crate::feed::{self, Bucket, DateRange, FeedItem, FeedQuery};
-use crate::store::{for_each_entry, seq_from_key_tail, seq_key, Store, TreeId};
+use crate::store::{for_each_entry, seq_from_key_tail, Store, TreeId};
 use chrono::{NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -333,7 +333,8 @@ impl Engine {
         })
     }
 
-    /// Every feed entry of `customer` inside the window's local days: one range read.
+    /// Every feed entry of `customer` inside the window's local days: the service orders'
+    /// index entries and the imported items' buckets, one range read each.
     fn feed_items(
         &self,
         customer: &str,
@@ -344,26 +345,14 @@ impl Engine {
         let from = local_start(window.start, tz);
         let to = local_start(window.end.succ_opt().unwrap_or(window.end), tz)
             - chrono::Duration::seconds(1);
+        let mut items = super::feed_buckets::items_between(store, customer, from, to)?;
         let (start, end) = feed::feed_range(customer, from, to);
-        let mut items = Vec::new();
-        for (key, value) in store.range(TreeId::Feed, &start, Some(&end), usize::MAX, true)? {
+        for (key, _) in store.range(TreeId::Feed, &start, Some(&end), usize::MAX, true)? {
             let Some(seq) = seq_from_key_tail(&key) else {
                 continue;
             };
-            match value.first().and_then(|b| Tag::from_byte(*b)) {
-                Some(Tag::FeedItem) => {
-                    let k = seq_key(seq);
-                    let bytes = store.get(TreeId::FeedItems, &k)?.ok_or_else(|| {
-                        EngineError::Corrupt(format!("feed item #{seq} is indexed but missing"))
-                    })?;
-                    items.push(decode(TreeId::FeedItems, &k, &bytes)?);
-                }
-                Some(Tag::Activity) => {
-                    if let Some(item) = activity_item(&read_activity(store, seq)?) {
-                        items.push(item);
-                    }
-                }
-                _ => {}
+            if let Some(item) = activity_item(&read_activity(store, seq)?) {
+                items.push(item);
             }
         }
         Ok(items)

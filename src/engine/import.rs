@@ -74,6 +74,7 @@ impl Engine {
             sites: &in_file("service_point"),
         };
         let mut errors = Vec::new();
+        let mut feed_ids = FeedIds::default();
         for (line, record) in records {
             let taken =
                 |tree: TreeId, id: &str| store.get(tree, id.as_bytes()).map(|v| v.is_some());
@@ -155,6 +156,11 @@ impl Engine {
                     if let Some(id) = &item.id {
                         if taken(TreeId::Ids, id)? {
                             errors.push(format!("line {line}: field `id`: {id} is already taken"));
+                        } else if !feed_ids.fresh(store, &item.customer, id)? {
+                            errors.push(format!(
+                                "line {line}: field `id`: {}'s feed already has {id}",
+                                item.customer
+                            ));
                         }
                     }
                 }
@@ -299,6 +305,29 @@ impl Flow<'_, '_> {
     }
 }
 
+/// The feed item ids of the customers an import names, stored and earlier in the file.
+#[derive(Default)]
+struct FeedIds(std::collections::BTreeMap<String, BTreeSet<String>>);
+
+impl FeedIds {
+    /// Whether `id` is new to the customer's feed; it is taken from then on.
+    fn fresh(
+        &mut self,
+        store: &dyn crate::store::Store,
+        customer: &str,
+        id: &str,
+    ) -> Result<bool, EngineError> {
+        if !self.0.contains_key(customer) {
+            let stored = super::feed_buckets::customer_ids(store, customer)?;
+            self.0.insert(customer.to_string(), stored);
+        }
+        Ok(self
+            .0
+            .get_mut(customer)
+            .is_some_and(|ids| ids.insert(id.to_string())))
+    }
+}
+
 /// Customers and sites a record may refer to: in the file or already stored.
 struct References<'a> {
     store: &'a dyn crate::store::Store,
@@ -362,7 +391,7 @@ impl Flow<'_, '_> {
         let seq = self.tx.next_seq();
         let id = match record.id {
             Some(id) => id,
-            None => self.tx.next_id("F")?,
+            None => self.tx.next_feed_id(&record.customer)?,
         };
         self.tx.insert_feed_item(FeedItem {
             seq,

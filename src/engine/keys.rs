@@ -5,7 +5,7 @@
 
 use super::codec::encode;
 use crate::domain::{Activity, Body, CommBody, Communication, Instant, Outbound, Seq, Target};
-use crate::feed::{self, FeedItem};
+use crate::feed;
 use crate::lifecycle::{CommandState, OutState};
 use crate::store::{pair_key, seq_key, text_seq_key, time_seq_key, TreeId};
 use crate::workorders::WorkOrder;
@@ -21,8 +21,6 @@ pub enum Tag {
     Comm = 2,
     /// A work order.
     WorkOrder = 3,
-    /// An imported feed item.
-    FeedItem = 4,
 }
 
 impl Tag {
@@ -32,7 +30,6 @@ impl Tag {
             Tag::Activity => "an activity",
             Tag::Comm => "a communication",
             Tag::WorkOrder => "a work order",
-            Tag::FeedItem => "a feed item",
         }
     }
 
@@ -42,7 +39,6 @@ impl Tag {
             1 => Some(Tag::Activity),
             2 => Some(Tag::Comm),
             3 => Some(Tag::WorkOrder),
-            4 => Some(Tag::FeedItem),
             _ => None,
         }
     }
@@ -191,11 +187,6 @@ pub fn activity_feed_key(a: &Activity) -> Option<Vec<u8>> {
             .map(|c| feed::feed_key(c, o.service_datetime, a.seq)),
         _ => None,
     }
-}
-
-/// The feed index key of an imported item.
-pub fn item_feed_key(item: &FeedItem) -> Vec<u8> {
-    feed::feed_key(&item.customer, item.at, item.seq)
 }
 
 /// An outbound message as a partner receives it (the `orderdesk outbox` fields a partner needs).

@@ -5,7 +5,8 @@
 //!
 //! Schema 1 → 2: values go from JSON to the compact encoding (`codec`); the queue's entries
 //! hold the orders they list and the state index's the orchestration list's rows (covering
-//! indexes); keys are unchanged.
+//! indexes); imported feed items move from a record, an id entry and an index entry each into
+//! their customer's yearly buckets (`feed_buckets`).
 
 use super::codec::{self, JSON_VALUE};
 use super::{Engine, EngineError};
@@ -82,18 +83,26 @@ pub fn migrate(
         rewritten: 0,
         kept: kept.clone(),
     };
+    let mut buckets = Buckets::default();
     for &tree in TreeId::ALL {
         let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(BATCH);
         for_each_entry(&old, tree, BATCH, |key, value| -> Result<(), EngineError> {
-            if tree == TreeId::Meta && key == SCHEMA_KEY {
-                // The new database already says which schema it has.
-                return Ok(());
-            }
-            let (value, rewritten) = transcode(&old, tree, key, value)?;
-            report.rewritten += u64::from(rewritten);
-            batch.push((key.to_vec(), value));
             report.entries += 1;
-            if batch.len() == BATCH {
+            match what_becomes_of(tree, key, value) {
+                Becomes::Nothing => {}
+                Becomes::Bucketed => {
+                    let item =
+                        codec::read_indexed(&old, TreeId::FeedItems, entry_seq(key)?, "feed item")?;
+                    buckets.add(&new, item)?;
+                    report.rewritten += 1;
+                }
+                Becomes::Entry => {
+                    let (value, rewritten) = transcode(&old, tree, key, value)?;
+                    report.rewritten += u64::from(rewritten);
+                    batch.push((key.to_vec(), value));
+                }
+            }
+            if report.entries % BATCH as u64 == 0 {
                 new.bulk_load(tree, &batch)?;
                 batch.clear();
                 progress(report.entries, total);
@@ -104,6 +113,14 @@ pub fn migrate(
         new.bulk_load(tree, &batch)?;
         progress(report.entries, total);
         test_pause();
+    }
+    let bucketed = buckets.finish(&new)?;
+    let imported = old.count(TreeId::FeedItems)? as u64;
+    if bucketed != imported {
+        return Err(EngineError::Corrupt(format!(
+            "the database at {} holds {imported} feed item(s) but its feed index names {bucketed}: run `orderdesk check` on it; it is unchanged",
+            db.display()
+        )));
     }
     new.flush()?;
     drop(old);
@@ -123,6 +140,76 @@ pub fn migrate(
     test_pause();
     migration::swap(db, &kept)?;
     Ok(Some(report))
+}
+
+/// Schema 1 tagged its feed items' id and index entries with this byte.
+const SCHEMA_1_FEED_ITEM: u8 = 4;
+
+/// What an entry of the old database becomes in the new one.
+enum Becomes {
+    /// An entry of the same tree and key.
+    Entry,
+    /// Its feed item, in its customer's bucket of the year.
+    Bucketed,
+    /// Nothing of its own: the schema marker (the new database has its own), a feed item's id
+    /// entry (ids are checked in the buckets), a feed item record (bucketed through its index
+    /// entry, which comes in (customer, time) order).
+    Nothing,
+}
+
+fn what_becomes_of(tree: TreeId, key: &[u8], value: &[u8]) -> Becomes {
+    let feed_item = value.first() == Some(&SCHEMA_1_FEED_ITEM);
+    match tree {
+        TreeId::Meta if key == SCHEMA_KEY => Becomes::Nothing,
+        TreeId::FeedItems => Becomes::Nothing,
+        TreeId::Ids if feed_item => Becomes::Nothing,
+        TreeId::Feed if feed_item => Becomes::Bucketed,
+        _ => Becomes::Entry,
+    }
+}
+
+/// The bucket being filled: the old feed index lists a customer's items by time, so each
+/// bucket is complete when the next item falls outside it, and only one is held at a time.
+#[derive(Default)]
+struct Buckets {
+    key: Vec<u8>,
+    items: Vec<FeedItem>,
+    pending: Vec<(Vec<u8>, Vec<u8>)>,
+    count: u64,
+}
+
+impl Buckets {
+    fn add(&mut self, new: &SledStore, item: FeedItem) -> Result<(), EngineError> {
+        let key = crate::feed::bucket_key(&item.customer, crate::feed::bucket_year(item.at));
+        if key != self.key {
+            self.close(new)?;
+            self.key = key;
+        }
+        self.items.push(item);
+        self.count += 1;
+        Ok(())
+    }
+
+    fn close(&mut self, new: &SledStore) -> Result<(), EngineError> {
+        if !self.items.is_empty() {
+            self.items.sort_by_key(|item| (item.at, item.seq));
+            let value = codec::encode(&self.items)?;
+            self.pending.push((std::mem::take(&mut self.key), value));
+            self.items.clear();
+        }
+        if self.pending.len() >= BATCH / 10 {
+            new.bulk_load(TreeId::FeedBuckets, &self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes what is left; the number of items bucketed.
+    fn finish(mut self, new: &SledStore) -> Result<u64, EngineError> {
+        self.close(new)?;
+        new.bulk_load(TreeId::FeedBuckets, &self.pending)?;
+        Ok(self.count)
+    }
 }
 
 /// One value as this build writes it, and whether it changed: records are read as their
@@ -152,7 +239,6 @@ fn transcode(
         TreeId::Buildings => typed::<Building>(tree, key, value),
         TreeId::Audit => typed::<AuditEntry>(tree, key, value),
         TreeId::WorkOrders => typed::<WorkOrder>(tree, key, value),
-        TreeId::FeedItems => typed::<FeedItem>(tree, key, value),
         TreeId::Undelivered => typed::<super::Waiting>(tree, key, value),
         // The covering indexes get the rows they hold, from the records they point to.
         TreeId::Queue => {

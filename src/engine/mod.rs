@@ -9,6 +9,7 @@ pub mod codec;
 mod consistency;
 pub(crate) mod delivery;
 mod feed;
+mod feed_buckets;
 mod flow;
 mod import;
 mod inbound;

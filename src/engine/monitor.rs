@@ -565,7 +565,7 @@ impl Flow<'_, '_> {
                     CommBody::Inbound(_) => Ok(()),
                 }
             }
-            Tag::WorkOrder | Tag::FeedItem => Ok(()),
+            Tag::WorkOrder => Ok(()),
         }
     }
 

@@ -217,7 +217,7 @@ impl Engine {
             match tag {
                 Tag::Activity => children.push(self.node(&read_activity(store, seq)?)?),
                 Tag::Comm => communications.push(self.comm_view(&read_comm(store, seq)?)?),
-                Tag::WorkOrder | Tag::FeedItem => {}
+                Tag::WorkOrder => {}
             }
         }
         let events = match &a.body {

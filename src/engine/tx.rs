@@ -5,9 +5,7 @@
 //! against the entries of the version that was read: indexes agree with records by construction.
 
 use super::codec::{decode, encode};
-use super::keys::{
-    activity_index, comm_index, comm_parent, item_feed_key, work_order_index, IndexEntry, Tag,
-};
+use super::keys::{activity_index, comm_index, comm_parent, work_order_index, IndexEntry, Tag};
 use super::tally::Tallies;
 use super::EngineError;
 use crate::domain::{
@@ -108,6 +106,8 @@ pub struct Tx<'s> {
     buildings: BTreeMap<String, Staged<Building>>,
     work_orders: BTreeMap<Seq, Staged<WorkOrder>>,
     feed_items: Vec<crate::feed::FeedItem>,
+    /// The feed ids of customers this unit of work has generated an id for.
+    feed_ids: BTreeMap<String, BTreeSet<String>>,
     new_ids: BTreeMap<String, (Tag, Seq)>,
     audit: Vec<AuditEntry>,
     /// Meta entries written by this unit of work (`None` deletes).
@@ -140,6 +140,7 @@ impl<'s> Tx<'s> {
             buildings: BTreeMap::new(),
             work_orders: BTreeMap::new(),
             feed_items: Vec::new(),
+            feed_ids: BTreeMap::new(),
             new_ids: BTreeMap::new(),
             audit: Vec::new(),
             meta: BTreeMap::new(),
@@ -396,9 +397,38 @@ impl<'s> Tx<'s> {
 
     /// Stores a new feed item (items are never changed once imported).
     pub fn insert_feed_item(&mut self, item: crate::feed::FeedItem) {
-        self.new_ids
-            .insert(item.id.clone(), (Tag::FeedItem, item.seq));
+        if let Some(ids) = self.feed_ids.get_mut(&item.customer) {
+            ids.insert(item.id.clone());
+        }
         self.feed_items.push(item);
+    }
+
+    /// A new `F-<n>` id that the customer's feed does not have yet: feed ids are unique per
+    /// customer (see `feed_buckets`), so the check reads that customer's buckets once.
+    pub fn next_feed_id(&mut self, customer: &str) -> Result<String, EngineError> {
+        if !self.feed_ids.contains_key(customer) {
+            let mut ids = super::feed_buckets::customer_ids(self.store, customer)?;
+            ids.extend(
+                self.feed_items
+                    .iter()
+                    .filter(|item| item.customer == customer)
+                    .map(|item| item.id.clone()),
+            );
+            self.feed_ids.insert(customer.to_string(), ids);
+        }
+        loop {
+            let n = self.counters.next_number.entry("F".into()).or_insert(1);
+            let id = format!("F-{n}");
+            *n += 1;
+            self.counters_dirty = true;
+            if !self
+                .feed_ids
+                .get(customer)
+                .is_some_and(|ids| ids.contains(&id))
+            {
+                return Ok(id);
+            }
+        }
     }
 
     /// Work orders at a site (stored and new), ascending.
@@ -562,11 +592,7 @@ impl<'s> Tx<'s> {
             work_order_index,
             |w, n| delta.add_work_order(w, n),
         )?;
-        for item in &self.feed_items {
-            stage_record(&mut batch, TreeId::FeedItems, &seq_key(item.seq), item)?;
-            let key = item_feed_key(item);
-            batch.put(TreeId::Feed, key, vec![Tag::FeedItem as u8]);
-        }
+        super::feed_buckets::stage(self.store, &mut batch, &self.feed_items)?;
         stage_by_id(&mut batch, TreeId::ServicePoints, &self.sps)?;
         stage_by_id(&mut batch, TreeId::Devices, &self.devices)?;
         stage_by_id(&mut batch, TreeId::Customers, &self.customers)?;

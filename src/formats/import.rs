@@ -239,22 +239,34 @@ fn request_type<'de, D: Deserializer<'de>>(d: D) -> Result<ActivityType, D::Erro
     )))
 }
 
-/// Ids that appear twice among records of one kind, each reported on its later line.
+/// Ids that appear twice among records of one kind, each reported on its later line. A feed
+/// item's id is its customer's: two customers' feeds may both have `CALL-1`.
 fn duplicate_ids(records: &[(usize, ImportRecord)]) -> Vec<LineError> {
-    let mut first_seen: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut first_seen: HashMap<(&str, &str, &str), usize> = HashMap::new();
     let mut errors = Vec::new();
     for (line, record) in records {
+        let scope = match record {
+            ImportRecord::FeedItem(f) => f.customer.as_str(),
+            _ => "",
+        };
         for (kind, field, id) in ids(record) {
-            match first_seen.get(&(kind, id)) {
-                Some(first) => errors.push(
-                    Problem::field(
-                        field,
-                        format!("duplicate {kind} id `{id}` (also on line {first})"),
+            match first_seen.get(&(kind, scope, id)) {
+                Some(first) => {
+                    let whose = if scope.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" in {scope}'s feed")
+                    };
+                    errors.push(
+                        Problem::field(
+                            field,
+                            format!("duplicate {kind} id `{id}`{whose} (also on line {first})"),
+                        )
+                        .at(*line),
                     )
-                    .at(*line),
-                ),
+                }
                 None => {
-                    first_seen.insert((kind, id), *line);
+                    first_seen.insert((kind, scope, id), *line);
                 }
             }
         }

@@ -62,9 +62,11 @@ pub enum TreeId {
     Queue,
     /// Work orders by (site, sequence).
     WoBySite,
-    /// Imported feed items by sequence.
+    /// Schema 1's imported feed items by sequence: read only by the migration, empty since.
     FeedItems,
-    /// The customer activity feed by (customer, time, sequence).
+    /// Imported feed items in buckets of one customer and one year.
+    FeedBuckets,
+    /// The service orders in the customer activity feed by (customer, time, sequence).
     Feed,
     /// Outbound messages the sender has not yet handed to their system, by sequence.
     Undelivered,
@@ -95,6 +97,7 @@ impl TreeId {
         TreeId::Queue,
         TreeId::WoBySite,
         TreeId::FeedItems,
+        TreeId::FeedBuckets,
         TreeId::Feed,
         TreeId::Undelivered,
     ];
@@ -124,6 +127,7 @@ impl TreeId {
             TreeId::Queue => "idx_queue",
             TreeId::WoBySite => "idx_wo_site",
             TreeId::FeedItems => "feed_items",
+            TreeId::FeedBuckets => "feed_buckets",
             TreeId::Feed => "idx_feed",
             TreeId::Undelivered => "idx_undelivered",
         }
