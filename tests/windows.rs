@@ -271,13 +271,26 @@ fn the_queue_covers_its_rows_so_a_window_reads_no_work_order_record() {
 }
 
 #[test]
-fn the_state_index_covers_the_orchestration_lists_rows() {
+fn the_state_and_error_indexes_cover_the_orchestration_lists_rows() {
     use orderdesk::store::{TreeId, WriteBatch};
     let engine = world();
     let actor = Actor::system();
     let filter = ListFilter::default();
     let (before, total) = engine.list_window(&actor, &filter, 5, 30).unwrap();
     assert!(total > 35, "a list to page through ({total})");
+    let (code, in_error) = engine
+        .error_groups()
+        .unwrap()
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .expect("activities in error");
+    assert!(in_error > 2, "an error list to page through ({in_error})");
+    let by_code = ListFilter {
+        error_code: Some(code),
+        ..ListFilter::default()
+    };
+    let errors_before = engine.list_window(&actor, &by_code, 1, 30).unwrap();
+    assert_eq!(errors_before.1, in_error);
     // With every activity record gone, a window of the list still reads whole, its rows (and
     // the sequence numbers a desk walks on from) from the state index alone.
     let store = engine.store();
@@ -295,4 +308,7 @@ fn the_state_index_covers_the_orchestration_lists_rows() {
         rows.iter().map(|r| (r.id.clone(), r.seq)).collect()
     };
     assert_eq!(ids(&after), ids(&before));
+    let errors_after = engine.list_window(&actor, &by_code, 1, 30).unwrap();
+    assert_eq!(errors_after.1, in_error);
+    assert_eq!(ids(&errors_after.0), ids(&errors_before.0));
 }

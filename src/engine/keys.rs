@@ -51,19 +51,30 @@ pub type IndexEntry = (TreeId, Vec<u8>, Vec<u8>);
 pub fn activity_index(a: &Activity) -> Vec<IndexEntry> {
     let tag = vec![Tag::Activity as u8];
     let mut entries = Vec::new();
-    if a.is_top_level() {
-        // The state index covers the orchestration list's rows: a window of the list is one
-        // range read rather than an activity record read (and decoded, log and all) per row.
-        let row = encode(&super::rows::row_of(a)).unwrap_or_default();
-        entries.push((TreeId::ByState, text_seq_key(a.state_code(), a.seq), row));
+    // The state index and the error-code list cover the orchestration list's rows: a window
+    // of either is one range read rather than an activity record read (and decoded, log and
+    // all) per row.
+    let row = a
+        .is_top_level()
+        .then(|| encode(&super::rows::row_of(a)).unwrap_or_default());
+    if let Some(row) = &row {
+        entries.push((
+            TreeId::ByState,
+            text_seq_key(a.state_code(), a.seq),
+            row.clone(),
+        ));
     }
     if a.is_error() {
         if let Some(reason) = &a.status_reason {
-            entries.push((
-                TreeId::ByError,
-                text_seq_key(&reason.code, a.seq),
-                tag.clone(),
-            ));
+            let entry = match row {
+                Some(row) => (TreeId::ByError, error_key(&reason.code, true, a.seq), row),
+                None => (
+                    TreeId::ByError,
+                    error_key(&reason.code, false, a.seq),
+                    tag.clone(),
+                ),
+            };
+            entries.push(entry);
         }
     }
     if let Some(parent) = a.parent {
@@ -147,7 +158,7 @@ pub fn comm_index(c: &Communication) -> Vec<IndexEntry> {
         if let Some(reason) = &c.status_reason {
             entries.push((
                 TreeId::ByError,
-                text_seq_key(&reason.code, c.seq),
+                error_key(&reason.code, false, c.seq),
                 tag.clone(),
             ));
         }
@@ -170,6 +181,28 @@ pub fn comm_index(c: &Communication) -> Vec<IndexEntry> {
         entries.push((TreeId::Due, time_seq_key(due, c.seq), tag));
     }
     entries
+}
+
+/// The key of an error entry: the code, then the listed top-level activities (their entries
+/// hold the list's row) apart from the children and communications in error (theirs hold the
+/// record's tag), each by sequence. The error-code list is then one prefix of rows alone.
+pub fn error_key(code: &str, listed: bool, seq: Seq) -> Vec<u8> {
+    let mut key = error_prefix(code, listed);
+    key.extend_from_slice(&seq_key(seq));
+    key
+}
+
+/// The prefix of the error entries of `code` that are listed rows (`true`) or not.
+pub fn error_prefix(code: &str, listed: bool) -> Vec<u8> {
+    let mut key = code.as_bytes().to_vec();
+    key.push(0);
+    key.push(if listed { b'L' } else { b'O' });
+    key
+}
+
+/// Whether an error entry's key is a listed row's (see [`error_key`]).
+pub fn is_listed_error(key: &[u8]) -> bool {
+    key.len() >= 9 && key[key.len() - 9] == b'L'
 }
 
 /// The key of an undelivered message: its target, then its sequence, so each partner's

@@ -9,6 +9,7 @@
 //! their customer's yearly buckets (`feed_buckets`).
 
 use super::codec::{self, JSON_VALUE};
+use super::keys::{error_key, Tag};
 use super::{Engine, EngineError};
 use crate::domain::{
     Activity, AuditEntry, Building, Communication, Customer, Device, ServicePoint,
@@ -97,9 +98,9 @@ pub fn migrate(
                     report.rewritten += 1;
                 }
                 Becomes::Entry => {
-                    let (value, rewritten) = transcode(&old, tree, key, value)?;
+                    let (key, value, rewritten) = transcode(&old, tree, key, value)?;
                     report.rewritten += u64::from(rewritten);
-                    batch.push((key.to_vec(), value));
+                    batch.push((key, value));
                 }
             }
             if report.entries % BATCH as u64 == 0 {
@@ -212,23 +213,24 @@ impl Buckets {
     }
 }
 
-/// One value as this build writes it, and whether it changed: records are read as their
-/// type and written anew; other encoded values (the meta tree's) go through JSON's own value
-/// type; the queue's entries are given the order they cover; other index entries are copied
-/// as they are.
+/// One entry as this build writes it, and whether its value changed: records are read as
+/// their type and written anew; other encoded values (the meta tree's) go through JSON's own
+/// value type; the covering indexes' entries are given the rows they cover, and the error
+/// entries their place among the listed rows or the others; other index entries are copied as
+/// they are.
 fn transcode(
     old: &dyn Store,
     tree: TreeId,
     key: &[u8],
     value: &[u8],
-) -> Result<(Vec<u8>, bool), EngineError> {
+) -> Result<(Vec<u8>, Vec<u8>, bool), EngineError> {
     fn typed<T: serde::Serialize + serde::de::DeserializeOwned>(
         tree: TreeId,
         key: &[u8],
         value: &[u8],
-    ) -> Result<(Vec<u8>, bool), EngineError> {
+    ) -> Result<(Vec<u8>, Vec<u8>, bool), EngineError> {
         let record: T = codec::decode(tree, key, value)?;
-        Ok((codec::encode(&record)?, true))
+        Ok((key.to_vec(), codec::encode(&record)?, true))
     }
     match tree {
         TreeId::Activities => typed::<Activity>(tree, key, value),
@@ -240,19 +242,44 @@ fn transcode(
         TreeId::Audit => typed::<AuditEntry>(tree, key, value),
         TreeId::WorkOrders => typed::<WorkOrder>(tree, key, value),
         TreeId::Undelivered => typed::<super::Waiting>(tree, key, value),
-        // The covering indexes get the rows they hold, from the records they point to.
         TreeId::Queue => {
             let order = super::workorders::read_work_order(old, entry_seq(key)?)?;
-            Ok((codec::encode(&order)?, true))
+            Ok((key.to_vec(), codec::encode(&order)?, true))
         }
         TreeId::ByState => {
             let activity = codec::read_activity(old, entry_seq(key)?)?;
-            Ok((codec::encode(&super::rows::row_of(&activity))?, true))
+            Ok((
+                key.to_vec(),
+                codec::encode(&super::rows::row_of(&activity))?,
+                true,
+            ))
+        }
+        TreeId::ByError => {
+            // Schema 1: the code, NUL, the sequence; the value the record's tag.
+            let seq = entry_seq(key)?;
+            let code = key
+                .len()
+                .checked_sub(9)
+                .and_then(|end| std::str::from_utf8(&key[..end]).ok())
+                .ok_or_else(|| {
+                    EngineError::Corrupt(format!("an error entry without a code: {key:?}"))
+                })?;
+            let activity = match value.first() == Some(&(Tag::Activity as u8)) {
+                true => Some(codec::read_activity(old, seq)?),
+                false => None,
+            };
+            match activity.filter(|a| a.is_top_level()) {
+                Some(a) => {
+                    let row = codec::encode(&super::rows::row_of(&a))?;
+                    Ok((error_key(code, true, seq), row, true))
+                }
+                None => Ok((error_key(code, false, seq), value.to_vec(), false)),
+            }
         }
         TreeId::Meta if value.first() == Some(&JSON_VALUE) => {
             typed::<serde_json::Value>(tree, key, value)
         }
-        _ => Ok((value.to_vec(), false)),
+        _ => Ok((key.to_vec(), value.to_vec(), false)),
     }
 }
 

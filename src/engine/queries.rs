@@ -429,7 +429,7 @@ impl Engine {
         let store = self.store.as_ref();
         let mut views = Vec::new();
         for (key, value) in store.range(TreeId::ByError, &[], None, usize::MAX, false)? {
-            if value.first() == Some(&(Tag::Comm as u8)) {
+            if !super::keys::is_listed_error(&key) && value.first() == Some(&(Tag::Comm as u8)) {
                 if let Some(seq) = seq_from_key_tail(&key) {
                     let comm = read_comm(store, seq)?;
                     if comm.outbound().is_none() {

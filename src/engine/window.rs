@@ -135,7 +135,7 @@ fn list_row(
     seq: Seq,
     row: &[u8],
 ) -> Result<ActivityRow, EngineError> {
-    if tree != TreeId::ByState || row.is_empty() {
+    if !matches!(tree, TreeId::ByState | TreeId::ByError) || row.is_empty() {
         return Ok(row_of(&read_activity(store, seq)?));
     }
     let mut row: ActivityRow = super::codec::decode(tree, &seq_key(seq), row)?;
@@ -196,7 +196,7 @@ pub enum Visit {
 /// The index and key prefixes a list filter walks: the narrowest the filter names.
 fn list_source(filter: &ListFilter) -> (TreeId, Vec<Vec<u8>>) {
     if let Some(code) = &filter.error_code {
-        (TreeId::ByError, vec![text_prefix(code)])
+        (TreeId::ByError, vec![super::keys::error_prefix(code, true)])
     } else if let Some(state) = &filter.state {
         (
             TreeId::ByState,
@@ -379,14 +379,10 @@ impl Engine {
         let limit = if limit == 0 { usize::MAX } else { limit };
         let counted = self.listed_count(actor, filter, &Tallies::current(store)?);
         let (tree, prefixes) = list_source(filter);
-        // Index keys alone decide membership: skip to the window without reading records. (The
-        // error index also holds children and communications, so records decide there.)
-        if let (Some(total), None, None, true) = (
-            counted,
-            filter.activity_type,
-            &filter.error_code,
-            self.sees_every_type(actor),
-        ) {
+        // Index keys alone decide membership: skip to the window without reading records.
+        if let (Some(total), None, true) =
+            (counted, filter.activity_type, self.sees_every_type(actor))
+        {
             let (skip, take, reverse, start) = plan(total, offset, limit, near);
             let mut merge = SeqMerge::new(store, tree, prefixes, reverse).starting_at(start);
             merge.skip(skip)?;
