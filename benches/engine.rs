@@ -365,3 +365,137 @@ fn tree_bytes(batches: &[WriteBatch]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// A utility's history to import: N customers, each with a service point and its meter, one
+/// request, one work order and three years of feed (a bill and a payment a month, a call a
+/// quarter), as records ready for `Engine::import`, in the slices the import takes.
+struct History {
+    /// The slices, each one import call.
+    slices: Vec<Vec<(usize, orderdesk::formats::ImportRecord)>>,
+    /// Records over all slices.
+    records: usize,
+    /// The batches one import of every slice committed into an empty database.
+    batches: Vec<WriteBatch>,
+    /// Their bytes.
+    bytes: usize,
+}
+
+/// Customers of the import bench (`ORDERDESK_BENCH_IMPORT`, default 500: about 45,000 records).
+fn import_customers() -> usize {
+    std::env::var("ORDERDESK_BENCH_IMPORT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(500)
+}
+
+/// Records per import call, as the demo imports.
+const IMPORT_SLICE: usize = 10_000;
+
+fn history() -> &'static History {
+    static HISTORY: OnceLock<History> = OnceLock::new();
+    HISTORY.get_or_init(|| {
+        let n = import_customers();
+        let now: Instant = NOW.parse().expect("time");
+        let mut lines = Vec::new();
+        for i in 1..=n {
+            lines.push(format!(
+                r#"{{"kind":"customer","id":"C-{i}","name":"Customer {i}","life_support":false,"billing_accounts":["BA-{i}"],"phone":"555-{i:04}","email":"c{i}@example.org"}}"#
+            ));
+            lines.push(format!(
+                r#"{{"kind":"service_point","id":"SP-{i}","sp_kind":"meter","status":"active","connected_at_source":true,"division":"NORTH","address":"{i} Elm St","customer":"C-{i}","account":"BA-{i}","site_status":"energised","device":{{"id":"D-{i}","badge":"B-{i}","smart":true,"commissioned":true,"switch":"on"}}}}"#
+            ));
+        }
+        for i in 1..=n {
+            lines.push(format!(
+                r#"{{"kind":"request","type":"enable_service","sp":"SP-{i}","service_datetime":"2025-07-01T09:00:00-05:00","service_agreements":["SA-{i}"],"request_info":{{"requester":"CCB","external_system":"CCB","external_id":"X-{i}"}}}}"#
+            ));
+            lines.push(format!(
+                r#"{{"kind":"work_order","wo_kind":"special_read","customer":"C-{i}","account":"BA-{i}","site":"SP-{i}","origin":"manual","status":"NEW","preferred_date":"2025-06-20"}}"#
+            ));
+            for month in 0..36u32 {
+                let (year, m) = (2022 + (5 + month) / 12, (5 + month) % 12 + 1);
+                lines.push(format!(
+                    r#"{{"kind":"feed_item","customer":"C-{i}","account":"BA-{i}","category":"financial_information","subtype":"bill","at":"{year}-{m:02}-03T08:00:00Z","summary":"Bill {year}-{m:02}: 84.20 USD","details":{{"amount":"84.20","currency":"USD","due":"{year}-{m:02}-24"}}}}"#
+                ));
+                lines.push(format!(
+                    r#"{{"kind":"feed_item","customer":"C-{i}","account":"BA-{i}","category":"financial_information","subtype":"payment","at":"{year}-{m:02}-20T15:30:00Z","summary":"Payment 84.20 USD","details":{{"amount":"84.20","method":"direct debit"}}}}"#
+                ));
+                if month % 3 == 0 {
+                    lines.push(format!(
+                        r#"{{"kind":"feed_item","customer":"C-{i}","account":"BA-{i}","category":"conversation_message","subtype":"call","at":"{year}-{m:02}-11T14:30:00Z","summary":"Inbound call: billing question","details":{{"agent":"J. Ortiz","direction":"inbound","resolution":"explained bill"}}}}"#
+                    ));
+                }
+            }
+        }
+        let records = lines.len();
+        let slices: Vec<Vec<(usize, orderdesk::formats::ImportRecord)>> = lines
+            .chunks(IMPORT_SLICE)
+            .map(|chunk| orderdesk::formats::parse_import(chunk.join("\n").as_bytes()).expect("records"))
+            .collect();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let recorder = std::sync::Arc::new(Recorder {
+            inner: SledStore::open(&dir.path().join("db"), "bench").expect("sled"),
+            batches: Mutex::new(Vec::new()),
+        });
+        let mut engine = Engine::new(Box::new(Shared(recorder.clone())), Config::default());
+        for slice in &slices {
+            engine
+                .import(&Actor::system(), now, slice.clone())
+                .expect("import");
+        }
+        engine.flush().expect("flush");
+        drop(engine);
+        let batches = recorder.batches.lock().expect("batches").clone();
+        eprintln!("import writes: {}", tree_bytes(&batches));
+        let bytes = batches.iter().map(batch_bytes).sum();
+        eprintln!("history: {n} customers, {records} records, {bytes} bytes written");
+        History {
+            slices,
+            records,
+            batches,
+            bytes,
+        }
+    })
+}
+
+/// Importing the history into an empty database, slice by slice as the demo does (each slice
+/// checked whole, then one unit of work), durable at the end.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn import_history(bencher: divan::Bencher) {
+    let h = history();
+    let now: Instant = NOW.parse().expect("time");
+    bencher
+        .counter(divan::counter::BytesCount::new(h.bytes))
+        .with_inputs(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let store = SledStore::open(&dir.path().join("db"), "bench").expect("sled");
+            (
+                dir,
+                Engine::new(Box::new(store), Config::default()),
+                h.slices.clone(),
+            )
+        })
+        .bench_local_values(|(dir, mut engine, slices)| {
+            let mut created = 0;
+            for slice in slices {
+                created += engine
+                    .import(&Actor::system(), now, slice)
+                    .expect("import")
+                    .len();
+            }
+            engine.flush().expect("flush");
+            assert_eq!(created, h.records);
+            (dir, engine)
+        });
+}
+
+/// The import's baseline: the batches it committed, replayed into an empty database with plain
+/// `apply_batch` per tree and one flush.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn raw_sled_apply_batch_import_bytes(bencher: divan::Bencher) {
+    let h = history();
+    let empty = tempfile::tempdir().expect("temp dir");
+    let path = empty.path().join("db");
+    drop(SledStore::open(&path, "bench").expect("sled"));
+    raw_replay(bencher, &path, &h.batches, h.bytes);
+}

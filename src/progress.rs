@@ -50,6 +50,12 @@ impl Progress {
         self.bar.inc(n);
     }
 
+    /// Sets how many units are done, from any thread (a job run where the engine is).
+    pub fn reached(&self) -> impl Fn(u64) + Send + 'static {
+        let bar = self.bar.clone();
+        move |n| bar.set_position(n)
+    }
+
     /// Whether anything is drawn (stderr is a terminal).
     pub fn is_drawn(&self) -> bool {
         !self.bar.is_hidden()

@@ -196,6 +196,7 @@ impl Api for Staged {
         fn check(&self) -> Result<Vec<String>, EngineError>;
         fn sessions(&self) -> Result<Vec<SessionInfo>, EngineError>;
         fn import(&self, jsonl: &[u8]) -> Result<Vec<Created>, EngineError>;
+        fn import_bulk(&self, jsonl: &[u8], progress: Box<dyn FnMut(usize, usize) + Send>) -> Result<orderdesk::engine::BulkImport, EngineError>;
         fn inbound(&self, jsonl: &[u8]) -> Result<InboundReport, EngineError>;
         fn tick(&self) -> Result<TickReport, EngineError>;
         fn crwto(&self, throttle: Option<bool>) -> Result<CrwtoReport, EngineError>;

@@ -87,6 +87,10 @@ pub enum Command {
     Import {
         /// The file.
         file: PathBuf,
+        /// Store a large file in durable slices of 10,000 records; run again with the same
+        /// file to resume a run that was stopped.
+        #[arg(long)]
+        bulk: bool,
     },
     /// Feed messages from the field work system and the head-end (JSON Lines).
     Inbound {

@@ -320,7 +320,19 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
     // Text output reads in the configured zone, as the desk does.
     let times = &Times::new(api.session().config.timezone, api.session().clock.now());
     match command {
-        Command::Import { file } => {
+        Command::Import { file, bulk: true } => {
+            let bytes = read_input(&file)?;
+            let records = count_lines(&bytes);
+            let progress =
+                orderdesk::progress::Progress::counted("orderdesk import", records as u64);
+            let reached = progress.reached();
+            let report = api
+                .import_bulk(&bytes, Box::new(move |done, _| reached(done as u64)))
+                .map_err(|e| with_file(&file, e))?;
+            progress.finish();
+            output::bulk_import(out, &report, json)?;
+        }
+        Command::Import { file, bulk: false } => {
             let bytes = read_input(&file)?;
             // The import is one transaction: its progress is a spinner until it is done.
             let progress = orderdesk::progress::Progress::steps("orderdesk import");

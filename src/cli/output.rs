@@ -20,6 +20,33 @@ pub fn json<T: Serialize>(out: Out<'_>, value: &T) -> std::io::Result<()> {
     writeln!(out)
 }
 
+/// What a bulk import stored: one JSON document, or a sentence for people.
+pub fn bulk_import(
+    out: Out<'_>,
+    report: &orderdesk::engine::BulkImport,
+    json: bool,
+) -> std::io::Result<()> {
+    if json {
+        return self::json(out, report);
+    }
+    let resumed = match report.resumed_after {
+        0 => String::new(),
+        n => format!(" after the {n} an earlier run had stored"),
+    };
+    match report.stored {
+        0 if report.records > 0 => writeln!(
+            out,
+            "nothing to import: all {} records of this file are already stored",
+            report.records
+        ),
+        n => writeln!(
+            out,
+            "imported {n} of {} records{resumed}, in {} slice(s)",
+            report.records, report.slices
+        ),
+    }
+}
+
 /// One JSON line per item.
 pub fn json_lines<T: Serialize>(out: Out<'_>, items: &[T]) -> std::io::Result<()> {
     for item in items {

@@ -269,6 +269,19 @@ impl Api for Local {
         self.write(move |engine, actor, now| engine.import(actor, now, records))
     }
 
+    fn import_bulk(
+        &self,
+        jsonl: &[u8],
+        mut progress: Box<dyn FnMut(usize, usize) + Send>,
+    ) -> Result<crate::engine::BulkImport, EngineError> {
+        let records = crate::formats::parse_import(jsonl)
+            .map_err(|e| EngineError::BadInput(e.to_string()))?;
+        let source = jsonl.to_vec();
+        self.write(move |engine, actor, now| {
+            engine.import_bulk(actor, now, records, Some(&source), &mut *progress)
+        })
+    }
+
     fn inbound(&self, jsonl: &[u8]) -> Result<InboundReport, EngineError> {
         let messages = crate::formats::parse_inbound(jsonl)
             .map_err(|e| EngineError::BadInput(e.to_string()))?;

@@ -136,6 +136,13 @@ pub trait Api: Send + Sync {
 
     /// Imports JSON Lines records, all or nothing.
     fn import(&self, jsonl: &[u8]) -> Result<Vec<Created>, EngineError>;
+    /// Imports a large file of records in durable slices, resuming a stopped run of the same
+    /// file; `progress(done, total)` follows the records stored (in process only).
+    fn import_bulk(
+        &self,
+        jsonl: &[u8],
+        progress: Box<dyn FnMut(usize, usize) + Send>,
+    ) -> Result<crate::engine::BulkImport, EngineError>;
     /// Applies JSON Lines messages from the field work system and the head-end.
     fn inbound(&self, jsonl: &[u8]) -> Result<InboundReport, EngineError>;
     /// One monitor pass now.

@@ -781,6 +781,15 @@ impl Api for Remote {
         self.post_raw("/v1/import", jsonl)
     }
 
+    fn import_bulk(
+        &self,
+        jsonl: &[u8],
+        _progress: Box<dyn FnMut(usize, usize) + Send>,
+    ) -> Result<crate::engine::BulkImport, EngineError> {
+        // The server stores the slices; its answer comes when the last one is stored.
+        self.post_raw("/v1/import?bulk=true", jsonl)
+    }
+
     fn inbound(&self, jsonl: &[u8]) -> Result<InboundReport, EngineError> {
         self.post_raw("/v1/inbound", jsonl)
     }

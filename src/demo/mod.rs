@@ -140,7 +140,7 @@ pub fn build(
         },
         progress,
     };
-    desk.import("reference data", timeline.reference, world.records())?;
+    desk.import_bulk("reference data", timeline.reference, world.records())?;
     let mut stages: Vec<Stage> = (0..HISTORY_EPOCHS).map(Stage::History).collect();
     stages.extend([Stage::Expired, Stage::Field, Stage::HeadEnd, Stage::Pending]);
     let work_orders = workorders::plan(&world, options.seed, share);
@@ -310,6 +310,28 @@ impl Desk<'_> {
         Ok(ids)
     }
 
+    /// Imports reference data through the bulk import, in its slices.
+    fn import_bulk(
+        &mut self,
+        what: &str,
+        at: Instant,
+        records: Vec<ImportRecord>,
+    ) -> Result<(), EngineError> {
+        let records = records
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (i + 1, r))
+            .collect();
+        let progress = &mut self.progress;
+        self.engine
+            .import_bulk(&Actor::system(), at, records, None, &mut |done, total| {
+                if total > crate::engine::BULK_SLICE {
+                    progress(&format!("{what}: {done}/{total}"));
+                }
+            })?;
+        Ok(())
+    }
+
     /// Imports every customer's feed, generated a slice of customers at a time so a large
     /// world never holds its millions of items in memory at once.
     fn import_feed(&mut self, seed: u64) -> Result<(), EngineError> {
@@ -319,16 +341,18 @@ impl Desk<'_> {
             let end = (start + FEED_CUSTOMERS_PER_IMPORT).min(customers);
             let items = feed::generate(self.world, self.names, seed, self.timeline, start..end);
             self.summary.feed_items += items.len();
-            for chunk in items.chunks(IMPORT_CHUNK) {
-                let records = chunk
-                    .iter()
-                    .cloned()
-                    .enumerate()
-                    .map(|(i, r)| (i + 1, r))
-                    .collect();
-                self.engine
-                    .import(&Actor::system(), self.timeline.feed, records)?;
-            }
+            let records = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (i + 1, r))
+                .collect();
+            self.engine.import_bulk(
+                &Actor::system(),
+                self.timeline.feed,
+                records,
+                None,
+                &mut |_, _| {},
+            )?;
             if (start / FEED_CUSTOMERS_PER_IMPORT) % 100 == 0 || end == customers {
                 (self.progress)(&format!("feed: {end}/{customers} customers"));
             }

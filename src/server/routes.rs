@@ -622,11 +622,28 @@ async fn check(caller: Caller) -> Result<Json<Vec<String>>, ApiError> {
     caller.run(|api| api.check()).await
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ImportArgs {
+    bulk: bool,
+}
+
+/// `POST /v1/import`: the records, all or nothing; with `bulk=true`, in durable slices that a
+/// second request with the same file resumes (the answer is then a summary, not a list).
 async fn import(
     caller: Caller,
+    Params(args): Params<ImportArgs>,
     RawBody(body): RawBody,
-) -> Result<Json<Vec<crate::engine::Created>>, ApiError> {
-    caller.run(move |api| api.import(&body)).await
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller
+        .run(move |api| {
+            let answer = match args.bulk {
+                true => serde_json::to_value(api.import_bulk(&body, Box::new(|_, _| {}))?),
+                false => serde_json::to_value(api.import(&body)?),
+            };
+            answer.map_err(|e| EngineError::Corrupt(format!("an answer cannot be encoded: {e}")))
+        })
+        .await
 }
 
 /// `POST /v1/inbound`: a partner presenting its `inbound_token` gets an answer per record
