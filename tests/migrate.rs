@@ -95,7 +95,7 @@ fn a_version_1_database_is_refused_then_migrated_with_every_answer_unchanged() {
     assert!(said.contains("orderdesk migrate --db"), "{said}");
 
     let said = stdout(&db, &["migrate"]);
-    assert!(said.contains("from schema version 1 to 2"), "{said}");
+    assert!(said.contains("from schema version 1 to 3"), "{said}");
     assert!(said.contains("db.v1"), "{said}");
     assert!(kept(&db).is_dir(), "the old database is kept");
     answers_match_the_previous_release(&db);
@@ -197,4 +197,16 @@ fn a_kill_at_any_moment_of_a_migration_leaves_one_whole_database() {
         "kills landed before ({old}) and after ({new}) the move"
     );
     assert!(partial > 0, "some kills interrupted the copy itself");
+}
+
+#[test]
+fn compacting_rewrites_a_current_database_beside_itself_with_every_answer_unchanged() {
+    let (_dir, db) = copy_of_v1();
+    stdout(&db, &["migrate"]);
+    std::fs::remove_dir_all(kept(&db)).expect("remove the kept copy");
+    let said = stdout(&db, &["migrate", "--compact"]);
+    assert!(said.contains("compacted") && said.contains("(schema version 3)"), "{said}");
+    assert!(said.contains("MB on disk before"), "{said}");
+    assert!(db.with_file_name("db.v3").is_dir(), "the database as it was is kept");
+    answers_match_the_previous_release(&db);
 }

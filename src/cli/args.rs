@@ -131,7 +131,12 @@ pub enum Command {
     /// The new database is built beside the old one and checked before it takes its place; the
     /// old one is kept as DB.v<N> until you remove it. A kill at any moment leaves one whole
     /// database: run it again to finish.
-    Migrate,
+    Migrate {
+        /// Rewrite a database already at this schema into a fresh one, the same way: the
+        /// store reclaims the space that years of updates left behind.
+        #[arg(long)]
+        compact: bool,
+    },
     /// Outbound communications awaiting a response.
     Outbox {
         /// Every outbound message, emails and answered ones included.

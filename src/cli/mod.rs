@@ -78,7 +78,7 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
         Command::Serve => serve::run(global),
         Command::Token { name } => serve::token(&name),
         // The database cannot be opened as this build's until it is migrated.
-        Command::Migrate => migrate(global),
+        Command::Migrate { compact } => migrate(global, compact),
         command => {
             let reach = open(global, "cli")?;
             let result = execute(reach.api(), command, global.json);
@@ -89,7 +89,7 @@ pub fn run(global: &Global, command: Command) -> Result<Done, Failure> {
 }
 
 /// `migrate`: converts the database in this process (a server holding it must be stopped).
-fn migrate(global: &Global) -> Result<Done, Failure> {
+fn migrate(global: &Global, compact: bool) -> Result<Done, Failure> {
     let db = database_path(global.db.as_deref())?;
     if !is_database(&db) && !orderdesk::store::migration::building(&db).exists() {
         return Err(Failure::bad_input(format!(
@@ -99,13 +99,17 @@ fn migrate(global: &Global) -> Result<Done, Failure> {
     }
     let mut bar: Option<orderdesk::progress::Progress> = None;
     let mut shown = 0;
-    let report =
-        orderdesk::engine::migrate::migrate(&db, &lock_holder(global), &mut |done, total| {
+    let report = orderdesk::engine::migrate::migrate(
+        &db,
+        &lock_holder(global),
+        compact,
+        &mut |done, total| {
             let bar =
                 bar.get_or_insert_with(|| orderdesk::progress::Progress::counted("migrate", total));
             bar.advance(done - shown);
             shown = done;
-        });
+        },
+    );
     if let Some(bar) = &bar {
         bar.finish();
     }
@@ -126,14 +130,22 @@ fn migrate(global: &Global) -> Result<Done, Failure> {
     if global.json {
         output::json(out, &report)?;
     } else {
+        let what = match report.from == report.to {
+            true => format!("compacted {} (schema version {})", db.display(), report.to),
+            false => format!(
+                "migrated {} from schema version {} to {}",
+                db.display(),
+                report.from,
+                report.to
+            ),
+        };
         writeln!(
             out,
-            "migrated {} from schema version {} to {}: {} entries, {} values rewritten; checked: every index agrees with the records",
-            db.display(),
-            report.from,
-            report.to,
+            "{what}: {} entries, {} values rewritten, {} MB on disk before, {} MB after; checked: every index agrees with the records",
             report.entries,
-            report.rewritten
+            report.rewritten,
+            report.bytes_before / 1_000_000,
+            report.bytes_after / 1_000_000
         )?;
         writeln!(
             out,
@@ -570,7 +582,7 @@ fn execute(api: &dyn Api, command: Command, json: bool) -> Result<Done, Failure>
                 .collect::<Result<Vec<_>, _>>()?;
             output::action(out, "corrected", &api.edit(&id, &pairs)?, json)?;
         }
-        Command::Demo { .. } | Command::Serve | Command::Token { .. } | Command::Migrate => {
+        Command::Demo { .. } | Command::Serve | Command::Token { .. } | Command::Migrate { .. } => {
             unreachable!("demo, serve, token and migrate are handled before the engine is reached")
         }
     }
@@ -708,7 +720,7 @@ pub fn desk(global: &Global) -> Result<(), Failure> {
                 "orderdesk: the demo database {} is from an older orderdesk; migrating it …",
                 db.display()
             );
-            migrate(global)?;
+            migrate(global, false)?;
             SledStore::open(&db, &lock_holder(global))
         }
         opened => opened,

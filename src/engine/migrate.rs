@@ -3,10 +3,11 @@
 //! which is checked before it takes the old one's place (see `store::migration` for why a kill
 //! at any moment leaves one whole database).
 //!
-//! Schema 1 → 2: values go from JSON to the compact encoding (`codec`); the queue's entries
-//! hold the orders they list and the state index's the orchestration list's rows (covering
-//! indexes); imported feed items move from a record, an id entry and an index entry each into
-//! their customer's yearly buckets (`feed_buckets`).
+//! Schema 1 (or the unreleased 2) → 3: values go from JSON to the compact encoding (`codec`);
+//! the queue's entries hold the orders they list, and the state index's and the error-code
+//! list's the orchestration list's rows (covering indexes); imported feed items move from a
+//! record, an id entry and an index entry each into their customer's yearly buckets
+//! (`feed_buckets`). `--compact` rewrites a database of this schema the same way.
 
 use super::codec::{self, JSON_VALUE};
 use super::keys::{error_key, Tag};
@@ -38,21 +39,29 @@ pub struct MigrationReport {
     pub rewritten: u64,
     /// Where the old database is kept.
     pub kept: PathBuf,
+    /// The old database's size on disk.
+    pub bytes_before: u64,
+    /// The new one's.
+    pub bytes_after: u64,
 }
 
 /// Migrates the database at `db`; `progress(done, total)` follows the entries copied.
-/// `None`: it already has this build's schema (a run a kill interrupted after the new database
-/// was complete is finished by opening it).
+/// `None`: it already has this build's schema and `compact` is not asked for (a run a kill
+/// interrupted after the new database was complete is finished by opening it). With `compact`,
+/// a database of this schema is rewritten the same way: sled reclaims the space of values
+/// rewritten in place only partly, so a database built by years of updates holds several times
+/// its data, and a fresh copy does not.
 ///
 /// Refuses when a kept copy from an earlier migration is in the way: it is the operator's to
 /// remove, not ours.
 pub fn migrate(
     db: &Path,
     holder: &str,
+    compact: bool,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Option<MigrationReport>, EngineError> {
     let (old, from) = SledStore::open_any(db, holder)?;
-    if from == SCHEMA_VERSION {
+    if from == SCHEMA_VERSION && !compact {
         return Ok(None);
     }
     let kept = migration::kept(db, from);
@@ -83,13 +92,15 @@ pub fn migrate(
         entries: 0,
         rewritten: 0,
         kept: kept.clone(),
+        bytes_before: disk_size(db),
+        bytes_after: 0,
     };
     let mut buckets = Buckets::default();
     for &tree in TreeId::ALL {
         let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(BATCH);
         for_each_entry(&old, tree, BATCH, |key, value| -> Result<(), EngineError> {
             report.entries += 1;
-            match what_becomes_of(tree, key, value) {
+            match what_becomes_of(from, tree, key, value) {
                 Becomes::Nothing => {}
                 Becomes::Bucketed => {
                     let item =
@@ -98,7 +109,7 @@ pub fn migrate(
                     report.rewritten += 1;
                 }
                 Becomes::Entry => {
-                    let (key, value, rewritten) = transcode(&old, tree, key, value)?;
+                    let (key, value, rewritten) = transcode(&old, from, tree, key, value)?;
                     report.rewritten += u64::from(rewritten);
                     batch.push((key, value));
                 }
@@ -140,10 +151,11 @@ pub fn migrate(
     migration::mark_complete(&building, from)?;
     test_pause();
     migration::swap(db, &kept)?;
+    report.bytes_after = disk_size(db);
     Ok(Some(report))
 }
 
-/// Schema 1 tagged its feed items' id and index entries with this byte.
+/// Schemas 1 and 2 tagged their feed items' id and index entries with this byte.
 const SCHEMA_1_FEED_ITEM: u8 = 4;
 
 /// What an entry of the old database becomes in the new one.
@@ -158,8 +170,8 @@ enum Becomes {
     Nothing,
 }
 
-fn what_becomes_of(tree: TreeId, key: &[u8], value: &[u8]) -> Becomes {
-    let feed_item = value.first() == Some(&SCHEMA_1_FEED_ITEM);
+fn what_becomes_of(from: u32, tree: TreeId, key: &[u8], value: &[u8]) -> Becomes {
+    let feed_item = from < 3 && value.first() == Some(&SCHEMA_1_FEED_ITEM);
     match tree {
         TreeId::Meta if key == SCHEMA_KEY => Becomes::Nothing,
         TreeId::FeedItems => Becomes::Nothing,
@@ -220,6 +232,7 @@ impl Buckets {
 /// they are.
 fn transcode(
     old: &dyn Store,
+    from: u32,
     tree: TreeId,
     key: &[u8],
     value: &[u8],
@@ -254,8 +267,8 @@ fn transcode(
                 true,
             ))
         }
-        TreeId::ByError => {
-            // Schema 1: the code, NUL, the sequence; the value the record's tag.
+        TreeId::ByError if from < 3 => {
+            // Schemas 1 and 2: the code, NUL, the sequence; the value the record's tag.
             let seq = entry_seq(key)?;
             let code = key
                 .len()
@@ -281,6 +294,20 @@ fn transcode(
         }
         _ => Ok((key.to_vec(), value.to_vec(), false)),
     }
+}
+
+/// The bytes of the files under `dir`.
+fn disk_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => disk_size(&e.path()),
+            _ => e.metadata().map_or(0, |m| m.len()),
+        })
+        .sum()
 }
 
 /// The sequence number an index entry's key ends in.

@@ -58,10 +58,16 @@ pub fn swap(db: &Path, old: &Path) -> Result<(), StoreError> {
     // Between these two renames `db` is missing: `finish_interrupted` completes the move.
     std::fs::rename(&new, db).map_err(io)?;
     let _ = std::fs::remove_file(db.join(COMPLETE));
-    if let Some(parent) = db.parent() {
-        sync_dir(parent).map_err(io)?;
+    sync_dir(&parent_of(db)).map_err(io)
+}
+
+/// The directory holding `db`: `.` for a bare name (`Path::parent` gives an empty path there,
+/// which cannot be opened).
+fn parent_of(db: &Path) -> PathBuf {
+    match db.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
     }
-    Ok(())
 }
 
 /// Finishes a move a kill interrupted: when `db` is missing and a complete new database waits
@@ -89,6 +95,13 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_named_without_a_directory_lives_in_the_current_one() {
+        assert_eq!(parent_of(Path::new("od")), PathBuf::from("."));
+        assert_eq!(parent_of(Path::new("data/od")), PathBuf::from("data"));
+        assert_eq!(parent_of(Path::new("/od")), PathBuf::from("/"));
+    }
 
     #[test]
     fn a_kill_between_the_renames_is_finished_at_the_next_open() {

@@ -9,9 +9,11 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::path::{Path, PathBuf};
 
-/// The schema this build reads and writes: 2 stores compact values (see `engine::codec`).
-/// An older database is refused until `orderdesk migrate` converts it.
-pub const SCHEMA_VERSION: u32 = 2;
+/// The schema this build reads and writes. 2 stored compact values (see `engine::codec`); 3
+/// keeps imported feed items in customer buckets and makes the error-code list a covering
+/// index (version 2 was never released: only development builds wrote it, and it migrates as
+/// version 1 does). An older database is refused until `orderdesk migrate` converts it.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Where the meta tree keeps the schema version (four bytes, big-endian).
 pub const SCHEMA_KEY: &[u8] = b"schema_version";
