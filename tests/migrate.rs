@@ -205,8 +205,14 @@ fn compacting_rewrites_a_current_database_beside_itself_with_every_answer_unchan
     stdout(&db, &["migrate"]);
     std::fs::remove_dir_all(kept(&db)).expect("remove the kept copy");
     let said = stdout(&db, &["migrate", "--compact"]);
-    assert!(said.contains("compacted") && said.contains("(schema version 3)"), "{said}");
+    assert!(
+        said.contains("compacted") && said.contains("(schema version 3)"),
+        "{said}"
+    );
     assert!(said.contains("MB on disk before"), "{said}");
-    assert!(db.with_file_name("db.v3").is_dir(), "the database as it was is kept");
+    assert!(
+        db.with_file_name("db.v3").is_dir(),
+        "the database as it was is kept"
+    );
     answers_match_the_previous_release(&db);
 }

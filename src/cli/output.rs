@@ -34,7 +34,11 @@ pub fn bulk_import(
         n => format!(" after the {n} an earlier run had stored"),
     };
     match report.stored {
-        0 if report.records > 0 => writeln!(
+        0 if report.records == 1 => writeln!(
+            out,
+            "nothing to import: the one record of this file is already stored"
+        ),
+        0 if report.records > 1 => writeln!(
             out,
             "nothing to import: all {} records of this file are already stored",
             report.records
