@@ -312,3 +312,47 @@ fn the_state_and_error_indexes_cover_the_orchestration_lists_rows() {
     assert_eq!(errors_after.1, in_error);
     assert_eq!(ids(&errors_after.0), ids(&errors_before.0));
 }
+
+#[test]
+fn the_partners_backlog_is_a_live_count_that_agrees_with_the_waiting_messages() {
+    use orderdesk::domain::Target;
+    use orderdesk::store::{scan_prefix, TreeId};
+    let mut engine = world();
+    let now = "2025-06-10T14:00:00Z".parse().unwrap();
+    let waiting = |engine: &Engine, target: Target| {
+        let mut prefix = target.code().as_bytes().to_vec();
+        prefix.push(0);
+        scan_prefix(engine.store(), TreeId::Undelivered, &prefix, usize::MAX)
+            .unwrap()
+            .len() as u64
+    };
+    let mut seen = 0;
+    for target in [Target::FieldWork, Target::HeadEnd] {
+        let backlog = engine.backlog(target).unwrap();
+        assert_eq!(backlog.count, waiting(&engine, target), "{target:?}");
+        seen += backlog.count;
+    }
+    assert!(seen > 0, "the demo leaves messages in flight");
+    // Deliveries recorded bring the count down with the index.
+    let target = [Target::FieldWork, Target::HeadEnd]
+        .into_iter()
+        .max_by_key(|t| engine.backlog(*t).unwrap().count)
+        .unwrap();
+    let before = engine.backlog(target).unwrap().count;
+    let taken: Vec<orderdesk::engine::Delivery> = engine
+        .undelivered_to(target, 2)
+        .unwrap()
+        .into_iter()
+        .map(|parcel| orderdesk::engine::Delivery {
+            comm: parcel.id,
+            ok: true,
+            detail: "HTTP 202".into(),
+            give_up: false,
+        })
+        .collect();
+    engine.record_deliveries(now, &taken).unwrap();
+    let after = engine.backlog(target).unwrap().count;
+    assert_eq!(after, before - taken.len() as u64);
+    assert_eq!(after, waiting(&engine, target));
+    assert!(engine.check_consistency().unwrap().is_empty());
+}

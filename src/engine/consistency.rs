@@ -60,6 +60,7 @@ impl Engine {
         })?;
         for_each_entry::<EngineError>(store, TreeId::Comms, PAGE, |key, value| {
             let c: Communication = decode(TreeId::Comms, key, value)?;
+            tallies.add_comm(&c, 1);
             check_key(&mut problems, "communication", &c.id, c.seq, key);
             expect_id(&mut expected, &c.id, Tag::Comm, c.seq);
             expect(&mut expected, comm_index(&c));
@@ -135,6 +136,9 @@ fn compare_tallies(problems: &mut Vec<String>, stored: &Tallies, want: &Tallies)
         }
         for (status, n) in &t.queue {
             all.insert(format!("open work orders {status}"), *n);
+        }
+        for (target, n) in &t.undelivered {
+            all.insert(format!("undelivered messages to {target}"), *n);
         }
         all
     };

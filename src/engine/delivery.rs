@@ -104,21 +104,20 @@ impl Engine {
         let store = self.store.as_ref();
         let prefix = text_prefix(target.code());
         let end = prefix_end(&prefix);
-        let keys = store.range(
-            TreeId::Undelivered,
-            &prefix,
-            end.as_deref(),
-            usize::MAX,
-            false,
-        )?;
-        let oldest = match keys.first().and_then(|(key, _)| seq_from_key_tail(key)) {
+        // The count is a live one: walking a backlog of thousands on every look at the partners
+        // board cost more than a keypress may.
+        let first = store.range(TreeId::Undelivered, &prefix, end.as_deref(), 1, false)?;
+        let oldest = match first.first().and_then(|(key, _)| seq_from_key_tail(key)) {
             Some(seq) => Some(read_comm(store, seq)?.created_at),
             None => None,
         };
-        Ok(Backlog {
-            count: keys.len() as u64,
-            oldest,
-        })
+        let count = super::tally::Tallies::current(store)?
+            .undelivered
+            .get(target.code())
+            .copied()
+            .unwrap_or(0)
+            .max(0) as u64;
+        Ok(Backlog { count, oldest })
     }
 
     /// Records what the couriers' tries came to, in one transaction: a success marks the

@@ -134,6 +134,13 @@ pub fn migrate(
             db.display()
         )));
     }
+    // The live counts are recounted from what was copied: the old database's may lack one
+    // this build keeps.
+    let counts = super::tally::Tallies::recount(&new)?;
+    new.bulk_load(
+        TreeId::Meta,
+        &[(super::tally::TALLIES_KEY.to_vec(), codec::encode(&counts)?)],
+    )?;
     new.flush()?;
     drop(old);
     // The new database is checked before it replaces the old one.

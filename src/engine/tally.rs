@@ -1,5 +1,6 @@
 //! Live counts kept in the Meta tree: top-level activities by (state, type), top-level
-//! activities in error by status-reason code, and open work orders by status.
+//! activities in error by status-reason code, open work orders by status, and outbound
+//! messages waiting to be handed to each partner.
 //!
 //! Every commit adds what its changed records contribute and subtracts what their originals
 //! contributed, in the same write batch, so the counts agree with the records by construction
@@ -7,9 +8,9 @@
 //! an index of a million entries on every refresh. Derived from records only: the unit of work
 //! stages the deltas, and nothing here calls back into it.
 
-use super::codec::{decode, encode, read_activity};
+use super::codec::{decode, encode, read_activity, read_comm};
 use super::EngineError;
-use crate::domain::Activity;
+use crate::domain::{Activity, CommBody, Communication};
 use crate::store::{for_each_entry, seq_from_key_tail, seq_key, Store, TreeId, WriteBatch};
 use crate::workorders::WorkOrder;
 use std::collections::BTreeMap;
@@ -29,6 +30,10 @@ pub struct Tallies {
     pub errors: BTreeMap<String, i64>,
     /// Open work orders by status code.
     pub queue: BTreeMap<String, i64>,
+    /// Outbound messages no partner has taken yet, by target code (the partners board's
+    /// backlog). Absent from counts stored before it was kept: a migration recounts.
+    #[serde(default)]
+    pub undelivered: BTreeMap<String, i64>,
 }
 
 impl Tallies {
@@ -58,6 +63,18 @@ impl Tallies {
         }
     }
 
+    /// Adds (`sign` = 1) or removes (-1) what one communication contributes.
+    pub fn add_comm(&mut self, c: &Communication, sign: i64) {
+        if let CommBody::Outbound(o) = &c.body {
+            if o.awaits_delivery() {
+                *self
+                    .undelivered
+                    .entry(o.target.code().to_string())
+                    .or_default() += sign;
+            }
+        }
+    }
+
     /// Adds every count of `delta`.
     pub fn merge(&mut self, delta: &Tallies) {
         for (state, kinds) in &delta.states {
@@ -72,6 +89,9 @@ impl Tallies {
         for (status, n) in &delta.queue {
             *self.queue.entry(status.clone()).or_default() += n;
         }
+        for (target, n) in &delta.undelivered {
+            *self.undelivered.entry(target.clone()).or_default() += n;
+        }
         self.prune();
     }
 
@@ -83,11 +103,15 @@ impl Tallies {
         self.states.retain(|_, kinds| !kinds.is_empty());
         self.errors.retain(|_, n| *n != 0);
         self.queue.retain(|_, n| *n != 0);
+        self.undelivered.retain(|_, n| *n != 0);
     }
 
     /// True when there is no count at all.
     pub fn is_empty(&self) -> bool {
-        self.states.is_empty() && self.errors.is_empty() && self.queue.is_empty()
+        self.states.is_empty()
+            && self.errors.is_empty()
+            && self.queue.is_empty()
+            && self.undelivered.is_empty()
     }
 
     /// Top-level activities in `state`, over every type.
@@ -114,7 +138,8 @@ impl Tallies {
     }
 
     /// Counts from the indexes and the records they point to: every top-level activity (the
-    /// state index holds exactly those) and every open work order (the queue index). Walks both
+    /// state index holds exactly those), every open work order (the queue index) and every
+    /// message waiting for its partner (the undelivered index). Walks both
     /// indexes, a page at a time: only for a database that has no stored counts yet.
     pub fn recount(store: &dyn Store) -> Result<Tallies, EngineError> {
         let mut t = Tallies::default();
@@ -132,6 +157,12 @@ impl Tallies {
                 })?;
                 let wo: WorkOrder = decode(TreeId::WorkOrders, &key, &bytes)?;
                 t.add_work_order(&wo, 1);
+            }
+            Ok(())
+        })?;
+        for_each_entry::<EngineError>(store, TreeId::Undelivered, PAGE, |key, _| {
+            if let Some(seq) = seq_from_key_tail(key) {
+                t.add_comm(&read_comm(store, seq)?, 1);
             }
             Ok(())
         })?;

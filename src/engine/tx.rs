@@ -583,7 +583,7 @@ impl<'s> Tx<'s> {
             TreeId::Comms,
             &self.comms,
             comm_index,
-            |_, _| {},
+            |c, n| delta.add_comm(c, n),
         )?;
         stage_by_seq(
             &mut batch,
