@@ -45,7 +45,7 @@ impl Engine {
     /// Imports a large file in slices of [`BULK_SLICE`] records, each its own durable unit of
     /// work: the whole file (what is left of it) is checked first, so a bad line still changes
     /// nothing. Each slice also records how far the file got, under a key made from the
-    /// file's bytes (`source`): a run that was stopped (a kill, a full disk) resumes after the
+    /// file's digest (`source`, [`file_digest`]): a run that was stopped (a kill, a full disk) resumes after the
     /// last stored slice when given the same file, and a file stored whole is not stored twice.
     /// Without a `source` nothing is recorded (the demo's generated history).
     pub fn import_bulk(
@@ -53,7 +53,7 @@ impl Engine {
         actor: &Actor,
         now: Instant,
         records: Vec<(usize, ImportRecord)>,
-        source: Option<&[u8]>,
+        source: Option<[u8; 16]>,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<BulkImport, EngineError> {
         actor.check(Capability::CreateRequest)?;
@@ -438,12 +438,18 @@ impl References<'_> {
     }
 }
 
-/// The meta key of a bulk import's progress: `bulk_import/` and the first 16 bytes of the
-/// SHA-256 of the file.
-fn bulk_mark_key(source: &[u8]) -> Vec<u8> {
+/// What names a file to [`Engine::import_bulk`]: the first 16 bytes of its SHA-256.
+pub fn file_digest(bytes: &[u8]) -> [u8; 16] {
     use sha2::{Digest, Sha256};
+    let mut digest = [0; 16];
+    digest.copy_from_slice(&Sha256::digest(bytes)[..16]);
+    digest
+}
+
+/// The meta key of a bulk import's progress: `bulk_import/` and the file's digest.
+fn bulk_mark_key(digest: [u8; 16]) -> Vec<u8> {
     let mut key = b"bulk_import/".to_vec();
-    key.extend_from_slice(&Sha256::digest(source)[..16]);
+    key.extend_from_slice(&digest);
     key
 }
 

@@ -28,7 +28,7 @@ mod workorders;
 pub use actions::{ActionReport, BulkActionReport, CompleteFa};
 pub use delivery::{Backlog, Delivery, DELIVERY_FAILED};
 pub use feed::{CustomerMatch, FeedBucket, FeedRequest, FeedRow, FeedView, MatchedOn};
-pub use import::{BulkImport, Created, BULK_SLICE};
+pub use import::{file_digest, BulkImport, Created, BULK_SLICE};
 pub use inbound::InboundReport;
 pub use keys::{Parcel, Waiting};
 pub use monitor::{BatchRun, CrwtoReport, DayReleases, TickReport, WaitingCommand};
