@@ -2,6 +2,8 @@
 //! checked before anything is stored; a kill -9 at any moment leaves whole slices only, and
 //! running the same command again stores the rest, each record once.
 
+mod common;
+
 use orderdesk::config::Config;
 use orderdesk::engine::Engine;
 use orderdesk::feed::FeedItem;
@@ -40,13 +42,11 @@ fn history(dir: &Path) -> (PathBuf, usize) {
 }
 
 fn orderdesk(db: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_orderdesk"));
-    command.arg("--db").arg(db).args(["--now", NOW]).args(args);
-    command
+    common::cli::orderdesk(db, NOW, args)
 }
 
 fn run(db: &Path, args: &[&str]) -> Output {
-    orderdesk(db, args).output().expect("run orderdesk")
+    common::cli::run(db, NOW, args)
 }
 
 /// What the database holds: customers, service points and feed items, and whether every index
@@ -129,13 +129,7 @@ fn a_bad_line_anywhere_stores_nothing() {
 
 #[test]
 fn a_kill_at_any_moment_of_a_bulk_import_leaves_whole_slices_and_the_rerun_finishes() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut random = move |below: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % below.max(1)
-    };
+    let mut moments = common::cli::Moments::new(0x9e37_79b9_7f4a_7c15);
     let dir = tempfile::tempdir().expect("tempdir");
     let (file, records) = history(dir.path());
     let file = file.to_str().expect("path");
@@ -153,7 +147,7 @@ fn a_kill_at_any_moment_of_a_bulk_import_leaves_whole_slices_and_the_rerun_finis
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn");
-        std::thread::sleep(Duration::from_millis(random(span + span / 5)));
+        std::thread::sleep(Duration::from_millis(moments.below(span + span / 5)));
         let _ = child.kill();
         child.wait().expect("wait");
         if !db.join("conf").exists() {

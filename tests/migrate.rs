@@ -4,6 +4,8 @@
 //! moment of a migration leaves one whole database: the old one untouched, or the new one
 //! complete; running it again finishes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -37,13 +39,11 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn orderdesk(db: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_orderdesk"));
-    command.arg("--db").arg(db).args(["--now", NOW]).args(args);
-    command
+    common::cli::orderdesk(db, NOW, args)
 }
 
 fn run(db: &Path, args: &[&str]) -> Output {
-    orderdesk(db, args).output().expect("run orderdesk")
+    common::cli::run(db, NOW, args)
 }
 
 fn stdout(db: &Path, args: &[&str]) -> String {
@@ -130,13 +130,7 @@ fn the_migrated_database_is_about_half_the_size() {
 
 #[test]
 fn a_kill_at_any_moment_of_a_migration_leaves_one_whole_database() {
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut random = move |below: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % below
-    };
+    let mut moments = common::cli::Moments::new(0x2545_f491_4f6c_dd1d);
     // How long a whole migration takes here, paused in every phase: kills land across it.
     let span = {
         let (_dir, db) = copy_of_v1();
@@ -157,7 +151,7 @@ fn a_kill_at_any_moment_of_a_migration_leaves_one_whole_database() {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn");
-        std::thread::sleep(Duration::from_millis(random(span + span / 5)));
+        std::thread::sleep(Duration::from_millis(moments.below(span + span / 5)));
         let _ = child.kill();
         child.wait().expect("wait");
         // One whole database: the old one (refused as schema 1, nothing moved aside), or the

@@ -20,6 +20,16 @@ fn world() -> Engine {
     engine
 }
 
+/// Removes every record of `tree`, behind the engine's back.
+fn empty(engine: &Engine, tree: orderdesk::store::TreeId) {
+    let store = engine.store();
+    let mut batch = orderdesk::store::WriteBatch::default();
+    for (key, _) in store.range(tree, &[], None, usize::MAX, false).unwrap() {
+        batch.delete(tree, key);
+    }
+    store.commit(&batch).unwrap();
+}
+
 fn offsets(total: usize) -> Vec<usize> {
     let mut all = vec![0, 1, 37, 511, 512, 513, total / 2, total + 5];
     all.extend([1, 10, 37].iter().filter_map(|d| total.checked_sub(*d)));
@@ -250,29 +260,21 @@ fn the_newest_audit_entries_are_read_from_the_end_in_order() {
 
 #[test]
 fn the_queue_covers_its_rows_so_a_window_reads_no_work_order_record() {
-    use orderdesk::store::{TreeId, WriteBatch};
+    use orderdesk::store::TreeId;
     let engine = world();
     let actor = Actor::system();
     let (before, total) = engine.queue_window(&actor, false, "", 3, 20).unwrap();
     assert!(total > 23, "a queue to page through ({total})");
     // With every work-order record gone, the unfiltered window still reads whole: its rows
     // come from the queue index alone.
-    let store = engine.store();
-    let mut batch = WriteBatch::default();
-    for (key, _) in store
-        .range(TreeId::WorkOrders, &[], None, usize::MAX, false)
-        .unwrap()
-    {
-        batch.delete(TreeId::WorkOrders, key);
-    }
-    store.commit(&batch).unwrap();
+    empty(&engine, TreeId::WorkOrders);
     let (after, same) = engine.queue_window(&actor, false, "", 3, 20).unwrap();
     assert_eq!((after, same), (before, total));
 }
 
 #[test]
 fn the_state_and_error_indexes_cover_the_orchestration_lists_rows() {
-    use orderdesk::store::{TreeId, WriteBatch};
+    use orderdesk::store::TreeId;
     let engine = world();
     let actor = Actor::system();
     let filter = ListFilter::default();
@@ -293,15 +295,7 @@ fn the_state_and_error_indexes_cover_the_orchestration_lists_rows() {
     assert_eq!(errors_before.1, in_error);
     // With every activity record gone, a window of the list still reads whole, its rows (and
     // the sequence numbers a desk walks on from) from the state index alone.
-    let store = engine.store();
-    let mut batch = WriteBatch::default();
-    for (key, _) in store
-        .range(TreeId::Activities, &[], None, usize::MAX, false)
-        .unwrap()
-    {
-        batch.delete(TreeId::Activities, key);
-    }
-    store.commit(&batch).unwrap();
+    empty(&engine, TreeId::Activities);
     let (after, same) = engine.list_window(&actor, &filter, 5, 30).unwrap();
     assert_eq!(same, total);
     let ids = |rows: &[orderdesk::engine::ActivityRow]| -> Vec<(String, u64)> {

@@ -10,6 +10,7 @@ use orderdesk::engine::{
 };
 use orderdesk::store::MemStore;
 
+pub mod cli;
 pub mod lifecycle_graph;
 
 /// An instant from RFC 3339 text.
